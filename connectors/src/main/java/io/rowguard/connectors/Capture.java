@@ -1,0 +1,177 @@
+package io.rowguard.connectors;
+
+import io.debezium.embedded.Connect;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.debezium.engine.format.ChangeEventFormat;
+import io.debezium.engine.spi.OffsetCommitPolicy;
+import io.rowguard.connectors.internal.CaptureSession;
+import io.rowguard.connectors.internal.DebeziumSettings;
+import io.rowguard.connectors.internal.JournalingConsumer;
+import io.rowguard.connectors.internal.PostgresPreflight;
+import io.rowguard.connectors.internal.RecordTranslator;
+import io.rowguard.core.ConnectorKind;
+import io.rowguard.core.InputException;
+import io.rowguard.core.RowguardConfig;
+import io.rowguard.core.TableId;
+import io.rowguard.journal.Journal;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running capture: Debezium Embedded tailing the database's log into a {@link Journal}.
+ *
+ * <p>Lifecycle: {@link #start} checks the database (exit-2 problems surface here as {@link
+ * InputException}) and starts the engine on its own thread; {@link #close} stops it cleanly, after
+ * which everything it delivered is journaled and its offsets committed. {@link #awaitTermination}
+ * waits for the engine to stop on its own (a failure).
+ */
+public final class Capture implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Capture.class);
+
+  /** States in order; a capture only moves forward. */
+  public enum State {
+    RUNNING,
+    STOPPING,
+    STOPPED,
+    FAILED
+  }
+
+  private final RowguardConfig config;
+  private final CaptureSession session;
+  private final JournalingConsumer consumer;
+  private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+  private final Thread thread;
+  private final CountDownLatch finished = new CountDownLatch(1);
+  private final AtomicReference<State> state = new AtomicReference<>(State.RUNNING);
+  private final AtomicReference<CaptureException> failure = new AtomicReference<>();
+  private final List<TableId> tables;
+
+  private Capture(RowguardConfig config, Journal journal, List<TableId> tables) {
+    this.config = config;
+    this.tables = tables;
+    journal.discardIncomplete();
+    this.session = CaptureSession.register(journal);
+    this.consumer =
+        new JournalingConsumer(session, new RecordTranslator(DebeziumSettings.placeholder(config)));
+    this.engine =
+        DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+            .using(DebeziumSettings.engineProperties(config, session.id()))
+            .using(OffsetCommitPolicy.always())
+            .using(this::completed)
+            .notifying(consumer)
+            .build();
+    this.thread = new Thread(engine, "rowguard-capture");
+  }
+
+  /** Checks the database and starts capturing into {@code journal}, which the caller owns. */
+  public static Capture start(RowguardConfig config, Journal journal) {
+    if (config.connector() != ConnectorKind.POSTGRES) {
+      throw new InputException(
+          "config " + config.file() + ": source.connector=" + config.connector().configName()
+              + " is not supported by this version of rowguard yet (supported: postgres)");
+    }
+    List<TableId> tables =
+        PostgresPreflight.check(config).stream()
+            .map(PostgresPreflight.CapturedTable::table)
+            .toList();
+    Capture capture = new Capture(config, journal, tables);
+    capture.thread.start();
+    LOG.info(
+        "Capturing {} table(s) of {} at {}:{} into {}",
+        tables.size(),
+        config.database(),
+        config.host(),
+        config.port(),
+        journal.dir());
+    return capture;
+  }
+
+  private void completed(boolean success, String message, Throwable error) {
+    if (!success && state.get() == State.RUNNING) {
+      String why = message == null ? "the capture engine stopped" : message;
+      if (error != null && error.getMessage() != null && !why.contains(error.getMessage())) {
+        why = why + ": " + rootMessage(error);
+      }
+      failure.set(new CaptureException(why, error));
+      state.set(State.FAILED);
+    } else if (!success && error != null) {
+      failure.compareAndSet(null, new CaptureException(message, error));
+    }
+    finished.countDown();
+  }
+
+  private static String rootMessage(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return String.valueOf(root.getMessage());
+  }
+
+  public List<TableId> tables() {
+    return tables;
+  }
+
+  public State state() {
+    return state.get();
+  }
+
+  /** Entries this capture has journaled since it started. */
+  public long journaled() {
+    return consumer.journaled();
+  }
+
+  /** True once the initial snapshot was journaled by this capture. */
+  public boolean snapshotDone() {
+    return consumer.snapshotDone();
+  }
+
+  /** The failure that stopped the engine, if it failed. */
+  public Optional<CaptureException> failure() {
+    return Optional.ofNullable(failure.get());
+  }
+
+  /**
+   * Waits until the engine stops by itself, or the timeout passes; returns true if it stopped.
+   */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    return finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Stops the engine cleanly and waits for it: every delivered change is journaled. */
+  @Override
+  public void close() {
+    if (!state.compareAndSet(State.RUNNING, State.STOPPING) && state.get() != State.FAILED) {
+      return;
+    }
+    try {
+      engine.close();
+      if (!finished.await(60, TimeUnit.SECONDS)) {
+        LOG.warn("Capture engine did not stop within 60 s");
+      }
+      thread.join(TimeUnit.SECONDS.toMillis(10));
+    } catch (IOException e) {
+      LOG.warn("Error while stopping the capture engine", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      state.compareAndSet(State.STOPPING, State.STOPPED);
+      session.unregister();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Capture[" + config.database() + "@" + config.host() + ":" + config.port() + ", "
+        + state.get() + "]";
+  }
+}

@@ -1,0 +1,74 @@
+package io.rowguard.connectors.internal;
+
+import io.rowguard.core.ConnectorKind;
+import io.rowguard.core.RowguardConfig;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The Debezium engine properties for a guarded database: rowguard's defaults, chosen so that
+ * every value can be written back exactly, overlaid by the user's {@code source.*} keys.
+ */
+public final class DebeziumSettings {
+  /** Debezium's default marker for a value the log left out. */
+  public static final String DEFAULT_PLACEHOLDER = "__debezium_unavailable_value";
+
+  private DebeziumSettings() {}
+
+  public static Map<String, String> defaults(RowguardConfig config) {
+    Map<String, String> d = new LinkedHashMap<>();
+    d.put("name", "rowguard");
+    d.put("topic.prefix", "rowguard");
+    if (config.connector() == ConnectorKind.POSTGRES) {
+      String db = sanitize(config.database());
+      d.put("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+      d.put("plugin.name", "pgoutput");
+      d.put("slot.name", "rowguard_" + db);
+      d.put("publication.name", "rowguard_" + db);
+      d.put("publication.autocreate.mode", "filtered");
+      d.put("interval.handling.mode", "string");
+      d.put("hstore.handling.mode", "json");
+    }
+    // exact values for write-back
+    d.put("decimal.handling.mode", "string");
+    d.put("time.precision.mode", "adaptive_time_microseconds");
+    d.put("binary.handling.mode", "bytes");
+    d.put("include.unknown.datatypes", "true");
+    d.put("column.propagate.source.type", ".*");
+    // a full, ordered picture of every transaction
+    d.put("provide.transaction.metadata", "true");
+    d.put("tombstones.on.delete", "false");
+    d.put("snapshot.mode", "initial");
+    // keeps the slot advancing while captured tables are idle
+    d.put("heartbeat.interval.ms", "10000");
+    d.put("offset.flush.interval.ms", "0");
+    d.put("offset.flush.timeout.ms", "60000");
+    return d;
+  }
+
+  /** The engine's properties; {@code sessionId} ties the offset store to its journal. */
+  public static Properties engineProperties(RowguardConfig config, String sessionId) {
+    Map<String, String> merged = defaults(config);
+    merged.putAll(config.source());
+    // rowguard owns where offsets live: they must be written with the journal entries
+    merged.put("offset.storage", JournalOffsetStore.class.getName());
+    merged.put(CaptureSession.ID_PROPERTY, sessionId);
+    Properties p = new Properties();
+    p.putAll(merged);
+    return p;
+  }
+
+  public static String placeholder(RowguardConfig config) {
+    return config.source().getOrDefault("unavailable.value.placeholder", DEFAULT_PLACEHOLDER);
+  }
+
+  private static String sanitize(String name) {
+    StringBuilder sb = new StringBuilder();
+    for (char c : name.toLowerCase(Locale.ROOT).toCharArray()) {
+      sb.append((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ? c : '_');
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,106 @@
+package io.rowguard.connectors;
+
+import io.rowguard.core.RowguardConfig;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+
+/** A private PostgreSQL 17 with logical replication, started for a test class. */
+public final class PostgresFixture implements AutoCloseable {
+  private final EmbeddedPostgres pg;
+
+  private PostgresFixture(EmbeddedPostgres pg) {
+    this.pg = pg;
+  }
+
+  public static PostgresFixture start() {
+    try {
+      return new PostgresFixture(
+          EmbeddedPostgres.builder()
+              .setServerConfig("wal_level", "logical")
+              .setServerConfig("max_wal_senders", "10")
+              .setServerConfig("max_replication_slots", "10")
+              .setServerConfig("fsync", "off")
+              .start());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public int port() {
+    return pg.getPort();
+  }
+
+  public Connection connect() throws SQLException {
+    return DriverManager.getConnection(
+        "jdbc:postgresql://127.0.0.1:" + port() + "/postgres", "postgres", "");
+  }
+
+  public void exec(String... sql) throws SQLException {
+    try (Connection c = connect();
+        Statement s = c.createStatement()) {
+      for (String q : sql) {
+        s.execute(q);
+      }
+    }
+  }
+
+  /** A config for this server, with extra keys (without prefix handling) added. */
+  public Map<String, String> configProperties(Path journalDir, String includeList, String name) {
+    Map<String, String> p = new HashMap<>();
+    p.put("source.connector", "postgres");
+    p.put("source.database.hostname", "127.0.0.1");
+    p.put("source.database.port", Integer.toString(port()));
+    p.put("source.database.user", "postgres");
+    p.put("source.database.password", "");
+    p.put("source.database.dbname", "postgres");
+    p.put("source.table.include.list", includeList);
+    p.put("source.slot.name", "rg_" + name);
+    p.put("source.publication.name", "rg_" + name);
+    p.put("journal.dir", journalDir.toString());
+    return p;
+  }
+
+  /** A config whose slot and publication are named after {@code name}, so tests do not share. */
+  public RowguardConfig config(Path journalDir, String includeList, String name) {
+    return RowguardConfig.of(
+        journalDir.resolve("rowguard.properties"),
+        configProperties(journalDir, includeList, name),
+        env -> null);
+  }
+
+  /**
+   * Waits until the capture's replication slot is active: the snapshot is done and every change
+   * committed from now on is streamed.
+   */
+  public void awaitStreaming(RowguardConfig config) throws SQLException, InterruptedException {
+    String slot = config.source().get("slot.name");
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+    try (Connection c = connect();
+        java.sql.PreparedStatement ps =
+            c.prepareStatement("SELECT active FROM pg_replication_slots WHERE slot_name = ?")) {
+      ps.setString(1, slot);
+      while (System.nanoTime() < deadline) {
+        try (java.sql.ResultSet rs = ps.executeQuery()) {
+          if (rs.next() && rs.getBoolean(1)) {
+            return;
+          }
+        }
+        Thread.sleep(50);
+      }
+    }
+    throw new AssertionError("replication slot " + slot + " did not become active in 60 s");
+  }
+
+  @Override
+  public void close() throws IOException {
+    pg.close();
+  }
+}

@@ -1,0 +1,206 @@
+package io.rowguard.core;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One guarded database's configuration, validated once at start.
+ *
+ * <p>Keys under {@code source.} go to Debezium unchanged (without the prefix), except {@code
+ * source.connector}, which picks the database kind. The other keys are rowguard's own; an unknown
+ * one is an error, so that a typo does not silently fall back to a default.
+ *
+ * @param file where the configuration was read from, for messages
+ * @param connector the kind of database
+ * @param journalDir the journal's directory
+ * @param source the Debezium properties, {@code source.} removed, {@code ${env:NAME}} resolved
+ * @param fixReplicaIdentity run {@code ALTER TABLE … REPLICA IDENTITY FULL} on captured tables
+ *     that lack it instead of refusing to start
+ */
+public record RowguardConfig(
+    Path file,
+    ConnectorKind connector,
+    Path journalDir,
+    Map<String, String> source,
+    boolean fixReplicaIdentity) {
+
+  public static final String SOURCE_PREFIX = "source.";
+
+  private static final Set<String> OWN_KEYS =
+      Set.of("journal.dir", "capture.fix-replica-identity");
+  private static final Pattern ENV = Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}");
+
+  public RowguardConfig {
+    source = Collections.unmodifiableMap(new LinkedHashMap<>(source));
+  }
+
+  /** Reads and validates a config file, resolving {@code ${env:NAME}} from the process env. */
+  public static RowguardConfig load(Path file) {
+    return load(file, System::getenv);
+  }
+
+  public static RowguardConfig load(Path file, UnaryOperator<String> env) {
+    Properties props = new Properties();
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      props.load(reader);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("config file " + file + " does not exist");
+    } catch (IOException | IllegalArgumentException e) {
+      throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+    }
+    Map<String, String> raw = new TreeMap<>();
+    for (String key : props.stringPropertyNames()) {
+      raw.put(key.trim(), props.getProperty(key).trim());
+    }
+    return of(file, raw, env);
+  }
+
+  /** Validates already-read properties; {@code file} only names them in messages. */
+  public static RowguardConfig of(Path file, Map<String, String> raw, UnaryOperator<String> env) {
+    String where = "config " + file + ": ";
+    Set<String> unknown = new TreeSet<>();
+    Map<String, String> source = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : raw.entrySet()) {
+      String key = e.getKey();
+      if (key.startsWith(SOURCE_PREFIX)) {
+        source.put(key.substring(SOURCE_PREFIX.length()), resolveEnv(where, key, e.getValue(), env));
+      } else if (!OWN_KEYS.contains(key)) {
+        unknown.add(key);
+      }
+    }
+    if (!unknown.isEmpty()) {
+      throw new ConfigException(
+          where + "unknown key " + String.join(", ", unknown) + " (rowguard's keys: "
+              + String.join(", ", new TreeSet<>(OWN_KEYS))
+              + "; Debezium's keys take the prefix source.)");
+    }
+    String connectorName = source.remove("connector");
+    if (connectorName == null || connectorName.isBlank()) {
+      throw new ConfigException(
+          where + "missing key source.connector (one of postgres, mysql, mariadb)");
+    }
+    ConnectorKind connector;
+    try {
+      connector = ConnectorKind.parse(connectorName);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(
+          where + "source.connector=" + connectorName
+              + " is not a connector rowguard knows (one of postgres, mysql, mariadb)");
+    }
+    requireKey(where, source, "database.hostname", "e.g. 127.0.0.1");
+    requireKey(where, source, "database.user", "the replication user");
+    if (connector == ConnectorKind.POSTGRES) {
+      requireKey(where, source, "database.dbname", "the database to guard");
+    }
+    String port = source.get("database.port");
+    if (port != null) {
+      try {
+        int p = Integer.parseInt(port);
+        if (p < 1 || p > 65535) {
+          throw new NumberFormatException();
+        }
+      } catch (NumberFormatException e) {
+        throw new ConfigException(
+            where + "source.database.port=" + port + " is not a port number (1-65535)");
+      }
+    }
+    String dir = raw.get("journal.dir");
+    if (dir == null || dir.isBlank()) {
+      throw new ConfigException(
+          where + "missing key journal.dir (the directory of this database's journal)");
+    }
+    Path journalDir = Path.of(resolveEnv(where, "journal.dir", dir, env));
+    if (!journalDir.isAbsolute() && file.getParent() != null) {
+      journalDir = file.toAbsolutePath().getParent().resolve(journalDir).normalize();
+    }
+    boolean fix =
+        parseBoolean(where, "capture.fix-replica-identity", raw.get("capture.fix-replica-identity"));
+    return new RowguardConfig(file, connector, journalDir, source, fix);
+  }
+
+  private static void requireKey(String where, Map<String, String> source, String key, String hint) {
+    String v = source.get(key);
+    if (v == null || v.isBlank()) {
+      throw new ConfigException(where + "missing key source." + key + " (" + hint + ")");
+    }
+  }
+
+  private static boolean parseBoolean(String where, String key, String value) {
+    if (value == null) {
+      return false;
+    }
+    return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new ConfigException(where + key + "=" + value + " must be true or false");
+    };
+  }
+
+  private static String resolveEnv(
+      String where, String key, String value, UnaryOperator<String> env) {
+    Matcher m = ENV.matcher(value);
+    StringBuilder sb = new StringBuilder();
+    while (m.find()) {
+      String name = m.group(1);
+      String resolved = env.apply(name);
+      if (resolved == null) {
+        throw new ConfigException(
+            where + key + " refers to ${env:" + name + "}, but " + name
+                + " is not set in the environment");
+      }
+      m.appendReplacement(sb, Matcher.quoteReplacement(resolved));
+    }
+    m.appendTail(sb);
+    return sb.toString();
+  }
+
+  public String host() {
+    return source.get("database.hostname");
+  }
+
+  public int port() {
+    String p = source.get("database.port");
+    return p == null ? connector.defaultPort() : Integer.parseInt(p);
+  }
+
+  public String user() {
+    return source.get("database.user");
+  }
+
+  /** The password, or empty. Never log it; {@link #toString()} masks it. */
+  public String password() {
+    return source.getOrDefault("database.password", "");
+  }
+
+  public String database() {
+    return source.getOrDefault("database.dbname", "");
+  }
+
+  /** Masks every key that looks like a secret. */
+  @Override
+  public String toString() {
+    Map<String, String> shown = new TreeMap<>();
+    source.forEach((k, v) -> shown.put(k, isSecret(k) ? "********" : v));
+    return "RowguardConfig[file=" + file + ", connector=" + connector.configName()
+        + ", journalDir=" + journalDir + ", source=" + shown + "]";
+  }
+
+  public static boolean isSecret(String key) {
+    String k = key.toLowerCase(java.util.Locale.ROOT);
+    return k.contains("password") || k.contains("secret") || k.contains("token");
+  }
+}

@@ -1,0 +1,107 @@
+package io.rowguard.core;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The columns of a table as the log described them at one moment, and which of them form the
+ * primary key. A table has a new {@code TableSchema} whenever a column is added, dropped or
+ * changes type.
+ */
+public final class TableSchema {
+  private final TableId table;
+  private final List<Column> columns;
+  private final List<String> keyColumns;
+  private final Map<String, Integer> positions;
+  private final int[] keyPositions;
+
+  public TableSchema(TableId table, List<Column> columns, List<String> keyColumns) {
+    this.table = Objects.requireNonNull(table, "table");
+    this.columns = List.copyOf(columns);
+    this.keyColumns = List.copyOf(keyColumns);
+    this.positions = new HashMap<>();
+    for (int i = 0; i < this.columns.size(); i++) {
+      if (positions.put(this.columns.get(i).name(), i) != null) {
+        throw new IllegalArgumentException(
+            "table " + table + " has column " + this.columns.get(i).name() + " twice");
+      }
+    }
+    if (this.keyColumns.isEmpty()) {
+      throw new IllegalArgumentException("table " + table + " has no primary key columns");
+    }
+    this.keyPositions = new int[this.keyColumns.size()];
+    for (int i = 0; i < keyPositions.length; i++) {
+      Integer p = positions.get(this.keyColumns.get(i));
+      if (p == null) {
+        throw new IllegalArgumentException(
+            "key column " + this.keyColumns.get(i) + " is not a column of " + table);
+      }
+      keyPositions[i] = p;
+    }
+  }
+
+  public TableId table() {
+    return table;
+  }
+
+  public List<Column> columns() {
+    return columns;
+  }
+
+  public List<String> keyColumns() {
+    return keyColumns;
+  }
+
+  /** The position of a column, or -1 when the table has no such column. */
+  public int indexOf(String column) {
+    Integer p = positions.get(column);
+    return p == null ? -1 : p;
+  }
+
+  public Column column(int index) {
+    return columns.get(index);
+  }
+
+  public int size() {
+    return columns.size();
+  }
+
+  /** The primary key of a row of this table. */
+  public RowKey keyOf(Row row) {
+    List<Object> values = new ArrayList<>(keyPositions.length);
+    for (int p : keyPositions) {
+      values.add(row.get(p));
+    }
+    return RowKey.of(keyColumns, values);
+  }
+
+  /** The schemas of the key columns, in key order. */
+  public List<ValueSchema> keySchemas() {
+    List<ValueSchema> schemas = new ArrayList<>(keyPositions.length);
+    for (int p : keyPositions) {
+      schemas.add(columns.get(p).schema());
+    }
+    return schemas;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TableSchema other
+        && table.equals(other.table)
+        && columns.equals(other.columns)
+        && keyColumns.equals(other.keyColumns);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(table, columns, keyColumns);
+  }
+
+  @Override
+  public String toString() {
+    return "TableSchema[" + table + ", columns=" + columns.size() + ", key=" + keyColumns + "]";
+  }
+}

@@ -1,0 +1,73 @@
+package io.rowguard.journal.internal;
+
+import io.rowguard.core.BinaryReader;
+import io.rowguard.core.BinaryWriter;
+import io.rowguard.core.ChangeEvent;
+import io.rowguard.core.Op;
+import io.rowguard.core.Row;
+import io.rowguard.core.TableSchema;
+import io.rowguard.core.ValueCodec;
+import java.util.function.IntFunction;
+
+/**
+ * The stored form of one journal entry. The table's schema is stored once elsewhere and referred
+ * to by number, so an entry holds little more than its values.
+ *
+ * <pre>
+ * version:u8 schemaId:varint op:u8 commitMicros:zigzag txId:string position:string
+ * orderInTx:varint images:u8 (1 = before, 2 = after) [before row] [after row]
+ * </pre>
+ */
+public final class EntryCodec {
+  private static final int VERSION = 1;
+
+  private EntryCodec() {}
+
+  public static void encode(BinaryWriter out, int schemaId, ChangeEvent e) {
+    out.writeByte(VERSION);
+    out.writeVarLong(schemaId);
+    out.writeByte(e.op().code());
+    out.writeSignedVarLong(e.commitMicros());
+    out.writeString(e.txId());
+    out.writeString(e.position());
+    out.writeVarLong(e.orderInTx());
+    out.writeByte((e.before() != null ? 1 : 0) | (e.after() != null ? 2 : 0));
+    if (e.before() != null) {
+      ValueCodec.writeRow(out, e.before());
+    }
+    if (e.after() != null) {
+      ValueCodec.writeRow(out, e.after());
+    }
+  }
+
+  /** The schema id of an encoded entry, without decoding the rest. */
+  public static int schemaId(byte[] bytes) {
+    BinaryReader in = new BinaryReader(bytes);
+    checkVersion(in.readByte());
+    return in.readVarInt();
+  }
+
+  public static ChangeEvent decode(byte[] bytes, IntFunction<TableSchema> schemas) {
+    BinaryReader in = new BinaryReader(bytes);
+    checkVersion(in.readByte());
+    TableSchema schema = schemas.apply(in.readVarInt());
+    Op op = Op.ofCode((char) in.readByte());
+    long commitMicros = in.readSignedVarLong();
+    String txId = in.readString();
+    String position = in.readString();
+    int order = in.readVarInt();
+    int images = in.readByte();
+    Row before = (images & 1) != 0 ? ValueCodec.readRow(in, schema) : null;
+    Row after = (images & 2) != 0 ? ValueCodec.readRow(in, schema) : null;
+    if (in.hasRemaining()) {
+      throw new IllegalStateException("trailing bytes after entry at offset " + in.position());
+    }
+    return new ChangeEvent(schema, op, before, after, commitMicros, txId, position, order);
+  }
+
+  private static void checkVersion(int version) {
+    if (version != VERSION) {
+      throw new IllegalStateException("unknown entry version " + version);
+    }
+  }
+}
