@@ -55,13 +55,14 @@ public final class Capture implements AutoCloseable {
   private final AtomicReference<CaptureException> failure = new AtomicReference<>();
   private final List<TableId> tables;
 
-  private Capture(RowguardConfig config, Journal journal, List<TableId> tables) {
+  private Capture(
+      RowguardConfig config, Journal journal, List<TableId> tables, long snapshotPointMicros) {
     this.config = config;
     this.tables = tables;
     journal.discardIncomplete();
     this.session = CaptureSession.register(journal);
     this.consumer =
-        new JournalingConsumer(session, new RecordTranslator(DebeziumSettings.placeholder(config)));
+        new JournalingConsumer(session, new RecordTranslator(DebeziumSettings.placeholder(config), snapshotPointMicros));
     this.engine =
         DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
             .using(DebeziumSettings.engineProperties(config, session.id()))
@@ -79,11 +80,10 @@ public final class Capture implements AutoCloseable {
           "config " + config.file() + ": source.connector=" + config.connector().configName()
               + " is not supported by this version of rowguard yet (supported: postgres)");
     }
+    PostgresPreflight.Result checked = PostgresPreflight.check(config);
     List<TableId> tables =
-        PostgresPreflight.check(config).stream()
-            .map(PostgresPreflight.CapturedTable::table)
-            .toList();
-    Capture capture = new Capture(config, journal, tables);
+        checked.tables().stream().map(PostgresPreflight.CapturedTable::table).toList();
+    Capture capture = new Capture(config, journal, tables, checked.serverMicros());
     capture.thread.start();
     LOG.info(
         "Capturing {} table(s) of {} at {}:{} into {}",
@@ -138,6 +138,25 @@ public final class Capture implements AutoCloseable {
   /** The failure that stopped the engine, if it failed. */
   public Optional<CaptureException> failure() {
     return Optional.ofNullable(failure.get());
+  }
+
+  /**
+   * Waits until the source holds every change for this capture (for PostgreSQL: the replication
+   * slot exists), so that whatever is committed from now on will be journaled. Returns false on
+   * timeout or if the capture failed.
+   */
+  public boolean awaitReady(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (state.get() != State.RUNNING) {
+        return false;
+      }
+      if (SourceStatus.probe(config).slotExists()) {
+        return true;
+      }
+      Thread.sleep(100);
+    }
+    return false;
   }
 
   /**

@@ -28,6 +28,15 @@ public final class PostgresPreflight {
   /** A captured table and what the catalog says about it. */
   public record CapturedTable(TableId table, boolean hasPrimaryKey, char replicaIdentity) {}
 
+  /**
+   * What the checks found.
+   *
+   * @param tables the captured tables
+   * @param serverMicros the server's clock when the checks ran: earlier than the replication slot
+   *     and so than the initial snapshot's consistent point
+   */
+  public record Result(List<CapturedTable> tables, long serverMicros) {}
+
   private PostgresPreflight() {}
 
   /** Opens a JDBC connection, turning connection failures into one-line input errors. */
@@ -79,9 +88,16 @@ public final class PostgresPreflight {
    * Runs every check; with {@code capture.fix-replica-identity=true} sets REPLICA IDENTITY FULL
    * on tables that lack it. Returns the captured tables.
    */
-  public static List<CapturedTable> check(RowguardConfig config) {
+  public static Result check(RowguardConfig config) {
     try (Connection c = connect(config)) {
       checkWalLevel(config, c);
+      long serverMicros;
+      try (Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")) {
+        rs.next();
+        serverMicros = rs.getLong(1);
+      }
       List<CapturedTable> tables = capturedTables(config, c);
       List<String> problems = new ArrayList<>();
       for (CapturedTable t : tables) {
@@ -107,7 +123,7 @@ public final class PostgresPreflight {
       if (!problems.isEmpty()) {
         throw new InputException(String.join("\n", problems));
       }
-      return tables;
+      return new Result(tables, serverMicros);
     } catch (SQLException e) {
       throw describe(config, e);
     }

@@ -44,7 +44,15 @@ public final class RecordTranslator {
   private final Map<Schema, TableSchema> schemas = new IdentityHashMap<>();
   private final List<Object> placeholders;
 
-  public RecordTranslator(String placeholder) {
+  private final long snapshotPointMicros;
+
+  /**
+   * @param placeholder the value Debezium puts where the log left a value out
+   * @param snapshotPointMicros a server time no later than the initial snapshot's consistent
+   *     point; snapshot rows are dated there, so that every streamed change sorts after them
+   */
+  public RecordTranslator(String placeholder, long snapshotPointMicros) {
+    this.snapshotPointMicros = snapshotPointMicros;
     byte[] bytes = placeholder.getBytes(StandardCharsets.UTF_8);
     String uuid = UUID.nameUUIDFromBytes(bytes).toString();
     List<Object> ints = new ArrayList<>();
@@ -138,8 +146,14 @@ public final class RecordTranslator {
               + " without its before image; run ALTER TABLE " + table.quoted()
               + " REPLICA IDENTITY FULL");
     }
+    long commitMicros = commitMicros(source);
+    if (op == Op.READ) {
+      // A snapshot row is the row as of the snapshot's consistent point, not when it was read;
+      // streamed changes all commit after that point.
+      commitMicros = Math.min(commitMicros, snapshotPointMicros);
+    }
     return new ChangeEvent(
-        schema, op, before, after, commitMicros(source), txId(record), position(source), orderInTx);
+        schema, op, before, after, commitMicros, txId(record), position(source), orderInTx);
   }
 
   private static long commitMicros(Struct source) {

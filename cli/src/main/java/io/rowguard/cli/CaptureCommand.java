@@ -1,0 +1,115 @@
+package io.rowguard.cli;
+
+import io.rowguard.connectors.Capture;
+import io.rowguard.core.RowguardConfig;
+import io.rowguard.core.ValueFormat;
+import io.rowguard.journal.Journal;
+import io.rowguard.journal.JournalStatus;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "capture",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Tail the database's write-ahead log and journal every committed row change, until stopped"
+          + " with SIGTERM or Ctrl-C (which finish the current batch and commit it).",
+      "The first start takes a snapshot of every captured table (op 'snapshot'), so every row has"
+          + " a known base version. A restart resumes exactly after the last journaled"
+          + " transaction: nothing is lost or journaled twice.",
+    },
+    footer = {
+      "",
+      "Config file (properties). Keys under source. go to Debezium unchanged:",
+      "  source.connector=postgres",
+      "  source.database.hostname=127.0.0.1",
+      "  source.database.port=5432",
+      "  source.database.user=guard",
+      "  source.database.password=${env:GUARD_DB_PASSWORD}",
+      "  source.database.dbname=shop",
+      "  source.table.include.list=public.orders,public.customers",
+      "  journal.dir=/var/lib/rowguard/shop",
+      "  capture.fix-replica-identity=false   (true: run ALTER TABLE ... REPLICA IDENTITY FULL"
+          + " where missing)",
+      "",
+      "PostgreSQL needs wal_level=logical, a user with REPLICATION (and SELECT on the tables),"
+          + " and REPLICA IDENTITY FULL on every captured table; capture refuses to start"
+          + " otherwise and prints the statement to run.",
+    })
+final class CaptureCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(CaptureCommand.class);
+
+  @Mixin ConfigOption config;
+
+  @Option(
+      names = "--progress-interval",
+      paramLabel = "SECONDS",
+      defaultValue = "10",
+      description = "How often to log progress to stderr (default: ${DEFAULT-VALUE}; 0: never).")
+  long progressSeconds;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    RowguardConfig cfg = config.load();
+    CountDownLatch stopRequested = new CountDownLatch(1);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              stopRequested.countDown();
+              try {
+                stopped.await(90, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "rowguard-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try (Journal journal = Journal.openWriter(cfg.journalDir());
+        Capture capture = Capture.start(cfg, journal)) {
+      long interval = progressSeconds <= 0 ? Long.MAX_VALUE : progressSeconds;
+      long lastCount = 0;
+      long lastTime = System.nanoTime();
+      while (!stopRequested.await(Math.min(interval, 1), TimeUnit.SECONDS)) {
+        if (capture.awaitTermination(Duration.ZERO)) {
+          break;
+        }
+        long now = System.nanoTime();
+        if (now - lastTime >= TimeUnit.SECONDS.toNanos(interval)) {
+          long count = capture.journaled();
+          JournalStatus s = journal.status();
+          double rate = (count - lastCount) / ((now - lastTime) / 1e9);
+          LOG.info(
+              "journaled {} changes since start ({}/s); journal holds {}, last commit {}",
+              count,
+              Math.round(rate),
+              s.entries(),
+              s.lastCommitMicros().isPresent()
+                  ? ValueFormat.instant(s.lastCommitMicros().getAsLong())
+                  : "none");
+          lastCount = count;
+          lastTime = now;
+        }
+      }
+      if (capture.failure().isPresent()) {
+        throw capture.failure().get();
+      }
+      LOG.info("Stopping: {} changes journaled since start", capture.journaled());
+    } finally {
+      stopped.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it waits for `stopped`
+      }
+    }
+    return Main.OK;
+  }
+}

@@ -1,0 +1,215 @@
+package io.rowguard.cli;
+
+import io.rowguard.cli.internal.HistoryView;
+import io.rowguard.cli.internal.Logging;
+import io.rowguard.connectors.Capture;
+import io.rowguard.core.RowKey;
+import io.rowguard.core.RowguardConfig;
+import io.rowguard.core.TableId;
+import io.rowguard.journal.Journal;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Start a private PostgreSQL 17 with logical replication, create a small shop, capture it"
+          + " into a journal, run a workload and show one order's history. Needs nothing"
+          + " installed; leaves nothing running."
+    })
+final class DemoCommand implements Callable<Integer> {
+  private static final TableId ORDERS = TableId.of("public", "orders");
+
+  @Option(names = "--orders", defaultValue = "200", description = "Orders the workload places (default: ${DEFAULT-VALUE}).")
+  int orders;
+
+  @Option(names = "--seed", defaultValue = "7", description = "Random seed of the workload.")
+  long seed;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    Logging.quiet();
+    PrintWriter out = spec.commandLine().getOut();
+    long started = System.nanoTime();
+    Path work = Files.createTempDirectory("rowguard-demo-");
+    out.println("rowguard demo: a shop database, its journal, and the history of one order");
+    out.println();
+    try (EmbeddedPostgres pg = startPostgres(out)) {
+      try (Connection c = pg.getPostgresDatabase().getConnection()) {
+        createShop(c);
+        out.println("2. Created the shop: customers and orders, REPLICA IDENTITY FULL, 20 customers"
+            + " and 50 orders already placed.");
+      }
+      RowguardConfig config = writeConfig(work, pg.getPort());
+      out.println("3. Config " + config.file() + ":");
+      Files.readAllLines(config.file()).forEach(l -> out.println("     " + l));
+      out.flush();
+      try (Journal journal = Journal.openWriter(config.journalDir());
+          Capture capture = Capture.start(config, journal)) {
+        if (!capture.awaitReady(Duration.ofSeconds(30))) {
+          throw capture.failure().isPresent()
+              ? capture.failure().get()
+              : new IllegalStateException("the capture did not create its replication slot in 30 s");
+        }
+        out.println("4. Capture started (Debezium Embedded, pgoutput); the snapshot journals the"
+            + " 70 existing rows.");
+        out.flush();
+        long changes;
+        try (Connection c = pg.getPostgresDatabase().getConnection()) {
+          changes = runWorkload(c, new Random(seed));
+        }
+        long expected = 70 + changes;
+        awaitJournal(journal, capture, expected);
+        out.printf("5. Workload: %d orders placed, paid, shipped or cancelled: %d row changes; the"
+            + " journal now holds %d entries.%n", orders, changes, journal.lastSeq());
+        out.println();
+        TableId table = ORDERS;
+        RowKey key = RowKey.parse("7", journal.latestSchema(table).orElseThrow());
+        out.println("6. $ rowguard history -c " + config.file() + " --table orders --key 7");
+        HistoryView.printText(out, table, key, journal.history(table, key));
+      }
+      out.println();
+      out.printf("Done in %.1f s. Everything the demo started is stopped and its files are"
+          + " deleted.%n", (System.nanoTime() - started) / 1e9);
+      out.println("Next: point a config file at your own PostgreSQL and run `rowguard capture -c"
+          + " FILE` (see `rowguard capture --help`).");
+      out.flush();
+    } finally {
+      deleteRecursively(work);
+    }
+    return Main.OK;
+  }
+
+  private static EmbeddedPostgres startPostgres(PrintWriter out) throws IOException {
+    EmbeddedPostgres pg =
+        EmbeddedPostgres.builder()
+            .setServerConfig("wal_level", "logical")
+            .setServerConfig("max_wal_senders", "4")
+            .setServerConfig("max_replication_slots", "4")
+            .start();
+    out.println("1. Started PostgreSQL 17 on 127.0.0.1:" + pg.getPort() + " (wal_level=logical).");
+    out.flush();
+    return pg;
+  }
+
+  private static void createShop(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text)");
+      s.execute(
+          "CREATE TABLE orders (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES"
+              + " customers, status text NOT NULL, amount numeric(10,2) NOT NULL, note text,"
+              + " updated_at timestamptz NOT NULL DEFAULT now())");
+      s.execute("ALTER TABLE customers REPLICA IDENTITY FULL");
+      s.execute("ALTER TABLE orders REPLICA IDENTITY FULL");
+      s.execute(
+          "INSERT INTO customers (name, email) SELECT 'customer ' || g, 'c' || g ||"
+              + " '@example.com' FROM generate_series(1, 20) g");
+      s.execute(
+          "INSERT INTO orders (customer_id, status, amount) SELECT 1 + g % 20, 'new',"
+              + " round((10 + g * 1.37)::numeric, 2) FROM generate_series(1, 50) g");
+    }
+  }
+
+  private RowguardConfig writeConfig(Path work, int port) throws IOException {
+    Path file = work.resolve("shop.properties");
+    Files.writeString(
+        file,
+        String.join(
+            "\n",
+            "source.connector=postgres",
+            "source.database.hostname=127.0.0.1",
+            "source.database.port=" + port,
+            "source.database.user=postgres",
+            "source.database.password=${env:ROWGUARD_DEMO_PASSWORD}",
+            "source.database.dbname=postgres",
+            "source.table.include.list=public.customers,public.orders",
+            "journal.dir=" + work.resolve("journal"),
+            ""));
+    return RowguardConfig.load(file, name -> name.equals("ROWGUARD_DEMO_PASSWORD") ? "" : System.getenv(name));
+  }
+
+  /** Places, pays, ships and cancels orders; returns the number of row changes made. */
+  private long runWorkload(Connection c, Random random) throws SQLException {
+    long changes = 0;
+    try (Statement s = c.createStatement()) {
+      for (int i = 0; i < orders; i++) {
+        int customer = 1 + random.nextInt(20);
+        c.setAutoCommit(false);
+        changes += s.executeUpdate(
+            "INSERT INTO orders (customer_id, status, amount) VALUES (" + customer + ", 'new', "
+                + (5 + random.nextInt(50_000) / 100.0) + ")");
+        changes += s.executeUpdate(
+            "UPDATE customers SET email = 'c" + customer + "+" + i + "@example.com' WHERE id = "
+                + customer);
+        c.commit();
+        c.setAutoCommit(true);
+        int order = 1 + random.nextInt(50 + i + 1);
+        switch (random.nextInt(4)) {
+          case 0 -> changes += s.executeUpdate(
+              "UPDATE orders SET status = 'paid', updated_at = now() WHERE id = " + order
+                  + " AND status = 'new'");
+          case 1 -> changes += s.executeUpdate(
+              "UPDATE orders SET status = 'shipped', note = 'tracking " + (1000 + i)
+                  + "', updated_at = now() WHERE id = " + order + " AND status = 'paid'");
+          case 2 -> changes += s.executeUpdate(
+              "UPDATE orders SET amount = amount + 1.25, updated_at = now() WHERE id = " + order);
+          default -> {
+            if (random.nextInt(5) == 0) {
+              changes += s.executeUpdate("DELETE FROM orders WHERE id = " + order);
+            }
+          }
+        }
+      }
+      changes += s.executeUpdate(
+          "UPDATE orders SET status = 'paid', updated_at = now() WHERE id = 7");
+      changes += s.executeUpdate(
+          "UPDATE orders SET status = 'shipped', note = 'express', updated_at = now() WHERE id = 7");
+    } finally {
+      c.setAutoCommit(true);
+    }
+    return changes;
+  }
+
+  private static void awaitJournal(Journal journal, Capture capture, long expected)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+    while (journal.lastSeq() < expected) {
+      if (capture.failure().isPresent()) {
+        throw capture.failure().get();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "the journal reached " + journal.lastSeq() + " of " + expected
+                + " changes in 40 s; is the capture stuck?");
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private static void deleteRecursively(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(p)) {
+      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package io.rowguard.cli;
+
+import io.rowguard.cli.internal.Logging;
+import io.rowguard.core.InputException;
+import io.rowguard.core.RowguardException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+
+/** The {@code rowguard} command. Exit codes: 0 done, 1 failed, 2 bad input, 3 conflicts. */
+public final class Main {
+  public static final int OK = 0;
+  public static final int FAILED = 1;
+  public static final int BAD_INPUT = 2;
+  public static final int CONFLICTS = 3;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command line and returns its exit code. */
+  public static int run(String... args) {
+    CommandLine cmd = commandLine();
+    return cmd.execute(args);
+  }
+
+  static CommandLine commandLine() {
+    CommandLine cmd = new CommandLine(new RowguardCommand());
+    cmd.setExecutionExceptionHandler(Main::handleExecutionException);
+    cmd.setParameterExceptionHandler(Main::handleParameterException);
+    return cmd;
+  }
+
+  private static int handleParameterException(CommandLine.ParameterException e, String[] args) {
+    PrintWriter err = e.getCommandLine().getErr();
+    err.println("rowguard: " + e.getMessage());
+    err.println(
+        "Try 'rowguard "
+            + (e.getCommandLine().getCommandName().equals("rowguard")
+                ? ""
+                : e.getCommandLine().getCommandName() + " ")
+            + "--help'.");
+    err.flush();
+    return BAD_INPUT;
+  }
+
+  private static int handleExecutionException(
+      Exception e, CommandLine cmd, CommandLine.ParseResult parseResult) {
+    PrintWriter err = cmd.getErr();
+    if (Logging.verbose()) {
+      e.printStackTrace(err);
+    }
+    if (e instanceof InputException) {
+      err.println("rowguard: " + e.getMessage());
+      err.flush();
+      return BAD_INPUT;
+    }
+    String message =
+        e instanceof RowguardException
+            ? e.getMessage()
+            : e.getClass().getSimpleName() + ": " + e.getMessage();
+    err.println("rowguard: " + message);
+    if (!Logging.verbose()) {
+      err.println("(run with --verbose for details)");
+    }
+    err.flush();
+    return FAILED;
+  }
+}

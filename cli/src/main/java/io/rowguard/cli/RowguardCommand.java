@@ -1,0 +1,46 @@
+package io.rowguard.cli;
+
+import io.rowguard.cli.internal.Logging;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+@Command(
+    name = "rowguard",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = {
+      "Journals every committed row change of a database from its write-ahead log, so that any"
+          + " row can be traced and put back.",
+      ""
+    },
+    subcommands = {
+      DemoCommand.class,
+      CaptureCommand.class,
+      StatusCommand.class,
+      HistoryCommand.class,
+      picocli.CommandLine.HelpCommand.class
+    },
+    footer = {
+      "",
+      "Start with `rowguard demo`. Each command takes -c FILE, the properties file of one guarded"
+          + " database; see `rowguard capture --help` for its keys.",
+      "Exit codes: 0 done, 1 failed, 2 bad usage or input, 3 conflicts."
+    })
+public final class RowguardCommand implements Runnable {
+
+  @Option(
+      names = "--verbose",
+      scope = ScopeType.INHERIT,
+      description = "Log more, and show stack traces of errors.")
+  void setVerbose(boolean verbose) {
+    Logging.setVerbose(verbose);
+  }
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+}

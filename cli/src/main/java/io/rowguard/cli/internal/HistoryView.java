@@ -1,0 +1,116 @@
+package io.rowguard.cli.internal;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.rowguard.core.ChangeEvent;
+import io.rowguard.core.Row;
+import io.rowguard.core.RowKey;
+import io.rowguard.core.TableId;
+import io.rowguard.core.ValueFormat;
+import io.rowguard.journal.JournalEntry;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Shows a row's versions: as a table for people, as one JSON document for programs. */
+public final class HistoryView {
+  private static final int MAX_VALUE = 60;
+
+  private HistoryView() {}
+
+  public static void printText(PrintWriter out, TableId table, RowKey key, List<JournalEntry> h) {
+    out.println("history of " + table + " key " + key + ": " + h.size()
+        + (h.size() == 1 ? " version" : " versions"));
+    TextTable t = new TextTable("SEQ", "COMMITTED (UTC)", "TX", "OP", "CHANGES");
+    for (JournalEntry e : h) {
+      ChangeEvent c = e.event();
+      t.add(
+          Long.toString(e.seq()),
+          ValueFormat.instant(c.commitMicros()),
+          c.txId(),
+          opName(c),
+          describe(c));
+    }
+    t.print(out);
+  }
+
+  public static ObjectNode json(TableId table, RowKey key, List<JournalEntry> h) {
+    ObjectNode doc = Json.NODES.objectNode();
+    doc.put("table", table.toString());
+    doc.set("key", Json.key(key));
+    ArrayNode versions = doc.putArray("versions");
+    for (JournalEntry e : h) {
+      ChangeEvent c = e.event();
+      ObjectNode v = versions.addObject();
+      v.put("seq", e.seq());
+      v.put("committed", ValueFormat.instant(c.commitMicros()));
+      v.put("tx", c.txId());
+      v.put("position", c.position());
+      v.put("op", opName(c));
+      v.set("before", Json.row(c.before()));
+      v.set("after", Json.row(c.after()));
+      ArrayNode changed = v.putArray("changed");
+      changedColumns(c).forEach(changed::add);
+    }
+    return doc;
+  }
+
+  public static String opName(ChangeEvent c) {
+    return switch (c.op()) {
+      case READ -> "snapshot";
+      default -> c.op().name().toLowerCase(Locale.ROOT);
+    };
+  }
+
+  /** The columns an update changed; every column for other operations. */
+  public static List<String> changedColumns(ChangeEvent c) {
+    List<String> out = new ArrayList<>();
+    Row any = c.after() != null ? c.after() : c.before();
+    for (int i = 0; i < any.size(); i++) {
+      if (c.before() == null || c.after() == null || !c.before().sameValue(c.after(), i)) {
+        out.add(any.schema().column(i).name());
+      }
+    }
+    return out;
+  }
+
+  static String describe(ChangeEvent c) {
+    return switch (c.op()) {
+      case READ, INSERT -> values(c.after());
+      case DELETE -> "deleted; was " + values(c.before());
+      case UPDATE -> {
+        StringBuilder sb = new StringBuilder();
+        for (String col : changedColumns(c)) {
+          int i = c.after().schema().indexOf(col);
+          var schema = c.after().schema().column(i).schema();
+          if (sb.length() > 0) {
+            sb.append("; ");
+          }
+          sb.append(col).append(": ")
+              .append(shorten(ValueFormat.render(c.before().get(i), schema)))
+              .append(" -> ")
+              .append(shorten(ValueFormat.render(c.after().get(i), schema)));
+        }
+        yield sb.length() == 0 ? "(no column changed)" : sb.toString();
+      }
+    };
+  }
+
+  private static String values(Row row) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < row.size(); i++) {
+      if (i > 0) {
+        sb.append(", ");
+      }
+      sb.append(row.schema().column(i).name()).append('=')
+          .append(shorten(ValueFormat.render(row.get(i), row.schema().column(i).schema())));
+    }
+    return sb.toString();
+  }
+
+  private static String shorten(String s) {
+    String oneLine = s.replace('\n', ' ');
+    return oneLine.length() <= MAX_VALUE ? oneLine : oneLine.substring(0, MAX_VALUE - 1) + "…";
+  }
+}
