@@ -1,0 +1,211 @@
+package io.rowguard.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rowguard.connectors.Capture;
+import io.rowguard.connectors.PostgresFixture;
+import io.rowguard.core.RowguardConfig;
+import io.rowguard.journal.Journal;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The command line against a real PostgreSQL: reads while capture runs, and bad input. */
+class CliIT {
+  static PostgresFixture pg;
+
+  @BeforeAll
+  static void startPostgres() throws Exception {
+    pg = PostgresFixture.start();
+    // password authentication for everyone but the fixture's own superuser
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SHOW hba_file")) {
+      rs.next();
+      String hba = rs.getString(1);
+      s.execute(
+          "COPY (SELECT unnest(ARRAY['local all all trust',"
+              + " 'host all postgres 127.0.0.1/32 trust',"
+              + " 'host all all 127.0.0.1/32 scram-sha-256'])) TO '" + hba + "'");
+      s.execute("SELECT pg_reload_conf()");
+      s.execute("CREATE ROLE guard LOGIN REPLICATION PASSWORD 'right'");
+    }
+    pg.exec(
+        "CREATE TABLE orders (id int PRIMARY KEY, status text, amount numeric(10,2))",
+        "ALTER TABLE orders REPLICA IDENTITY FULL",
+        "CREATE TABLE line_items (order_id int, line int, sku text, PRIMARY KEY (order_id, line))",
+        "ALTER TABLE line_items REPLICA IDENTITY FULL",
+        "CREATE TABLE plain (id int PRIMARY KEY)",
+        "INSERT INTO orders VALUES (1, 'new', 10.00), (2, 'new', 20.00)",
+        "INSERT INTO line_items VALUES (1, 1, 'a'), (1, 2, 'b')");
+  }
+
+  @AfterAll
+  static void stopPostgres() throws Exception {
+    pg.close();
+  }
+
+  @TempDir Path dir;
+
+  record Result(int exit, String out, String err) {}
+
+  static Result run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cmd = Main.commandLine();
+    cmd.setOut(new PrintWriter(out, true));
+    cmd.setErr(new PrintWriter(err, true));
+    int exit = cmd.execute(args);
+    return new Result(exit, out.toString(), err.toString());
+  }
+
+  Path writeConfig(Map<String, String> props) throws Exception {
+    Path file = dir.resolve("rowguard-" + System.nanoTime() + ".properties");
+    Files.writeString(
+        file,
+        new TreeMap<>(props).entrySet().stream()
+            .map(e -> e.getKey() + "=" + e.getValue())
+            .collect(Collectors.joining("\n")));
+    return file;
+  }
+
+  Map<String, String> props(String include, String name) {
+    return pg.configProperties(dir.resolve("journal-" + name), include, name);
+  }
+
+  @Test
+  void historyAndStatusWorkWhileCaptureRuns() throws Exception {
+    Map<String, String> props = props("public.orders,public.line_items", "live");
+    Path file = writeConfig(props);
+    RowguardConfig config = RowguardConfig.load(file);
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      pg.awaitStreaming(config);
+      pg.exec("UPDATE orders SET status = 'paid', amount = 12.50 WHERE id = 1");
+      awaitEntries(journal, 5);
+
+      Result history = run("history", "-c", file.toString(), "--table", "orders", "--key", "1");
+      assertThat(history.exit()).as(history.err()).isZero();
+      assertThat(history.out())
+          .contains("history of public.orders key 1: 2 versions")
+          .contains("snapshot")
+          .contains("status: new -> paid; amount: 10.00 -> 12.50");
+
+      Result json = run("history", "-c", file.toString(), "--table", "public.line_items",
+          "--key", "order_id=1,line=2", "--json");
+      assertThat(json.exit()).as(json.err()).isZero();
+      JsonNode doc = new ObjectMapper().readTree(json.out());
+      assertThat(doc.get("versions").get(0).get("after").get("sku").asText()).isEqualTo("b");
+
+      Result status = run("status", "-c", file.toString(), "--json");
+      assertThat(status.exit()).as(status.err()).isZero();
+      JsonNode s = new ObjectMapper().readTree(status.out());
+      assertThat(s.get("entries").asLong()).isEqualTo(5);
+      assertThat(s.get("database").get("slotActive").asBoolean()).isTrue();
+
+      Result text = run("status", "-c", file.toString());
+      assertThat(text.out()).contains("entries       5 in 2 table(s)").contains("slot rg_live active");
+    }
+    assertThat(Files.getPosixFilePermissions(config.journalDir()))
+        .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+  }
+
+  @Test
+  void badInputEndsInOneLineAndExitCodeTwo() throws Exception {
+    Map<String, String> good = props("public.orders", "bad");
+    Path goodFile = writeConfig(good);
+    // a journal to read from
+    RowguardConfig config = RowguardConfig.load(goodFile);
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      awaitEntries(journal, 2);
+    }
+
+    assertBadInput(run("history", "-c", dir.resolve("missing.properties").toString(),
+        "--table", "orders", "--key", "1"), "does not exist");
+    assertBadInput(run("status", "-c", writeConfig(with(good, "jurnal.dir", "/tmp/x")).toString()),
+        "unknown key jurnal.dir");
+    assertBadInput(run("capture", "-c", writeConfig(with(good, "source.connector", "oracle")).toString()),
+        "source.connector=oracle is not a connector rowguard knows");
+    assertBadInput(run("capture", "-c", writeConfig(without(good, "journal.dir")).toString()),
+        "missing key journal.dir");
+    int freePort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      freePort = s.getLocalPort();
+    }
+    assertBadInput(run("capture", "-c", writeConfig(with(good, "source.database.port",
+        Integer.toString(freePort))).toString()), "cannot connect to PostgreSQL at 127.0.0.1:" + freePort);
+    Map<String, String> guard = with(good, "source.database.user", "guard");
+    assertBadInput(run("capture", "-c", writeConfig(with(guard, "source.database.password", "wrong")).toString()),
+        "rejected user 'guard'");
+    Result withSecret = run("capture", "-c", writeConfig(with(guard, "source.database.password", "s3cr3t-value")).toString());
+    assertThat(withSecret.err()).doesNotContain("s3cr3t-value");
+    assertBadInput(run("capture", "-c", writeConfig(with(good, "source.database.password", "${env:ROWGUARD_NO_SUCH_VAR}")).toString()),
+        "ROWGUARD_NO_SUCH_VAR is not set");
+    assertBadInput(run("capture", "-c", writeConfig(with(good, "source.table.include.list", "public.plain")).toString()),
+        "ALTER TABLE \"public\".\"plain\" REPLICA IDENTITY FULL;");
+    assertBadInput(run("capture", "-c", writeConfig(with(good, "source.table.include.list", "public.nope")).toString()),
+        "no table of database postgres matches source.table.include.list=public.nope");
+    assertBadInput(run("history", "-c", goodFile.toString(), "--table", "customers", "--key", "1"),
+        "table 'customers' is not captured in this journal (captured: public.orders)");
+    assertBadInput(run("history", "-c", goodFile.toString(), "--table", "orders", "--key", "999"),
+        "no row of public.orders with key 999");
+    assertBadInput(run("history", "-c", goodFile.toString(), "--table", "orders", "--key", "one"),
+        "id needs a whole number, got 'one'");
+    assertBadInput(run("history", "-c", goodFile.toString(), "--table", "orders", "--key", "sku=1"),
+        "sku is not a primary key column of public.orders");
+    assertBadInput(run("history", "-c", goodFile.toString(), "--table", "orders"),
+        "Missing required option: '--key=K'");
+    assertBadInput(run("history", "-c", goodFile.toString(), "--table", "\"orders", "--key", "1"),
+        "unterminated quote");
+    assertBadInput(run("nonsense"), "Unmatched argument");
+    assertBadInput(run("history", "-c", writeConfig(with(good, "journal.dir",
+        dir.resolve("empty").toString())).toString(), "--table", "orders", "--key", "1"),
+        "no journal at");
+  }
+
+  private static void assertBadInput(Result r, String message) {
+    assertThat(r.exit()).as("exit code; stderr: %s", r.err()).isEqualTo(2);
+    assertThat(r.err()).contains(message).doesNotContain("\tat ").doesNotContain("Exception");
+    assertThat(r.out()).isEmpty();
+  }
+
+  private static Map<String, String> with(Map<String, String> base, String key, String value) {
+    Map<String, String> m = new TreeMap<>(base);
+    m.put(key, value);
+    return m;
+  }
+
+  private static Map<String, String> without(Map<String, String> base, String key) {
+    Map<String, String> m = new TreeMap<>(base);
+    m.remove(key);
+    return m;
+  }
+
+  static void awaitEntries(Journal journal, long n) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (journal.lastSeq() < n) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("journal has " + journal.lastSeq() + " entries, expected " + n);
+      }
+      Thread.sleep(20);
+    }
+  }
+}
