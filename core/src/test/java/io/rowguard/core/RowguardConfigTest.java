@@ -1,0 +1,60 @@
+package io.rowguard.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RowguardConfigTest {
+  static Map<String, String> valid() {
+    Map<String, String> m = new HashMap<>();
+    m.put("source.connector", "postgres");
+    m.put("source.database.hostname", "127.0.0.1");
+    m.put("source.database.user", "guard");
+    m.put("source.database.password", "${env:GUARD_DB_PASSWORD}");
+    m.put("source.database.dbname", "shop");
+    m.put("source.table.include.list", "public.orders");
+    m.put("journal.dir", "/var/lib/rowguard/shop");
+    return m;
+  }
+
+  @Test
+  void sourceKeysPassThroughWithoutThePrefixAndEnvIsResolved() {
+    RowguardConfig c =
+        RowguardConfig.of(Path.of("shop.properties"), valid(), n -> n.equals("GUARD_DB_PASSWORD") ? "pw" : null);
+    assertThat(c.connector()).isEqualTo(ConnectorKind.POSTGRES);
+    assertThat(c.source()).containsEntry("table.include.list", "public.orders")
+        .containsEntry("database.password", "pw").doesNotContainKey("connector");
+    assertThat(c.port()).isEqualTo(5432);
+    assertThat(c.toString()).doesNotContain("pw").contains("********");
+  }
+
+  @Test
+  void everyProblemNamesTheKey() {
+    Map<String, String> typo = valid();
+    typo.put("jurnal.dir", "/x");
+    assertThatThrownBy(() -> RowguardConfig.of(Path.of("f"), typo, n -> "pw"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("unknown key jurnal.dir");
+    Map<String, String> port = valid();
+    port.put("source.database.port", "70000");
+    assertThatThrownBy(() -> RowguardConfig.of(Path.of("f"), port, n -> "pw"))
+        .hasMessageContaining("source.database.port=70000 is not a port number");
+    assertThatThrownBy(() -> RowguardConfig.of(Path.of("f"), valid(), n -> null))
+        .hasMessageContaining("GUARD_DB_PASSWORD is not set");
+    Map<String, String> noDir = valid();
+    noDir.remove("journal.dir");
+    assertThatThrownBy(() -> RowguardConfig.of(Path.of("f"), noDir, n -> "pw"))
+        .hasMessageContaining("missing key journal.dir");
+  }
+
+  @Test
+  void aRelativeJournalDirIsRelativeToTheConfigFile() {
+    Map<String, String> m = valid();
+    m.put("journal.dir", "journal");
+    RowguardConfig c = RowguardConfig.of(Path.of("/etc/rowguard/shop.properties"), m, n -> "pw");
+    assertThat(c.journalDir()).isEqualTo(Path.of("/etc/rowguard/journal"));
+  }
+}
