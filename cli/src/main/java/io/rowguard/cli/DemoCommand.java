@@ -21,9 +21,9 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(
     name = "demo",
@@ -36,7 +36,10 @@ import picocli.CommandLine.Model.CommandSpec;
 final class DemoCommand implements Callable<Integer> {
   private static final TableId ORDERS = TableId.of("public", "orders");
 
-  @Option(names = "--orders", defaultValue = "200", description = "Orders the workload places (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--orders",
+      defaultValue = "200",
+      description = "Orders the workload places (default: ${DEFAULT-VALUE}).")
   int orders;
 
   @Option(names = "--seed", defaultValue = "7", description = "Random seed of the workload.")
@@ -55,8 +58,9 @@ final class DemoCommand implements Callable<Integer> {
     try (EmbeddedPostgres pg = startPostgres(out)) {
       try (Connection c = pg.getPostgresDatabase().getConnection()) {
         createShop(c);
-        out.println("2. Created the shop: customers and orders, REPLICA IDENTITY FULL, 20 customers"
-            + " and 50 orders already placed.");
+        out.println(
+            "2. Created the shop: customers and orders, REPLICA IDENTITY FULL, 20 customers"
+                + " and 50 orders already placed.");
       }
       RowguardConfig config = writeConfig(work, pg.getPort());
       out.println("3. Config " + config.file() + ":");
@@ -67,10 +71,12 @@ final class DemoCommand implements Callable<Integer> {
         if (!capture.awaitReady(Duration.ofSeconds(30))) {
           throw capture.failure().isPresent()
               ? capture.failure().get()
-              : new IllegalStateException("the capture did not create its replication slot in 30 s");
+              : new IllegalStateException(
+                  "the capture did not create its replication slot in 30 s");
         }
-        out.println("4. Capture started (Debezium Embedded, pgoutput); the snapshot journals the"
-            + " 70 existing rows.");
+        out.println(
+            "4. Capture started (Debezium Embedded, pgoutput); the snapshot journals the"
+                + " 70 existing rows.");
         out.flush();
         long changes;
         try (Connection c = pg.getPostgresDatabase().getConnection()) {
@@ -78,8 +84,10 @@ final class DemoCommand implements Callable<Integer> {
         }
         long expected = 70 + changes;
         awaitJournal(journal, capture, expected);
-        out.printf("5. Workload: %d orders placed, paid, shipped or cancelled: %d row changes; the"
-            + " journal now holds %d entries.%n", orders, changes, journal.lastSeq());
+        out.printf(
+            "5. Workload: %d orders placed, paid, shipped or cancelled: %d row changes; the"
+                + " journal now holds %d entries.%n",
+            orders, changes, journal.lastSeq());
         out.println();
         TableId table = ORDERS;
         RowKey key = RowKey.parse("7", journal.latestSchema(table).orElseThrow());
@@ -87,10 +95,13 @@ final class DemoCommand implements Callable<Integer> {
         HistoryView.printText(out, table, key, journal.history(table, key));
       }
       out.println();
-      out.printf("Done in %.1f s. Everything the demo started is stopped and its files are"
-          + " deleted.%n", (System.nanoTime() - started) / 1e9);
-      out.println("Next: point a config file at your own PostgreSQL and run `rowguard capture -c"
-          + " FILE` (see `rowguard capture --help`).");
+      out.printf(
+          "Done in %.1f s. Everything the demo started is stopped and its files are"
+              + " deleted.%n",
+          (System.nanoTime() - started) / 1e9);
+      out.println(
+          "Next: point a config file at your own PostgreSQL and run `rowguard capture -c"
+              + " FILE` (see `rowguard capture --help`).");
       out.flush();
     } finally {
       deleteRecursively(work);
@@ -143,7 +154,8 @@ final class DemoCommand implements Callable<Integer> {
             "source.table.include.list=public.customers,public.orders",
             "journal.dir=" + work.resolve("journal"),
             ""));
-    return RowguardConfig.load(file, name -> name.equals("ROWGUARD_DEMO_PASSWORD") ? "" : System.getenv(name));
+    return RowguardConfig.load(
+        file, name -> name.equals("ROWGUARD_DEMO_PASSWORD") ? "" : System.getenv(name));
   }
 
   /** Places, pays, ships and cancels orders; returns the number of row changes made. */
@@ -153,24 +165,44 @@ final class DemoCommand implements Callable<Integer> {
       for (int i = 0; i < orders; i++) {
         int customer = 1 + random.nextInt(20);
         c.setAutoCommit(false);
-        changes += s.executeUpdate(
-            "INSERT INTO orders (customer_id, status, amount) VALUES (" + customer + ", 'new', "
-                + (5 + random.nextInt(50_000) / 100.0) + ")");
-        changes += s.executeUpdate(
-            "UPDATE customers SET email = 'c" + customer + "+" + i + "@example.com' WHERE id = "
-                + customer);
+        changes +=
+            s.executeUpdate(
+                "INSERT INTO orders (customer_id, status, amount) VALUES ("
+                    + customer
+                    + ", 'new', "
+                    + (5 + random.nextInt(50_000) / 100.0)
+                    + ")");
+        changes +=
+            s.executeUpdate(
+                "UPDATE customers SET email = 'c"
+                    + customer
+                    + "+"
+                    + i
+                    + "@example.com' WHERE id = "
+                    + customer);
         c.commit();
         c.setAutoCommit(true);
         int order = 1 + random.nextInt(50 + i + 1);
         switch (random.nextInt(4)) {
-          case 0 -> changes += s.executeUpdate(
-              "UPDATE orders SET status = 'paid', updated_at = now() WHERE id = " + order
-                  + " AND status = 'new'");
-          case 1 -> changes += s.executeUpdate(
-              "UPDATE orders SET status = 'shipped', note = 'tracking " + (1000 + i)
-                  + "', updated_at = now() WHERE id = " + order + " AND status = 'paid'");
-          case 2 -> changes += s.executeUpdate(
-              "UPDATE orders SET amount = amount + 1.25, updated_at = now() WHERE id = " + order);
+          case 0 ->
+              changes +=
+                  s.executeUpdate(
+                      "UPDATE orders SET status = 'paid', updated_at = now() WHERE id = "
+                          + order
+                          + " AND status = 'new'");
+          case 1 ->
+              changes +=
+                  s.executeUpdate(
+                      "UPDATE orders SET status = 'shipped', note = 'tracking "
+                          + (1000 + i)
+                          + "', updated_at = now() WHERE id = "
+                          + order
+                          + " AND status = 'paid'");
+          case 2 ->
+              changes +=
+                  s.executeUpdate(
+                      "UPDATE orders SET amount = amount + 1.25, updated_at = now() WHERE id = "
+                          + order);
           default -> {
             if (random.nextInt(5) == 0) {
               changes += s.executeUpdate("DELETE FROM orders WHERE id = " + order);
@@ -178,10 +210,11 @@ final class DemoCommand implements Callable<Integer> {
           }
         }
       }
-      changes += s.executeUpdate(
-          "UPDATE orders SET status = 'paid', updated_at = now() WHERE id = 7");
-      changes += s.executeUpdate(
-          "UPDATE orders SET status = 'shipped', note = 'express', updated_at = now() WHERE id = 7");
+      changes +=
+          s.executeUpdate("UPDATE orders SET status = 'paid', updated_at = now() WHERE id = 7");
+      changes +=
+          s.executeUpdate(
+              "UPDATE orders SET status = 'shipped', note = 'express', updated_at = now() WHERE id = 7");
     } finally {
       c.setAutoCommit(true);
     }
@@ -197,7 +230,10 @@ final class DemoCommand implements Callable<Integer> {
       }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(
-            "the journal reached " + journal.lastSeq() + " of " + expected
+            "the journal reached "
+                + journal.lastSeq()
+                + " of "
+                + expected
                 + " changes in 40 s; is the capture stuck?");
       }
       Thread.sleep(50);

@@ -16,9 +16,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(
     name = "history",
@@ -40,16 +40,18 @@ final class HistoryCommand implements Callable<Integer> {
       names = "--table",
       required = true,
       paramLabel = "T",
-      description = "The table: schema.table, or table when unambiguous. Quote odd names: "
-          + "'\"My Schema\".\"Order Items\"'.")
+      description =
+          "The table: schema.table, or table when unambiguous. Quote odd names: "
+              + "'\"My Schema\".\"Order Items\"'.")
   String table;
 
   @Option(
       names = "--key",
       required = true,
       paramLabel = "K",
-      description = "The primary key: a bare value for a one-column key, col=value,col=value for"
-          + " a composite key (escape , and = in values with a backslash).")
+      description =
+          "The primary key: a bare value for a one-column key, col=value,col=value for"
+              + " a composite key (escape , and = in values with a backslash).")
   String key;
 
   @Option(names = "--json", description = "Print one JSON document instead of a table.")
@@ -68,8 +70,13 @@ final class HistoryCommand implements Callable<Integer> {
       List<JournalEntry> history = journal.history(id, rowKey);
       if (history.isEmpty()) {
         throw new InputException(
-            "no row of " + id + " with key " + rowKey + " in the journal (key columns: "
-                + String.join(", ", schema.keyColumns()) + ")");
+            "no row of "
+                + id
+                + " with key "
+                + rowKey
+                + " in the journal (key columns: "
+                + String.join(", ", schema.keyColumns())
+                + ")");
       }
       PrintWriter out = spec.commandLine().getOut();
       if (json) {

@@ -13,9 +13,9 @@ import java.time.Clock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(
     name = "status",
@@ -51,10 +51,19 @@ final class StatusCommand implements Callable<Integer> {
       doc.put("entries", js.entries());
       doc.put("tables", js.tables());
       doc.put("diskBytes", js.diskBytes());
-      doc.put("firstCommit", js.firstCommitMicros().isPresent() ? ValueFormat.instant(js.firstCommitMicros().getAsLong()) : null);
-      doc.put("lastCommit", js.lastCommitMicros().isPresent() ? ValueFormat.instant(js.lastCommitMicros().getAsLong()) : null);
+      doc.put(
+          "firstCommit",
+          js.firstCommitMicros().isPresent()
+              ? ValueFormat.instant(js.firstCommitMicros().getAsLong())
+              : null);
+      doc.put(
+          "lastCommit",
+          js.lastCommitMicros().isPresent()
+              ? ValueFormat.instant(js.lastCommitMicros().getAsLong())
+              : null);
       if (js.lastCommitMicros().isPresent()) {
-        doc.put("lastCommitAgeSeconds", (nowMicros - js.lastCommitMicros().getAsLong()) / 1_000_000.0);
+        doc.put(
+            "lastCommitAgeSeconds", (nowMicros - js.lastCommitMicros().getAsLong()) / 1_000_000.0);
       }
       doc.put("position", js.lastPosition());
       doc.put("lastTx", js.lastTxId());
@@ -72,11 +81,15 @@ final class StatusCommand implements Callable<Integer> {
       return Main.OK;
     }
     out.printf("journal       %s%n", cfg.journalDir());
-    out.printf("entries       %,d in %d table(s), %s on disk%n", js.entries(), js.tables(), bytes(js.diskBytes()));
+    out.printf(
+        "entries       %,d in %d table(s), %s on disk%n",
+        js.entries(), js.tables(), bytes(js.diskBytes()));
     if (js.lastCommitMicros().isPresent()) {
       out.printf("first commit  %s%n", ValueFormat.instant(js.firstCommitMicros().getAsLong()));
       long age = (nowMicros - js.lastCommitMicros().getAsLong()) / 1_000_000L;
-      out.printf("last commit   %s (%s ago)%n", ValueFormat.instant(js.lastCommitMicros().getAsLong()), duration(age));
+      out.printf(
+          "last commit   %s (%s ago)%n",
+          ValueFormat.instant(js.lastCommitMicros().getAsLong()), duration(age));
       out.printf("position      %s (tx %s)%n", js.lastPosition(), js.lastTxId());
     } else {
       out.println("last commit   none yet");
@@ -85,11 +98,18 @@ final class StatusCommand implements Callable<Integer> {
     if (ss.error().isPresent()) {
       out.printf("database      %s: not reachable: %s%n", where, ss.error().get());
     } else if (!ss.slotExists()) {
-      out.printf("database      %s: slot %s does not exist yet (capture has not started)%n", where, ss.slot());
+      out.printf(
+          "database      %s: slot %s does not exist yet (capture has not started)%n",
+          where, ss.slot());
     } else {
-      out.printf("database      %s: slot %s %s, %s of WAL behind the server (server at %s, confirmed %s)%n",
-          where, ss.slot(), ss.slotActive() ? "active" : "inactive (no capture running)",
-          bytes(ss.lagBytes()), ss.serverLsn(), ss.confirmedLsn());
+      out.printf(
+          "database      %s: slot %s %s, %s of WAL behind the server (server at %s, confirmed %s)%n",
+          where,
+          ss.slot(),
+          ss.slotActive() ? "active" : "inactive (no capture running)",
+          bytes(ss.lagBytes()),
+          ss.serverLsn(),
+          ss.confirmedLsn());
     }
     out.flush();
     return Main.OK;

@@ -43,7 +43,9 @@ class CliIT {
       s.execute(
           "COPY (SELECT unnest(ARRAY['local all all trust',"
               + " 'host all postgres 127.0.0.1/32 trust',"
-              + " 'host all all 127.0.0.1/32 scram-sha-256'])) TO '" + hba + "'");
+              + " 'host all all 127.0.0.1/32 scram-sha-256'])) TO '"
+              + hba
+              + "'");
       s.execute("SELECT pg_reload_conf()");
       s.execute("CREATE ROLE guard LOGIN REPLICATION PASSWORD 'right'");
     }
@@ -80,9 +82,10 @@ class CliIT {
     Path file = dir.resolve("rowguard-" + System.nanoTime() + ".properties");
     Files.writeString(
         file,
-        new TreeMap<>(props).entrySet().stream()
-            .map(e -> e.getKey() + "=" + e.getValue())
-            .collect(Collectors.joining("\n")));
+        new TreeMap<>(props)
+            .entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining("\n")));
     return file;
   }
 
@@ -108,8 +111,16 @@ class CliIT {
           .contains("snapshot")
           .contains("status: new -> paid; amount: 10.00 -> 12.50");
 
-      Result json = run("history", "-c", file.toString(), "--table", "public.line_items",
-          "--key", "order_id=1,line=2", "--json");
+      Result json =
+          run(
+              "history",
+              "-c",
+              file.toString(),
+              "--table",
+              "public.line_items",
+              "--key",
+              "order_id=1,line=2",
+              "--json");
       assertThat(json.exit()).as(json.err()).isZero();
       JsonNode doc = new ObjectMapper().readTree(json.out());
       assertThat(doc.get("versions").get(0).get("after").get("sku").asText()).isEqualTo("b");
@@ -121,7 +132,9 @@ class CliIT {
       assertThat(s.get("database").get("slotActive").asBoolean()).isTrue();
 
       Result text = run("status", "-c", file.toString());
-      assertThat(text.out()).contains("entries       5 in 2 table(s)").contains("slot rg_live active");
+      assertThat(text.out())
+          .contains("entries       5 in 2 table(s)")
+          .contains("slot rg_live active");
     }
     assertThat(Files.getPosixFilePermissions(config.journalDir()))
         .isEqualTo(PosixFilePermissions.fromString("rwx------"));
@@ -138,46 +151,95 @@ class CliIT {
       awaitEntries(journal, 2);
     }
 
-    assertBadInput(run("history", "-c", dir.resolve("missing.properties").toString(),
-        "--table", "orders", "--key", "1"), "does not exist");
-    assertBadInput(run("status", "-c", writeConfig(with(good, "jurnal.dir", "/tmp/x")).toString()),
+    assertBadInput(
+        run(
+            "history",
+            "-c",
+            dir.resolve("missing.properties").toString(),
+            "--table",
+            "orders",
+            "--key",
+            "1"),
+        "does not exist");
+    assertBadInput(
+        run("status", "-c", writeConfig(with(good, "jurnal.dir", "/tmp/x")).toString()),
         "unknown key jurnal.dir");
-    assertBadInput(run("capture", "-c", writeConfig(with(good, "source.connector", "oracle")).toString()),
+    assertBadInput(
+        run("capture", "-c", writeConfig(with(good, "source.connector", "oracle")).toString()),
         "source.connector=oracle is not a connector rowguard knows");
-    assertBadInput(run("capture", "-c", writeConfig(without(good, "journal.dir")).toString()),
+    assertBadInput(
+        run("capture", "-c", writeConfig(without(good, "journal.dir")).toString()),
         "missing key journal.dir");
     int freePort;
     try (ServerSocket s = new ServerSocket(0)) {
       freePort = s.getLocalPort();
     }
-    assertBadInput(run("capture", "-c", writeConfig(with(good, "source.database.port",
-        Integer.toString(freePort))).toString()), "cannot connect to PostgreSQL at 127.0.0.1:" + freePort);
+    assertBadInput(
+        run(
+            "capture",
+            "-c",
+            writeConfig(with(good, "source.database.port", Integer.toString(freePort))).toString()),
+        "cannot connect to PostgreSQL at 127.0.0.1:" + freePort);
     Map<String, String> guard = with(good, "source.database.user", "guard");
-    assertBadInput(run("capture", "-c", writeConfig(with(guard, "source.database.password", "wrong")).toString()),
+    assertBadInput(
+        run(
+            "capture",
+            "-c",
+            writeConfig(with(guard, "source.database.password", "wrong")).toString()),
         "rejected user 'guard'");
-    Result withSecret = run("capture", "-c", writeConfig(with(guard, "source.database.password", "s3cr3t-value")).toString());
+    Result withSecret =
+        run(
+            "capture",
+            "-c",
+            writeConfig(with(guard, "source.database.password", "s3cr3t-value")).toString());
     assertThat(withSecret.err()).doesNotContain("s3cr3t-value");
-    assertBadInput(run("capture", "-c", writeConfig(with(good, "source.database.password", "${env:ROWGUARD_NO_SUCH_VAR}")).toString()),
+    assertBadInput(
+        run(
+            "capture",
+            "-c",
+            writeConfig(with(good, "source.database.password", "${env:ROWGUARD_NO_SUCH_VAR}"))
+                .toString()),
         "ROWGUARD_NO_SUCH_VAR is not set");
-    assertBadInput(run("capture", "-c", writeConfig(with(good, "source.table.include.list", "public.plain")).toString()),
+    assertBadInput(
+        run(
+            "capture",
+            "-c",
+            writeConfig(with(good, "source.table.include.list", "public.plain")).toString()),
         "ALTER TABLE \"public\".\"plain\" REPLICA IDENTITY FULL;");
-    assertBadInput(run("capture", "-c", writeConfig(with(good, "source.table.include.list", "public.nope")).toString()),
+    assertBadInput(
+        run(
+            "capture",
+            "-c",
+            writeConfig(with(good, "source.table.include.list", "public.nope")).toString()),
         "no table of database postgres matches source.table.include.list=public.nope");
-    assertBadInput(run("history", "-c", goodFile.toString(), "--table", "customers", "--key", "1"),
+    assertBadInput(
+        run("history", "-c", goodFile.toString(), "--table", "customers", "--key", "1"),
         "table 'customers' is not captured in this journal (captured: public.orders)");
-    assertBadInput(run("history", "-c", goodFile.toString(), "--table", "orders", "--key", "999"),
+    assertBadInput(
+        run("history", "-c", goodFile.toString(), "--table", "orders", "--key", "999"),
         "no row of public.orders with key 999");
-    assertBadInput(run("history", "-c", goodFile.toString(), "--table", "orders", "--key", "one"),
+    assertBadInput(
+        run("history", "-c", goodFile.toString(), "--table", "orders", "--key", "one"),
         "id needs a whole number, got 'one'");
-    assertBadInput(run("history", "-c", goodFile.toString(), "--table", "orders", "--key", "sku=1"),
+    assertBadInput(
+        run("history", "-c", goodFile.toString(), "--table", "orders", "--key", "sku=1"),
         "sku is not a primary key column of public.orders");
-    assertBadInput(run("history", "-c", goodFile.toString(), "--table", "orders"),
+    assertBadInput(
+        run("history", "-c", goodFile.toString(), "--table", "orders"),
         "Missing required option: '--key=K'");
-    assertBadInput(run("history", "-c", goodFile.toString(), "--table", "\"orders", "--key", "1"),
+    assertBadInput(
+        run("history", "-c", goodFile.toString(), "--table", "\"orders", "--key", "1"),
         "unterminated quote");
     assertBadInput(run("nonsense"), "Unmatched argument");
-    assertBadInput(run("history", "-c", writeConfig(with(good, "journal.dir",
-        dir.resolve("empty").toString())).toString(), "--table", "orders", "--key", "1"),
+    assertBadInput(
+        run(
+            "history",
+            "-c",
+            writeConfig(with(good, "journal.dir", dir.resolve("empty").toString())).toString(),
+            "--table",
+            "orders",
+            "--key",
+            "1"),
         "no journal at");
   }
 

@@ -30,10 +30,10 @@ import org.postgresql.PGConnection;
 
 /**
  * Invariant 1, nothing lost and nothing doubled: `rowguard capture` runs in a child JVM and is
- * killed with SIGKILL at random moments while a workload of COPY, multi-row INSERT, large and
- * small transactions runs. After the last restart has drained the slot, the journal's changes
- * equal the source's committed change sequence, read independently through a second slot with
- * PostgreSQL's test_decoding plugin.
+ * killed with SIGKILL at random moments while a workload of COPY, multi-row INSERT, large and small
+ * transactions runs. After the last restart has drained the slot, the journal's changes equal the
+ * source's committed change sequence, read independently through a second slot with PostgreSQL's
+ * test_decoding plugin.
  */
 class CrashRecoveryIT {
   private static final int KILLS = Integer.getInteger("rowguard.crash.kills", 5);
@@ -66,10 +66,12 @@ class CrashRecoveryIT {
         "ALTER TABLE crash_b REPLICA IDENTITY FULL",
         "INSERT INTO crash_a SELECT g, 0, 'seed' FROM generate_series(1, 100) g");
     Path config = dir.resolve("crash.properties");
-    Map<String, String> props = pg.configProperties(dir.resolve("journal"), "public.crash_.*", "crash");
+    Map<String, String> props =
+        pg.configProperties(dir.resolve("journal"), "public.crash_.*", "crash");
     Files.writeString(
         config,
-        props.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+        props.entrySet().stream()
+            .map(e -> e.getKey() + "=" + e.getValue())
             .collect(Collectors.joining("\n")));
 
     Process capture = startCapture(config);
@@ -121,7 +123,9 @@ class CrashRecoveryIT {
     capture.destroy();
     capture.waitFor();
     journaled = journaledChanges();
-    Files.copy(dir.resolve("capture.log"), Path.of("target", "crash-capture.log"),
+    Files.copy(
+        dir.resolve("capture.log"),
+        Path.of("target", "crash-capture.log"),
         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
     assertThat(expected).as("workload size").hasSizeGreaterThan(5_000);
@@ -137,7 +141,8 @@ class CrashRecoveryIT {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (System.nanoTime() < deadline && capture.isAlive()) {
       if (Files.exists(log)
-          && Files.readAllLines(log).stream().filter(l -> l.contains("Capturing")).count() >= starts) {
+          && Files.readAllLines(log).stream().filter(l -> l.contains("Capturing")).count()
+              >= starts) {
         return;
       }
       Thread.sleep(50);
@@ -173,7 +178,8 @@ class CrashRecoveryIT {
             for (int i = 0; i < 3000; i++) {
               rows.append(nextId++).append("\t1\tcopied\n");
             }
-            c.unwrap(PGConnection.class).getCopyAPI()
+            c.unwrap(PGConnection.class)
+                .getCopyAPI()
                 .copyIn("COPY crash_a FROM STDIN", new StringReader(rows.toString()));
           }
           case 1 -> {
@@ -192,8 +198,11 @@ class CrashRecoveryIT {
           }
           default -> {
             for (int i = 0; i < 30; i++) {
-              s.execute("UPDATE crash_a SET payload = 'small " + i + "' WHERE id = "
-                  + (1 + random.nextInt(100)));
+              s.execute(
+                  "UPDATE crash_a SET payload = 'small "
+                      + i
+                      + "' WHERE id = "
+                      + (1 + random.nextInt(100)));
             }
           }
         }
@@ -208,7 +217,8 @@ class CrashRecoveryIT {
     try (Connection c = pg.connect();
         Statement s = c.createStatement();
         ResultSet rs =
-            s.executeQuery("SELECT xid, data FROM pg_logical_slot_peek_changes('crash_oracle', NULL, NULL)")) {
+            s.executeQuery(
+                "SELECT xid, data FROM pg_logical_slot_peek_changes('crash_oracle', NULL, NULL)")) {
       while (rs.next()) {
         Matcher m = CHANGE.matcher(rs.getString(2));
         if (!m.matches()) {
@@ -234,13 +244,15 @@ class CrashRecoveryIT {
     }
     List<String> out = new ArrayList<>();
     try (Journal journal = Journal.openReader(journalDir)) {
-      journal.scan(1, e -> {
-        ChangeEvent c = e.event();
-        if (c.op() != Op.READ) {
-          out.add(c.txId() + " " + c.table().name() + " " + c.op().name() + " " + c.key());
-        }
-        return true;
-      });
+      journal.scan(
+          1,
+          e -> {
+            ChangeEvent c = e.event();
+            if (c.op() != Op.READ) {
+              out.add(c.txId() + " " + c.table().name() + " " + c.op().name() + " " + c.key());
+            }
+            return true;
+          });
     }
     return out;
   }

@@ -17,23 +17,39 @@ class LayeringTest {
   @Test
   void coreImportsNoInfrastructure() {
     noClasses()
-        .that().resideInAPackage("io.rowguard.core..")
-        .should().dependOnClassesThat().resideInAnyPackage(
-            "io.debezium..", "org.rocksdb..", "org.apache.kafka..", "java.sql..",
-            "io.rowguard.journal..", "io.rowguard.connectors..", "io.rowguard.replay..",
+        .that()
+        .resideInAPackage("io.rowguard.core..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.debezium..",
+            "org.rocksdb..",
+            "org.apache.kafka..",
+            "java.sql..",
+            "io.rowguard.journal..",
+            "io.rowguard.connectors..",
+            "io.rowguard.replay..",
             "io.rowguard.cli..")
-        .because("core is the domain every module shares; it must stay testable without a"
-            + " database, a log or a broker (DESIGN.md: core depends on nothing of ours)")
+        .because(
+            "core is the domain every module shares; it must stay testable without a"
+                + " database, a log or a broker (DESIGN.md: core depends on nothing of ours)")
         .check(CLASSES);
   }
 
   @Test
   void theJournalKnowsNothingOfItsProducersOrConsumers() {
     noClasses()
-        .that().resideInAPackage("io.rowguard.journal..")
-        .should().dependOnClassesThat().resideInAnyPackage(
-            "io.rowguard.connectors..", "io.rowguard.replay..", "io.rowguard.cli..",
-            "io.debezium..", "org.apache.kafka..", "java.sql..")
+        .that()
+        .resideInAPackage("io.rowguard.journal..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.rowguard.connectors..",
+            "io.rowguard.replay..",
+            "io.rowguard.cli..",
+            "io.debezium..",
+            "org.apache.kafka..",
+            "java.sql..")
         .because("the journal is storage: capture writes it and replay reads it, through its API")
         .check(CLASSES);
   }
@@ -41,13 +57,19 @@ class LayeringTest {
   @Test
   void connectorsAndReplayAreIndependent() {
     noClasses()
-        .that().resideInAPackage("io.rowguard.connectors..")
-        .should().dependOnClassesThat().resideInAnyPackage("io.rowguard.replay..", "io.rowguard.cli..")
+        .that()
+        .resideInAPackage("io.rowguard.connectors..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("io.rowguard.replay..", "io.rowguard.cli..")
         .because("capture must not depend on how changes are put back")
         .check(CLASSES);
     noClasses()
-        .that().resideInAPackage("io.rowguard.replay..")
-        .should().dependOnClassesThat().resideInAnyPackage(
+        .that()
+        .resideInAPackage("io.rowguard.replay..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
             "io.rowguard.connectors..", "io.rowguard.cli..", "io.debezium..", "org.apache.kafka..")
         .because("replay works from the journal alone, so it works for any capture source")
         .allowEmptyShould(true) // replay lands with the rollback issue
@@ -58,8 +80,11 @@ class LayeringTest {
   void internalsStayInsideTheirModule() {
     for (String module : new String[] {"core", "journal", "connectors", "replay", "cli"}) {
       noClasses()
-          .that().resideOutsideOfPackage("io.rowguard." + module + "..")
-          .should().dependOnClassesThat().resideInAPackage("io.rowguard." + module + ".internal..")
+          .that()
+          .resideOutsideOfPackage("io.rowguard." + module + "..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("io.rowguard." + module + ".internal..")
           .because("each module's API is its root package; internal may change freely")
           .allowEmptyShould(true)
           .check(CLASSES);

@@ -62,7 +62,9 @@ public final class Capture implements AutoCloseable {
     journal.discardIncomplete();
     this.session = CaptureSession.register(journal);
     this.consumer =
-        new JournalingConsumer(session, new RecordTranslator(DebeziumSettings.placeholder(config), snapshotPointMicros));
+        new JournalingConsumer(
+            session,
+            new RecordTranslator(DebeziumSettings.placeholder(config), snapshotPointMicros));
     this.engine =
         DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
             .using(DebeziumSettings.engineProperties(config, session.id()))
@@ -77,7 +79,10 @@ public final class Capture implements AutoCloseable {
   public static Capture start(RowguardConfig config, Journal journal) {
     if (config.connector() != ConnectorKind.POSTGRES) {
       throw new InputException(
-          "config " + config.file() + ": source.connector=" + config.connector().configName()
+          "config "
+              + config.file()
+              + ": source.connector="
+              + config.connector().configName()
               + " is not supported by this version of rowguard yet (supported: postgres)");
     }
     PostgresPreflight.Result checked = PostgresPreflight.check(config);
@@ -159,9 +164,7 @@ public final class Capture implements AutoCloseable {
     return false;
   }
 
-  /**
-   * Waits until the engine stops by itself, or the timeout passes; returns true if it stopped.
-   */
+  /** Waits until the engine stops by itself, or the timeout passes; returns true if it stopped. */
   public boolean awaitTermination(Duration timeout) throws InterruptedException {
     return finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -190,7 +193,14 @@ public final class Capture implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "Capture[" + config.database() + "@" + config.host() + ":" + config.port() + ", "
-        + state.get() + "]";
+    return "Capture["
+        + config.database()
+        + "@"
+        + config.host()
+        + ":"
+        + config.port()
+        + ", "
+        + state.get()
+        + "]";
   }
 }

@@ -11,8 +11,8 @@ import java.sql.SQLException;
 import java.util.Optional;
 
 /**
- * How far the source database is ahead of the capture: its current WAL position and the
- * replication slot's confirmed position.
+ * How far the source database is ahead of the capture: its current WAL position and the replication
+ * slot's confirmed position.
  *
  * @param error why the database could not be asked, or empty
  * @param slot the replication slot's name
@@ -33,7 +33,9 @@ public record SourceStatus(
 
   public static SourceStatus probe(RowguardConfig config) {
     String slot =
-        config.source().getOrDefault("slot.name", DebeziumSettings.defaults(config).get("slot.name"));
+        config
+            .source()
+            .getOrDefault("slot.name", DebeziumSettings.defaults(config).get("slot.name"));
     try (Connection c = PostgresPreflight.connect(config);
         PreparedStatement ps =
             c.prepareStatement(

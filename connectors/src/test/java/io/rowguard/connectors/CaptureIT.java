@@ -60,7 +60,8 @@ class CaptureIT {
       awaitEntries(journal, 5);
 
       List<ChangeEvent> all = events(journal);
-      assertThat(all).extracting(ChangeEvent::op)
+      assertThat(all)
+          .extracting(ChangeEvent::op)
           .containsExactly(Op.READ, Op.READ, Op.INSERT, Op.UPDATE, Op.DELETE);
       ChangeEvent update = all.get(3);
       assertThat(update.before().get("note")).isEqualTo("one");
@@ -82,8 +83,7 @@ class CaptureIT {
 
   @Test
   void aTransactionKeepsItsIdAndOrder() throws Exception {
-    pg.exec(
-        "CREATE TABLE t2 (id int PRIMARY KEY, v int)", "ALTER TABLE t2 REPLICA IDENTITY FULL");
+    pg.exec("CREATE TABLE t2 (id int PRIMARY KEY, v int)", "ALTER TABLE t2 REPLICA IDENTITY FULL");
     RowguardConfig config = pg.config(dir, "public.t2", "t2");
     long txid;
     try (Journal journal = Journal.openWriter(config.journalDir());
@@ -103,11 +103,13 @@ class CaptureIT {
       }
       awaitEntries(journal, 4);
       List<JournalEntry> tx = journal.transaction(Long.toString(txid));
-      assertThat(tx).extracting(e -> e.event().op())
+      assertThat(tx)
+          .extracting(e -> e.event().op())
           .containsExactly(Op.INSERT, Op.INSERT, Op.UPDATE, Op.DELETE);
       assertThat(tx).extracting(e -> e.event().orderInTx()).containsExactly(0, 1, 2, 3);
-      assertThat(tx).extracting(e -> e.event().commitMicros()).containsOnly(
-          tx.get(0).event().commitMicros());
+      assertThat(tx)
+          .extracting(e -> e.event().commitMicros())
+          .containsOnly(tx.get(0).event().commitMicros());
     }
   }
 
@@ -126,16 +128,14 @@ class CaptureIT {
         }
         copy.copyIn("COPY t3 FROM STDIN", new java.io.StringReader(rows.toString()));
         try (Statement s = c.createStatement()) {
-          s.execute(
-              "INSERT INTO t3 SELECT g, 'multi ' || g FROM generate_series(501, 1500) g");
+          s.execute("INSERT INTO t3 SELECT g, 'multi ' || g FROM generate_series(501, 1500) g");
           s.execute("INSERT INTO t3 VALUES (1501, 'a'), (1502, 'b'), (1503, 'c')");
         }
       }
       awaitEntries(journal, 1503);
       List<ChangeEvent> all = events(journal);
       assertThat(all).hasSize(1503);
-      assertThat(all.stream().map(e -> e.key().values().get(0)).distinct().count())
-          .isEqualTo(1503);
+      assertThat(all.stream().map(e -> e.key().values().get(0)).distinct().count()).isEqualTo(1503);
     }
   }
 
@@ -177,7 +177,8 @@ class CaptureIT {
       pg.exec("UPDATE t5 SET id = 2 WHERE id = 1");
       awaitEntries(journal, 3);
       List<ChangeEvent> all = events(journal);
-      assertThat(all.subList(1, 3)).extracting(e -> e.op() + ":" + e.key())
+      assertThat(all.subList(1, 3))
+          .extracting(e -> e.op() + ":" + e.key())
           .containsExactly("DELETE:1", "INSERT:2");
       assertThat(all.get(1).before().get("v")).isEqualTo("a");
       assertThat(all.get(2).after().get("v")).isEqualTo("a");
@@ -222,8 +223,8 @@ class CaptureIT {
       List<ChangeEvent> all = events(journal);
       assertThat(all).hasSize(1200);
       Map<String, Long> perKeyAndOp =
-          all.stream().collect(Collectors.groupingBy(e -> e.key() + e.op().name(),
-              Collectors.counting()));
+          all.stream()
+              .collect(Collectors.groupingBy(e -> e.key() + e.op().name(), Collectors.counting()));
       assertThat(perKeyAndOp).hasSize(1200);
     }
   }

@@ -3,9 +3,8 @@ package io.rowguard.core;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Reads what {@link BinaryWriter} wrote. Reading past the end throws {@link
- * IllegalStateException} naming the offset: callers turn it into a corruption error that names
- * the record.
+ * Reads what {@link BinaryWriter} wrote. Reading past the end throws {@link IllegalStateException}
+ * naming the offset: callers turn it into a corruption error that names the record.
  */
 public final class BinaryReader {
   private final byte[] buf;

@@ -28,7 +28,12 @@ public final class Row {
     this.schema = Objects.requireNonNull(schema, "schema");
     if (values.length != schema.size()) {
       throw new IllegalArgumentException(
-          "row of " + schema.table() + " has " + values.length + " values for " + schema.size()
+          "row of "
+              + schema.table()
+              + " has "
+              + values.length
+              + " values for "
+              + schema.size()
               + " columns");
     }
     this.values = values;

@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A row's primary key: the key columns' names and values. Integer values of any width are held
- * as {@code Long} so that a key parsed from the command line equals the key the log delivered.
+ * A row's primary key: the key columns' names and values. Integer values of any width are held as
+ * {@code Long} so that a key parsed from the command line equals the key the log delivered.
  *
  * <p>{@link #encode()} gives bytes that are self-delimiting (no key's encoding is a prefix of
  * another's with the same number of columns) and that sort like the values for integers and
@@ -61,8 +61,8 @@ public final class RowKey {
 
   /**
    * Parses a key as typed on the command line: a bare value for a one-column key, or {@code
-   * col=value,col=value} for any key. Values are converted to the column's type; a comma or
-   * equals sign inside a value is escaped with a backslash.
+   * col=value,col=value} for any key. Values are converted to the column's type; a comma or equals
+   * sign inside a value is escaped with a backslash.
    */
   public static RowKey parse(String text, TableSchema schema) {
     List<String> keyColumns = schema.keyColumns();
@@ -76,14 +76,20 @@ public final class RowKey {
         int eq = indexOfUnescaped(part, '=');
         if (eq <= 0) {
           throw new InputException(
-              "bad key '" + text + "' for " + schema.table() + ": expected "
-                  + example(keyColumns));
+              "bad key '" + text + "' for " + schema.table() + ": expected " + example(keyColumns));
         }
         String column = unescape(part.substring(0, eq)).trim();
         if (schema.indexOf(column) < 0 || !keyColumns.contains(column)) {
           throw new InputException(
-              "bad key '" + text + "': " + column + " is not a primary key column of "
-                  + schema.table() + " (key columns: " + String.join(", ", keyColumns) + ")");
+              "bad key '"
+                  + text
+                  + "': "
+                  + column
+                  + " is not a primary key column of "
+                  + schema.table()
+                  + " (key columns: "
+                  + String.join(", ", keyColumns)
+                  + ")");
         }
         if (byColumn.put(column, unescape(part.substring(eq + 1))) != null) {
           throw new InputException("bad key '" + text + "': column " + column + " given twice");
@@ -121,13 +127,25 @@ public final class RowKey {
         case BOOLEAN -> parseBoolean(raw.trim());
         case BYTES -> parseHex(raw.trim());
         case STRING -> raw;
-        default -> throw new InputException(
-            "column " + column + " has type " + schema.type() + ", which rowguard cannot use as"
-                + " a key");
+        default ->
+            throw new InputException(
+                "column "
+                    + column
+                    + " has type "
+                    + schema.type()
+                    + ", which rowguard cannot use as"
+                    + " a key");
       };
     } catch (NumberFormatException e) {
       throw new InputException(
-          "bad key '" + text + "': " + column + " needs " + describe(schema) + ", got '" + raw
+          "bad key '"
+              + text
+              + "': "
+              + column
+              + " needs "
+              + describe(schema)
+              + ", got '"
+              + raw
               + "'");
     }
   }
@@ -202,7 +220,11 @@ public final class RowKey {
     StringBuilder sb = new StringBuilder(text.length());
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
-      if (c == '\\' && i + 1 < text.length() && (text.charAt(i + 1) == ',' || text.charAt(i + 1) == '=' || text.charAt(i + 1) == '\\')) {
+      if (c == '\\'
+          && i + 1 < text.length()
+          && (text.charAt(i + 1) == ','
+              || text.charAt(i + 1) == '='
+              || text.charAt(i + 1) == '\\')) {
         sb.append(text.charAt(++i));
       } else {
         sb.append(c);

@@ -28,8 +28,8 @@ import java.util.regex.Pattern;
  * @param connector the kind of database
  * @param journalDir the journal's directory
  * @param source the Debezium properties, {@code source.} removed, {@code ${env:NAME}} resolved
- * @param fixReplicaIdentity run {@code ALTER TABLE … REPLICA IDENTITY FULL} on captured tables
- *     that lack it instead of refusing to start
+ * @param fixReplicaIdentity run {@code ALTER TABLE … REPLICA IDENTITY FULL} on captured tables that
+ *     lack it instead of refusing to start
  */
 public record RowguardConfig(
     Path file,
@@ -40,8 +40,7 @@ public record RowguardConfig(
 
   public static final String SOURCE_PREFIX = "source.";
 
-  private static final Set<String> OWN_KEYS =
-      Set.of("journal.dir", "capture.fix-replica-identity");
+  private static final Set<String> OWN_KEYS = Set.of("journal.dir", "capture.fix-replica-identity");
   private static final Pattern ENV = Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}");
 
   public RowguardConfig {
@@ -77,14 +76,18 @@ public record RowguardConfig(
     for (Map.Entry<String, String> e : raw.entrySet()) {
       String key = e.getKey();
       if (key.startsWith(SOURCE_PREFIX)) {
-        source.put(key.substring(SOURCE_PREFIX.length()), resolveEnv(where, key, e.getValue(), env));
+        source.put(
+            key.substring(SOURCE_PREFIX.length()), resolveEnv(where, key, e.getValue(), env));
       } else if (!OWN_KEYS.contains(key)) {
         unknown.add(key);
       }
     }
     if (!unknown.isEmpty()) {
       throw new ConfigException(
-          where + "unknown key " + String.join(", ", unknown) + " (rowguard's keys: "
+          where
+              + "unknown key "
+              + String.join(", ", unknown)
+              + " (rowguard's keys: "
               + String.join(", ", new TreeSet<>(OWN_KEYS))
               + "; Debezium's keys take the prefix source.)");
     }
@@ -98,7 +101,9 @@ public record RowguardConfig(
       connector = ConnectorKind.parse(connectorName);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(
-          where + "source.connector=" + connectorName
+          where
+              + "source.connector="
+              + connectorName
               + " is not a connector rowguard knows (one of postgres, mysql, mariadb)");
     }
     requireKey(where, source, "database.hostname", "e.g. 127.0.0.1");
@@ -128,11 +133,13 @@ public record RowguardConfig(
       journalDir = file.toAbsolutePath().getParent().resolve(journalDir).normalize();
     }
     boolean fix =
-        parseBoolean(where, "capture.fix-replica-identity", raw.get("capture.fix-replica-identity"));
+        parseBoolean(
+            where, "capture.fix-replica-identity", raw.get("capture.fix-replica-identity"));
     return new RowguardConfig(file, connector, journalDir, source, fix);
   }
 
-  private static void requireKey(String where, Map<String, String> source, String key, String hint) {
+  private static void requireKey(
+      String where, Map<String, String> source, String key, String hint) {
     String v = source.get(key);
     if (v == null || v.isBlank()) {
       throw new ConfigException(where + "missing key source." + key + " (" + hint + ")");
@@ -159,7 +166,12 @@ public record RowguardConfig(
       String resolved = env.apply(name);
       if (resolved == null) {
         throw new ConfigException(
-            where + key + " refers to ${env:" + name + "}, but " + name
+            where
+                + key
+                + " refers to ${env:"
+                + name
+                + "}, but "
+                + name
                 + " is not set in the environment");
       }
       m.appendReplacement(sb, Matcher.quoteReplacement(resolved));
@@ -195,8 +207,15 @@ public record RowguardConfig(
   public String toString() {
     Map<String, String> shown = new TreeMap<>();
     source.forEach((k, v) -> shown.put(k, isSecret(k) ? "********" : v));
-    return "RowguardConfig[file=" + file + ", connector=" + connector.configName()
-        + ", journalDir=" + journalDir + ", source=" + shown + "]";
+    return "RowguardConfig[file="
+        + file
+        + ", connector="
+        + connector.configName()
+        + ", journalDir="
+        + journalDir
+        + ", source="
+        + shown
+        + "]";
   }
 
   public static boolean isSecret(String key) {

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A table's identity: its schema (PostgreSQL schema, MySQL database) and its name, exactly as
- * the database spells them (case and punctuation preserved).
+ * A table's identity: its schema (PostgreSQL schema, MySQL database) and its name, exactly as the
+ * database spells them (case and punctuation preserved).
  *
  * <p>{@link #parse} accepts {@code schema.table}, a bare {@code table} (schema left empty for the
  * caller to resolve) and SQL-quoted parts such as {@code "Sales"."Order.Items"}, where a quote

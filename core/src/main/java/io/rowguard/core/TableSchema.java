@@ -8,8 +8,8 @@ import java.util.Objects;
 
 /**
  * The columns of a table as the log described them at one moment, and which of them form the
- * primary key. A table has a new {@code TableSchema} whenever a column is added, dropped or
- * changes type.
+ * primary key. A table has a new {@code TableSchema} whenever a column is added, dropped or changes
+ * type.
  */
 public final class TableSchema {
   private final TableId table;

@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The exact binary form of values and rows. Every value decodes to an equal value of the class
- * its {@link ValueType} names: floating point keeps its bit pattern (NaN, -0.0, infinities),
- * strings are UTF-8, bytes are copied, nothing is rounded or reformatted.
+ * The exact binary form of values and rows. Every value decodes to an equal value of the class its
+ * {@link ValueType} names: floating point keeps its bit pattern (NaN, -0.0, infinities), strings
+ * are UTF-8, bytes are copied, nothing is rounded or reformatted.
  *
  * <p>A row is a null bitmap followed by its non-null values; values nested in arrays, structs and
  * maps carry a one-byte null marker each.
@@ -73,8 +73,13 @@ public final class ValueCodec {
           List<?> list = (List<?>) v;
           if (list.size() != schema.fields().size()) {
             throw new IllegalArgumentException(
-                "struct " + where + " has " + list.size() + " values for "
-                    + schema.fields().size() + " fields");
+                "struct "
+                    + where
+                    + " has "
+                    + list.size()
+                    + " values for "
+                    + schema.fields().size()
+                    + " fields");
           }
           for (int i = 0; i < list.size(); i++) {
             writeNullable(out, schema.fields().get(i).schema(), list.get(i), where);
@@ -92,8 +97,7 @@ public final class ValueCodec {
       }
     } catch (ClassCastException e) {
       throw new IllegalArgumentException(
-          "value of " + where + " is a " + v.getClass().getSimpleName() + ", not "
-              + schema.type(),
+          "value of " + where + " is a " + v.getClass().getSimpleName() + ", not " + schema.type(),
           e);
     }
   }

@@ -40,7 +40,8 @@ public final class ValueFormat {
         case "io.debezium.time.NanoTimestamp":
           long n = ((Number) v).longValue();
           return LocalDateTime.ofEpochSecond(
-                  Math.floorDiv(n, 1_000_000_000L), (int) Math.floorMod(n, 1_000_000_000L),
+                  Math.floorDiv(n, 1_000_000_000L),
+                  (int) Math.floorMod(n, 1_000_000_000L),
                   ZoneOffset.UTC)
               .toString();
         default:

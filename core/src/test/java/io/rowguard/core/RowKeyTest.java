@@ -22,8 +22,10 @@ class RowKeyTest {
 
   @Property
   void differentKeysNeverShareAnEncodingOrAPrefix(
-      @ForAll long a1, @ForAll @StringLength(max = 20) String a2,
-      @ForAll long b1, @ForAll @StringLength(max = 20) String b2) {
+      @ForAll long a1,
+      @ForAll @StringLength(max = 20) String a2,
+      @ForAll long b1,
+      @ForAll @StringLength(max = 20) String b2) {
     byte[] a = RowKey.of(List.of("x", "y"), List.of(a1, a2)).encode();
     byte[] b = RowKey.of(List.of("x", "y"), List.of(b1, b2)).encode();
     if (a1 == b1 && a2.equals(b2)) {
@@ -70,6 +72,7 @@ class RowKeyTest {
   }
 
   private static boolean startsWith(byte[] a, byte[] prefix) {
-    return a.length >= prefix.length && Arrays.equals(a, 0, prefix.length, prefix, 0, prefix.length);
+    return a.length >= prefix.length
+        && Arrays.equals(a, 0, prefix.length, prefix, 0, prefix.length);
   }
 }

@@ -24,10 +24,13 @@ class RowguardConfigTest {
   @Test
   void sourceKeysPassThroughWithoutThePrefixAndEnvIsResolved() {
     RowguardConfig c =
-        RowguardConfig.of(Path.of("shop.properties"), valid(), n -> n.equals("GUARD_DB_PASSWORD") ? "pw" : null);
+        RowguardConfig.of(
+            Path.of("shop.properties"), valid(), n -> n.equals("GUARD_DB_PASSWORD") ? "pw" : null);
     assertThat(c.connector()).isEqualTo(ConnectorKind.POSTGRES);
-    assertThat(c.source()).containsEntry("table.include.list", "public.orders")
-        .containsEntry("database.password", "pw").doesNotContainKey("connector");
+    assertThat(c.source())
+        .containsEntry("table.include.list", "public.orders")
+        .containsEntry("database.password", "pw")
+        .doesNotContainKey("connector");
     assertThat(c.port()).isEqualTo(5432);
     assertThat(c.toString()).doesNotContain("pw").contains("********");
   }
@@ -37,7 +40,8 @@ class RowguardConfigTest {
     Map<String, String> typo = valid();
     typo.put("jurnal.dir", "/x");
     assertThatThrownBy(() -> RowguardConfig.of(Path.of("f"), typo, n -> "pw"))
-        .isInstanceOf(ConfigException.class).hasMessageContaining("unknown key jurnal.dir");
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("unknown key jurnal.dir");
     Map<String, String> port = valid();
     port.put("source.database.port", "70000");
     assertThatThrownBy(() -> RowguardConfig.of(Path.of("f"), port, n -> "pw"))

@@ -27,12 +27,14 @@ class TableIdTest {
 
   @Test
   void theSqlFormQuotesBothParts() {
-    assertThat(TableId.of("public", "Odd \"Name\"").quoted()).isEqualTo("\"public\".\"Odd \"\"Name\"\"\"");
+    assertThat(TableId.of("public", "Odd \"Name\"").quoted())
+        .isEqualTo("\"public\".\"Odd \"\"Name\"\"\"");
   }
 
   @Test
   void malformedNamesSayWhatIsWrong() {
-    assertThatThrownBy(() -> TableId.parse("a.b.c")).isInstanceOf(InputException.class)
+    assertThatThrownBy(() -> TableId.parse("a.b.c"))
+        .isInstanceOf(InputException.class)
         .hasMessageContaining("expected schema.table");
     assertThatThrownBy(() -> TableId.parse("\"open")).hasMessageContaining("unterminated quote");
     assertThatThrownBy(() -> TableId.parse("public.")).hasMessageContaining("empty part");

@@ -8,10 +8,10 @@ import java.util.Arrays;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.Combinators;
 import org.junit.jupiter.api.Test;
 
 /** Invariant 2 at the codec level: every value decodes to exactly the value encoded. */
@@ -31,7 +31,9 @@ class ValueCodecTest {
               new Column("txt", ValueSchema.of(ValueType.STRING)),
               new Column("bin", ValueSchema.of(ValueType.BYTES)),
               new Column("arr", ValueSchema.arrayOf(ValueSchema.of(ValueType.STRING))),
-              new Column("matrix", ValueSchema.arrayOf(ValueSchema.arrayOf(ValueSchema.of(ValueType.INT32))))),
+              new Column(
+                  "matrix",
+                  ValueSchema.arrayOf(ValueSchema.arrayOf(ValueSchema.of(ValueType.INT32))))),
           List.of("id"));
 
   @Property(tries = 500)
@@ -47,11 +49,22 @@ class ValueCodecTest {
 
   @Test
   void specialFloatsKeepTheirBitPatterns() {
-    for (double d : new double[] {Double.NaN, -0.0, 0.0, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.MIN_VALUE}) {
+    for (double d :
+        new double[] {
+          Double.NaN,
+          -0.0,
+          0.0,
+          Double.POSITIVE_INFINITY,
+          Double.NEGATIVE_INFINITY,
+          Double.MIN_VALUE
+        }) {
       BinaryWriter out = new BinaryWriter();
       ValueCodec.writeValue(out, ValueSchema.of(ValueType.FLOAT64), d, "x");
-      Object back = ValueCodec.readValue(new BinaryReader(out.toByteArray()), ValueSchema.of(ValueType.FLOAT64));
-      assertThat(Double.doubleToRawLongBits((Double) back)).isEqualTo(Double.doubleToRawLongBits(d));
+      Object back =
+          ValueCodec.readValue(
+              new BinaryReader(out.toByteArray()), ValueSchema.of(ValueType.FLOAT64));
+      assertThat(Double.doubleToRawLongBits((Double) back))
+          .isEqualTo(Double.doubleToRawLongBits(d));
     }
     assertThat(Values.equal(-0.0, 0.0)).isFalse();
   }
@@ -71,14 +84,21 @@ class ValueCodecTest {
 
   @Test
   void aPlaceholderIsNeverEncoded() {
-    assertThatThrownBy(() -> ValueCodec.writeValue(new BinaryWriter(), ValueSchema.of(ValueType.STRING), Row.UNAVAILABLE, "t.c"))
+    assertThatThrownBy(
+            () ->
+                ValueCodec.writeValue(
+                    new BinaryWriter(), ValueSchema.of(ValueType.STRING), Row.UNAVAILABLE, "t.c"))
         .hasMessageContaining("placeholder for t.c");
   }
 
   @Provide
   Arbitrary<Row> rows() {
-    Arbitrary<Float> floats = Arbitraries.oneOf(Arbitraries.floats(), Arbitraries.of(Float.NaN, -0.0f, Float.NEGATIVE_INFINITY));
-    Arbitrary<Double> doubles = Arbitraries.oneOf(Arbitraries.doubles(), Arbitraries.of(Double.NaN, -0.0, Double.POSITIVE_INFINITY));
+    Arbitrary<Float> floats =
+        Arbitraries.oneOf(
+            Arbitraries.floats(), Arbitraries.of(Float.NaN, -0.0f, Float.NEGATIVE_INFINITY));
+    Arbitrary<Double> doubles =
+        Arbitraries.oneOf(
+            Arbitraries.doubles(), Arbitraries.of(Double.NaN, -0.0, Double.POSITIVE_INFINITY));
     // any valid Unicode text: a lone surrogate is not a string a database can hold
     Arbitrary<String> text =
         Arbitraries.oneOf(
@@ -88,7 +108,8 @@ class ValueCodecTest {
                 .ofMaxLength(40),
             Arbitraries.of("", "😀 ü ß 漢字", "line\nbreak", "\u0000"));
     Arbitrary<List<String>> arrays = text.injectNull(0.2).list().ofMaxSize(5);
-    Arbitrary<List<List<Integer>>> matrices = Arbitraries.integers().injectNull(0.1).list().ofSize(2).list().ofMaxSize(3);
+    Arbitrary<List<List<Integer>>> matrices =
+        Arbitraries.integers().injectNull(0.1).list().ofSize(2).list().ofMaxSize(3);
     return Combinators.combine(
             Arbitraries.longs(),
             Arbitraries.of(true, false).injectNull(0.2),
@@ -98,19 +119,28 @@ class ValueCodecTest {
             floats,
             doubles,
             Arbitraries.bigDecimals().map(b -> b.toPlainString()))
-        .as((id, b, i8, i16, i32, f32, f64, num) -> new Object[] {id, b, i8, i16, i32, f32, f64, num})
-        .flatMap(head -> Combinators.combine(text.injectNull(0.2), Arbitraries.bytes().array(byte[].class).ofMaxSize(50).injectNull(0.2), arrays.injectNull(0.2), matrices)
-            .as((txt, bin, arr, matrix) -> {
-              List<Object> values = new ArrayList<>(Arrays.asList(head));
-              values.add(txt);
-              values.add(bin);
-              values.add(arr == null ? null : new ArrayList<Object>(arr));
-              List<Object> m = new ArrayList<>();
-              for (List<Integer> r : matrix) {
-                m.add(new ArrayList<Object>(r));
-              }
-              values.add(m);
-              return Row.of(ALL_TYPES, values.toArray());
-            }));
+        .as(
+            (id, b, i8, i16, i32, f32, f64, num) ->
+                new Object[] {id, b, i8, i16, i32, f32, f64, num})
+        .flatMap(
+            head ->
+                Combinators.combine(
+                        text.injectNull(0.2),
+                        Arbitraries.bytes().array(byte[].class).ofMaxSize(50).injectNull(0.2),
+                        arrays.injectNull(0.2),
+                        matrices)
+                    .as(
+                        (txt, bin, arr, matrix) -> {
+                          List<Object> values = new ArrayList<>(Arrays.asList(head));
+                          values.add(txt);
+                          values.add(bin);
+                          values.add(arr == null ? null : new ArrayList<Object>(arr));
+                          List<Object> m = new ArrayList<>();
+                          for (List<Integer> r : matrix) {
+                            m.add(new ArrayList<Object>(r));
+                          }
+                          values.add(m);
+                          return Row.of(ALL_TYPES, values.toArray());
+                        }));
   }
 }

@@ -57,9 +57,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The journal keeps a <em>watermark</em>: the last entry that ends a complete source
  * transaction. Entries past it belong to a transaction still being received; readers do not see
- * them, and a writer that opens a journal after a crash deletes them, because the source
- * redelivers that transaction from its start (the stored offsets only ever point at transaction
- * boundaries).
+ * them, and a writer that opens a journal after a crash deletes them, because the source redelivers
+ * that transaction from its start (the stored offsets only ever point at transaction boundaries).
  */
 public final class Journal implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
@@ -77,7 +76,8 @@ public final class Journal implements AutoCloseable {
   private static final List<String> FAMILIES =
       List.of("default", CF_LOG, CF_ROWS, CF_TIME, CF_TX, CF_SCHEMAS, CF_OFFSETS);
 
-  private static final byte[] WATERMARK = "watermark".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  private static final byte[] WATERMARK =
+      "watermark".getBytes(java.nio.charset.StandardCharsets.UTF_8);
   private static final byte SCHEMA_RECORD = 'S';
   private static final byte TABLE_RECORD = 'T';
 
@@ -130,7 +130,8 @@ public final class Journal implements AutoCloseable {
             .setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION);
       }
       cfOptions.add(o);
-      descriptors.add(new ColumnFamilyDescriptor(name.getBytes(java.nio.charset.StandardCharsets.UTF_8), o));
+      descriptors.add(
+          new ColumnFamilyDescriptor(name.getBytes(java.nio.charset.StandardCharsets.UTF_8), o));
     }
     this.handles = new ArrayList<>();
     try {
@@ -198,7 +199,8 @@ public final class Journal implements AutoCloseable {
     try {
       if (!Files.isDirectory(dir)) {
         Files.createDirectories(
-            dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            dir,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       }
     } catch (FileAlreadyExistsException e) {
       throw new JournalException(dir, "exists and is not a directory");
@@ -299,7 +301,14 @@ public final class Journal implements AutoCloseable {
         after = fill(after, before != null ? before : previousImage(rowId), e);
       }
       return new ChangeEvent(
-          e.schema(), e.op(), before, after, e.commitMicros(), e.txId(), e.position(), e.orderInTx());
+          e.schema(),
+          e.op(),
+          before,
+          after,
+          e.commitMicros(),
+          e.txId(),
+          e.position(),
+          e.orderInTx());
     }
 
     private Row fill(Row target, Row source, ChangeEvent e) {
@@ -313,8 +322,15 @@ public final class Journal implements AutoCloseable {
         if (j < 0 || source.get(j) == Row.UNAVAILABLE) {
           throw new JournalException(
               dir,
-              "the log left out column " + column + " of " + e.table() + " key " + e.key()
-                  + " (tx " + e.txId() + ") and the journal has no earlier version to fill it"
+              "the log left out column "
+                  + column
+                  + " of "
+                  + e.table()
+                  + " key "
+                  + e.key()
+                  + " (tx "
+                  + e.txId()
+                  + ") and the journal has no earlier version to fill it"
                   + " from; set REPLICA IDENTITY FULL on the table");
         }
         filled = filled.with(i, source.get(j));
@@ -366,8 +382,8 @@ public final class Journal implements AutoCloseable {
 
     /**
      * Declares that everything appended so far, in this batch and earlier ones, completes the
-     * source transactions it belongs to. The watermark moves there only if this batch also
-     * stores offsets: entries past the stored offsets would be delivered again after a crash.
+     * source transactions it belongs to. The watermark moves there only if this batch also stores
+     * offsets: entries past the stored offsets would be delivered again after a crash.
      */
     public void markCommitted() {
       checkUsable();
@@ -599,7 +615,9 @@ public final class Journal implements AutoCloseable {
     long limit = watermark;
     try (RocksIterator it = db.newIterator(time)) {
       for (it.seek(Keys.timePrefix(no, fromMicros));
-          it.isValid() && startsWith(it.key(), tablePrefix) && Arrays.compareUnsigned(it.key(), end) < 0;
+          it.isValid()
+              && startsWith(it.key(), tablePrefix)
+              && Arrays.compareUnsigned(it.key(), end) < 0;
           it.next()) {
         long s = Keys.seqAtEnd(it.key());
         if (s <= limit) {
@@ -654,10 +672,12 @@ public final class Journal implements AutoCloseable {
     String txId = "";
     if (last > 0) {
       JournalEntry[] firstEntry = new JournalEntry[1];
-      scan(1, e -> {
-        firstEntry[0] = e;
-        return false;
-      });
+      scan(
+          1,
+          e -> {
+            firstEntry[0] = e;
+            return false;
+          });
       if (firstEntry[0] != null) {
         first = OptionalLong.of(firstEntry[0].event().commitMicros());
       }
@@ -672,7 +692,10 @@ public final class Journal implements AutoCloseable {
   private long diskBytes() {
     try (Stream<Path> files = Files.list(dir)) {
       return files
-          .filter(p -> p.getFileName().toString().endsWith(".sst") || p.getFileName().toString().endsWith(".log"))
+          .filter(
+              p ->
+                  p.getFileName().toString().endsWith(".sst")
+                      || p.getFileName().toString().endsWith(".log"))
           .mapToLong(p -> p.toFile().length())
           .sum();
     } catch (IOException e) {
@@ -723,8 +746,8 @@ public final class Journal implements AutoCloseable {
 
   /**
    * Drops entries past the watermark: a transaction that was still arriving when the last capture
-   * stopped. A capture calls this before it starts, because the source redelivers that
-   * transaction from its first change.
+   * stopped. A capture calls this before it starts, because the source redelivers that transaction
+   * from its first change.
    */
   public void discardIncomplete() {
     checkOpen();

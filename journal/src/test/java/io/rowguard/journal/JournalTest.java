@@ -39,16 +39,26 @@ class JournalTest {
   @TempDir Path dir;
 
   static ChangeEvent insert(int id, String status, String tx) {
-    return new ChangeEvent(SCHEMA, Op.INSERT, null, Row.of(SCHEMA, id, status, "n" + id), 1_000L * id, tx, "0/1", 0);
+    return new ChangeEvent(
+        SCHEMA, Op.INSERT, null, Row.of(SCHEMA, id, status, "n" + id), 1_000L * id, tx, "0/1", 0);
   }
 
-  static ChangeEvent update(int id, Object oldStatus, Object newStatus, Object oldNote, Object newNote, String tx) {
-    return new ChangeEvent(SCHEMA, Op.UPDATE, Row.of(SCHEMA, id, oldStatus, oldNote),
-        Row.of(SCHEMA, id, newStatus, newNote), 2_000_000L + id, tx, "0/2", 0);
+  static ChangeEvent update(
+      int id, Object oldStatus, Object newStatus, Object oldNote, Object newNote, String tx) {
+    return new ChangeEvent(
+        SCHEMA,
+        Op.UPDATE,
+        Row.of(SCHEMA, id, oldStatus, oldNote),
+        Row.of(SCHEMA, id, newStatus, newNote),
+        2_000_000L + id,
+        tx,
+        "0/2",
+        0);
   }
 
   static Map<ByteBuffer, ByteBuffer> offsets(String value) {
-    return Map.of(ByteBuffer.wrap("partition".getBytes(StandardCharsets.UTF_8)),
+    return Map.of(
+        ByteBuffer.wrap("partition".getBytes(StandardCharsets.UTF_8)),
         ByteBuffer.wrap(value.getBytes(StandardCharsets.UTF_8)));
   }
 
@@ -77,7 +87,9 @@ class JournalTest {
       assertThat(h.get(1).event().before().get("status")).isEqualTo("new");
       assertThat(h.get(1).event().after().get("status")).isEqualTo("paid");
       assertThat(j.transaction("10")).hasSize(2);
-      assertThat(j.tableChanges(ORDERS, 0, 1_500_000L)).extracting(JournalEntry::seq).containsExactly(1L, 2L);
+      assertThat(j.tableChanges(ORDERS, 0, 1_500_000L))
+          .extracting(JournalEntry::seq)
+          .containsExactly(1L, 2L);
     }
   }
 
@@ -111,7 +123,8 @@ class JournalTest {
       j.discardIncomplete();
       commit(j, "a", insert(1, "new", "10"));
       assertThat(j.lastSeq()).isEqualTo(1);
-      assertThat(j.offsets().values()).containsExactly(ByteBuffer.wrap("a".getBytes(StandardCharsets.UTF_8)));
+      assertThat(j.offsets().values())
+          .containsExactly(ByteBuffer.wrap("a".getBytes(StandardCharsets.UTF_8)));
     }
   }
 
@@ -146,7 +159,8 @@ class JournalTest {
   void aValueThatCannotBeFilledIsRefusedNotStored() {
     try (Journal j = Journal.openWriter(dir);
         Journal.Batch b = j.newBatch()) {
-      assertThatThrownBy(() -> b.append(update(9, "a", "b", Row.UNAVAILABLE, Row.UNAVAILABLE, "13")))
+      assertThatThrownBy(
+              () -> b.append(update(9, "a", "b", Row.UNAVAILABLE, Row.UNAVAILABLE, "13")))
           .isInstanceOf(JournalException.class)
           .hasMessageContaining("left out column note of public.orders key 9")
           .hasMessageContaining("REPLICA IDENTITY FULL");

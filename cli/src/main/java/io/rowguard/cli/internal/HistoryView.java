@@ -20,8 +20,14 @@ public final class HistoryView {
   private HistoryView() {}
 
   public static void printText(PrintWriter out, TableId table, RowKey key, List<JournalEntry> h) {
-    out.println("history of " + table + " key " + key + ": " + h.size()
-        + (h.size() == 1 ? " version" : " versions"));
+    out.println(
+        "history of "
+            + table
+            + " key "
+            + key
+            + ": "
+            + h.size()
+            + (h.size() == 1 ? " version" : " versions"));
     TextTable t = new TextTable("SEQ", "COMMITTED (UTC)", "TX", "OP", "CHANGES");
     for (JournalEntry e : h) {
       ChangeEvent c = e.event();
@@ -87,7 +93,8 @@ public final class HistoryView {
           if (sb.length() > 0) {
             sb.append("; ");
           }
-          sb.append(col).append(": ")
+          sb.append(col)
+              .append(": ")
               .append(shorten(ValueFormat.render(c.before().get(i), schema)))
               .append(" -> ")
               .append(shorten(ValueFormat.render(c.after().get(i), schema)));
@@ -103,7 +110,8 @@ public final class HistoryView {
       if (i > 0) {
         sb.append(", ");
       }
-      sb.append(row.schema().column(i).name()).append('=')
+      sb.append(row.schema().column(i).name())
+          .append('=')
           .append(shorten(ValueFormat.render(row.get(i), row.schema().column(i).schema())));
     }
     return sb.toString();

@@ -46,7 +46,9 @@ public final class Json {
     ObjectNode node = NODES.objectNode();
     for (int i = 0; i < key.columns().size(); i++) {
       Object v = key.values().get(i);
-      node.set(key.columns().get(i), v instanceof Long l ? NODES.numberNode(l) : NODES.textNode(String.valueOf(v)));
+      node.set(
+          key.columns().get(i),
+          v instanceof Long l ? NODES.numberNode(l) : NODES.textNode(String.valueOf(v)));
     }
     return node;
   }

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Finds the captured table a user means: {@code schema.table} or a bare {@code table} when only
- * one schema has it; case-insensitively when that is unambiguous, as unquoted SQL names are.
+ * Finds the captured table a user means: {@code schema.table} or a bare {@code table} when only one
+ * schema has it; case-insensitively when that is unambiguous, as unquoted SQL names are.
  */
 public final class TableResolver {
   private TableResolver() {}
@@ -28,7 +28,8 @@ public final class TableResolver {
       candidates =
           captured.stream()
               .filter(t -> t.name().equalsIgnoreCase(wanted.name()))
-              .filter(t -> wanted.schema().isEmpty() || t.schema().equalsIgnoreCase(wanted.schema()))
+              .filter(
+                  t -> wanted.schema().isEmpty() || t.schema().equalsIgnoreCase(wanted.schema()))
               .toList();
       if (candidates.size() == 1) {
         return candidates.get(0);
@@ -39,11 +40,19 @@ public final class TableResolver {
           "table '" + text + "' is ambiguous: " + join(candidates) + "; name it as schema.table");
     }
     throw new InputException(
-        "table '" + text + "' is not captured in this journal"
-            + (captured.isEmpty() ? " (the journal is empty)" : " (captured: " + join(captured) + ")"));
+        "table '"
+            + text
+            + "' is not captured in this journal"
+            + (captured.isEmpty()
+                ? " (the journal is empty)"
+                : " (captured: " + join(captured) + ")"));
   }
 
   private static String join(Collection<TableId> tables) {
-    return tables.stream().sorted().map(TableId::toString).limit(20).collect(Collectors.joining(", "));
+    return tables.stream()
+        .sorted()
+        .map(TableId::toString)
+        .limit(20)
+        .collect(Collectors.joining(", "));
   }
 }

@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * The Debezium engine properties for a guarded database: rowguard's defaults, chosen so that
- * every value can be written back exactly, overlaid by the user's {@code source.*} keys.
+ * The Debezium engine properties for a guarded database: rowguard's defaults, chosen so that every
+ * value can be written back exactly, overlaid by the user's {@code source.*} keys.
  */
 public final class DebeziumSettings {
   /** Debezium's default marker for a value the log left out. */

@@ -1,8 +1,8 @@
 package io.rowguard.connectors.internal;
 
-import io.rowguard.journal.Journal;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
+import io.rowguard.journal.Journal;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -13,10 +13,10 @@ import org.slf4j.LoggerFactory;
  * Journals each Debezium batch in one atomic write together with the offsets it has finished.
  *
  * <p>Offsets are only ever advanced to a transaction boundary (an END marker, the last snapshot
- * record, or a heartbeat outside any transaction). Debezium 3.5 can skip events on resume when
- * it resumes from the middle of a transaction whose events share one LSN (COPY, multi-row
- * INSERT; dbz#1554): resuming only from boundaries avoids that, and the journal drops the
- * partial transaction it may hold after a crash because the source sends it again whole.
+ * record, or a heartbeat outside any transaction). Debezium 3.5 can skip events on resume when it
+ * resumes from the middle of a transaction whose events share one LSN (COPY, multi-row INSERT;
+ * dbz#1554): resuming only from boundaries avoids that, and the journal drops the partial
+ * transaction it may hold after a crash because the source sends it again whole.
  */
 public final class JournalingConsumer
     implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
@@ -75,7 +75,8 @@ public final class JournalingConsumer
           }
           case TRUNCATE -> {
             skippedTruncates.incrementAndGet();
-            LOG.warn("TRUNCATE of {} is not journaled: rows it removed cannot be rolled back",
+            LOG.warn(
+                "TRUNCATE of {} is not journaled: rows it removed cannot be rolled back",
                 record.topic());
           }
           case MESSAGE, OTHER -> {

@@ -17,10 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks, before Debezium starts, that PostgreSQL can be captured exactly: the server is
- * reachable with the given credentials, {@code wal_level} is logical, and every captured table
- * has a primary key and {@code REPLICA IDENTITY FULL}. Each problem becomes one line that says
- * what to change.
+ * Checks, before Debezium starts, that PostgreSQL can be captured exactly: the server is reachable
+ * with the given credentials, {@code wal_level} is logical, and every captured table has a primary
+ * key and {@code REPLICA IDENTITY FULL}. Each problem becomes one line that says what to change.
  */
 public final class PostgresPreflight {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresPreflight.class);
@@ -61,7 +60,11 @@ public final class PostgresPreflight {
     String message = firstLine(e.getMessage());
     if (state.equals("28P01") || state.equals("28000")) {
       return new InputException(
-          where + " rejected user '" + config.user() + "': " + message
+          where
+              + " rejected user '"
+              + config.user()
+              + "': "
+              + message
               + " (check source.database.user and source.database.password)");
     }
     if (state.equals("3D000")) {
@@ -70,7 +73,10 @@ public final class PostgresPreflight {
     }
     if (state.startsWith("08")) {
       return new InputException(
-          "cannot connect to " + where + ": " + message
+          "cannot connect to "
+              + where
+              + ": "
+              + message
               + " (check source.database.hostname and source.database.port)");
     }
     return new InputException(where + ": " + message);
@@ -85,8 +91,8 @@ public final class PostgresPreflight {
   }
 
   /**
-   * Runs every check; with {@code capture.fix-replica-identity=true} sets REPLICA IDENTITY FULL
-   * on tables that lack it. Returns the captured tables.
+   * Runs every check; with {@code capture.fix-replica-identity=true} sets REPLICA IDENTITY FULL on
+   * tables that lack it. Returns the captured tables.
    */
   public static Result check(RowguardConfig config) {
     try (Connection c = connect(config)) {
@@ -103,7 +109,9 @@ public final class PostgresPreflight {
       for (CapturedTable t : tables) {
         if (!t.hasPrimaryKey()) {
           problems.add(
-              "table " + t.table() + " has no primary key; rowguard identifies rows by it: add"
+              "table "
+                  + t.table()
+                  + " has no primary key; rowguard identifies rows by it: add"
                   + " one, or leave the table out of source.table.include.list");
         } else if (t.replicaIdentity() != 'f') {
           String fix = "ALTER TABLE " + t.table().quoted() + " REPLICA IDENTITY FULL;";
@@ -114,8 +122,12 @@ public final class PostgresPreflight {
             }
           } else {
             problems.add(
-                "table " + t.table() + " has REPLICA IDENTITY " + identityName(t.replicaIdentity())
-                    + ", so the log would not carry full before images; run: " + fix
+                "table "
+                    + t.table()
+                    + " has REPLICA IDENTITY "
+                    + identityName(t.replicaIdentity())
+                    + ", so the log would not carry full before images; run: "
+                    + fix
                     + " (or set capture.fix-replica-identity=true)");
           }
         }
@@ -145,7 +157,12 @@ public final class PostgresPreflight {
       String level = rs.getString(1);
       if (!"logical".equals(level)) {
         throw new InputException(
-            "PostgreSQL at " + config.host() + ":" + config.port() + " has wal_level=" + level
+            "PostgreSQL at "
+                + config.host()
+                + ":"
+                + config.port()
+                + " has wal_level="
+                + level
                 + "; rowguard reads the logical log: run ALTER SYSTEM SET wal_level = logical;"
                 + " and restart the server");
       }
@@ -188,10 +205,16 @@ public final class PostgresPreflight {
     if (out.isEmpty()) {
       String list = config.source().getOrDefault("table.include.list", "");
       throw new InputException(
-          "no table of database " + config.database() + " matches source.table.include.list="
-              + list + (all.isEmpty() ? " (the database has no tables)" : " (tables: "
-              + String.join(", ", all.subList(0, Math.min(all.size(), 20)))
-              + (all.size() > 20 ? ", …" : "") + ")"));
+          "no table of database "
+              + config.database()
+              + " matches source.table.include.list="
+              + list
+              + (all.isEmpty()
+                  ? " (the database has no tables)"
+                  : " (tables: "
+                      + String.join(", ", all.subList(0, Math.min(all.size(), 20)))
+                      + (all.size() > 20 ? ", …" : "")
+                      + ")"));
     }
     return out;
   }

@@ -48,8 +48,8 @@ public final class RecordTranslator {
 
   /**
    * @param placeholder the value Debezium puts where the log left a value out
-   * @param snapshotPointMicros a server time no later than the initial snapshot's consistent
-   *     point; snapshot rows are dated there, so that every streamed change sorts after them
+   * @param snapshotPointMicros a server time no later than the initial snapshot's consistent point;
+   *     snapshot rows are dated there, so that every streamed change sorts after them
    */
   public RecordTranslator(String placeholder, long snapshotPointMicros) {
     this.snapshotPointMicros = snapshotPointMicros;
@@ -133,7 +133,8 @@ public final class RecordTranslator {
     Struct any = afterStruct != null ? afterStruct : beforeStruct;
     if (any == null) {
       throw new IllegalStateException(
-          "change record without row images on topic " + record.topic()
+          "change record without row images on topic "
+              + record.topic()
               + "; rowguard needs REPLICA IDENTITY FULL");
     }
     TableId table = TableId.of(source.getString("schema"), source.getString("table"));
@@ -142,8 +143,12 @@ public final class RecordTranslator {
     Row after = op == Op.DELETE ? null : row(schema, afterStruct, op == Op.UPDATE);
     if ((op == Op.UPDATE || op == Op.DELETE) && before == null) {
       throw new IllegalStateException(
-          "table " + table + " sent an " + op.name().toLowerCase(java.util.Locale.ROOT)
-              + " without its before image; run ALTER TABLE " + table.quoted()
+          "table "
+              + table
+              + " sent an "
+              + op.name().toLowerCase(java.util.Locale.ROOT)
+              + " without its before image; run ALTER TABLE "
+              + table.quoted()
               + " REPLICA IDENTITY FULL");
     }
     long commitMicros = commitMicros(source);
@@ -199,16 +204,30 @@ public final class RecordTranslator {
 
   static ValueSchema convert(Schema s) {
     String name = s.name();
-    Map<String, String> params = s.parameters() == null ? Map.of() : new LinkedHashMap<>(s.parameters());
+    Map<String, String> params =
+        s.parameters() == null ? Map.of() : new LinkedHashMap<>(s.parameters());
     if (org.apache.kafka.connect.data.Decimal.LOGICAL_NAME.equals(name)) {
       return new ValueSchema(ValueType.STRING, name, s.isOptional(), null, null, List.of(), params);
     }
     return switch (s.type()) {
-      case ARRAY -> new ValueSchema(
-          ValueType.ARRAY, name, s.isOptional(), convert(s.valueSchema()), null, List.of(), params);
-      case MAP -> new ValueSchema(
-          ValueType.MAP, name, s.isOptional(), convert(s.keySchema()), convert(s.valueSchema()),
-          List.of(), params);
+      case ARRAY ->
+          new ValueSchema(
+              ValueType.ARRAY,
+              name,
+              s.isOptional(),
+              convert(s.valueSchema()),
+              null,
+              List.of(),
+              params);
+      case MAP ->
+          new ValueSchema(
+              ValueType.MAP,
+              name,
+              s.isOptional(),
+              convert(s.keySchema()),
+              convert(s.valueSchema()),
+              List.of(),
+              params);
       case STRUCT -> {
         List<ValueSchema.Field> fields = new ArrayList<>();
         for (Field f : s.fields()) {
@@ -216,8 +235,15 @@ public final class RecordTranslator {
         }
         yield new ValueSchema(ValueType.STRUCT, name, s.isOptional(), null, null, fields, params);
       }
-      default -> new ValueSchema(
-          ValueType.valueOf(s.type().name()), name, s.isOptional(), null, null, List.of(), params);
+      default ->
+          new ValueSchema(
+              ValueType.valueOf(s.type().name()),
+              name,
+              s.isOptional(),
+              null,
+              null,
+              List.of(),
+              params);
     };
   }
 
@@ -263,9 +289,10 @@ public final class RecordTranslator {
     if (v instanceof java.util.Date d) {
       long millis = d.getTime();
       return switch (schema.type()) {
-        case INT32 -> org.apache.kafka.connect.data.Date.LOGICAL_NAME.equals(schema.logicalName())
-            ? (int) Math.floorDiv(millis, 86_400_000L)
-            : (int) millis;
+        case INT32 ->
+            org.apache.kafka.connect.data.Date.LOGICAL_NAME.equals(schema.logicalName())
+                ? (int) Math.floorDiv(millis, 86_400_000L)
+                : (int) millis;
         default -> millis;
       };
     }
@@ -287,7 +314,8 @@ public final class RecordTranslator {
     if (v instanceof Map<?, ?> map) {
       Map<Object, Object> out = new LinkedHashMap<>();
       for (Map.Entry<?, ?> e : map.entrySet()) {
-        out.put(normalize(e.getKey(), schema.element()), normalize(e.getValue(), schema.mapValue()));
+        out.put(
+            normalize(e.getKey(), schema.element()), normalize(e.getValue(), schema.mapValue()));
       }
       return out;
     }

@@ -10,8 +10,8 @@ import io.rowguard.core.ValueCodec;
 import java.util.function.IntFunction;
 
 /**
- * The stored form of one journal entry. The table's schema is stored once elsewhere and referred
- * to by number, so an entry holds little more than its values.
+ * The stored form of one journal entry. The table's schema is stored once elsewhere and referred to
+ * by number, so an entry holds little more than its values.
  *
  * <pre>
  * version:u8 schemaId:varint op:u8 commitMicros:zigzag txId:string position:string

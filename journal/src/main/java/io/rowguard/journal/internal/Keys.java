@@ -49,7 +49,10 @@ public final class Keys {
   }
 
   public static byte[] timePrefix(int tableNo, long commitMicros) {
-    return new BinaryWriter(12).writeInt(tableNo).writeLong(commitMicros ^ Long.MIN_VALUE).toByteArray();
+    return new BinaryWriter(12)
+        .writeInt(tableNo)
+        .writeLong(commitMicros ^ Long.MIN_VALUE)
+        .toByteArray();
   }
 
   public static byte[] tablePrefix(int tableNo) {
