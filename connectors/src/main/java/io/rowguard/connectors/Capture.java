@@ -176,7 +176,7 @@ public final class Capture implements AutoCloseable {
       return;
     }
     try {
-      engine.close();
+      closeEngine(engine);
       if (!finished.await(60, TimeUnit.SECONDS)) {
         LOG.warn("Capture engine did not stop within 60 s");
       }
@@ -188,6 +188,25 @@ public final class Capture implements AutoCloseable {
     } finally {
       state.compareAndSet(State.STOPPING, State.STOPPED);
       session.unregister();
+    }
+  }
+
+  /**
+   * Debezium refuses to stop an engine whose tasks are still starting; a stop requested then
+   * (SIGTERM right after start) waits for the start to finish.
+   */
+  static void closeEngine(DebeziumEngine<?> engine) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (true) {
+      try {
+        engine.close();
+        return;
+      } catch (IllegalStateException starting) {
+        if (System.nanoTime() > deadline) {
+          throw starting;
+        }
+        Thread.sleep(100);
+      }
     }
   }
 
