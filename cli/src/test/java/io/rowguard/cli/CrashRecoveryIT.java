@@ -120,8 +120,11 @@ class CrashRecoveryIT {
       Thread.sleep(500);
       journaled = journaledChanges();
     }
-    capture.destroy();
+    capture.destroy(); // SIGTERM: a clean stop
     capture.waitFor();
+    assertThat(Files.readString(dir.resolve("capture.log")))
+        .as("SIGTERM finishes and commits the current batch")
+        .contains("Stopping:");
     journaled = journaledChanges();
     Files.copy(
         dir.resolve("capture.log"),

@@ -240,6 +240,27 @@ class CaptureIT {
     }
   }
 
+  @Test
+  void withTheOptInCaptureSetsReplicaIdentityFullItself() throws Exception {
+    pg.exec("CREATE TABLE t7 (id int PRIMARY KEY, v text)", "INSERT INTO t7 VALUES (1, 'a')");
+    java.util.Map<String, String> props = pg.configProperties(dir, "public.t7", "t7");
+    props.put("capture.fix-replica-identity", "true");
+    RowguardConfig config = RowguardConfig.of(dir.resolve("t7.properties"), props, e -> null);
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      awaitEntries(journal, 1);
+      pg.exec("UPDATE t7 SET v = 'b'");
+      awaitEntries(journal, 2);
+      assertThat(events(journal).get(1).before().get("v")).isEqualTo("a");
+    }
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement();
+        var rs = s.executeQuery("SELECT relreplident FROM pg_class WHERE relname = 't7'")) {
+      rs.next();
+      assertThat(rs.getString(1)).isEqualTo("f");
+    }
+  }
+
   static void awaitEntries(Journal journal, long n) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (journal.lastSeq() < n) {

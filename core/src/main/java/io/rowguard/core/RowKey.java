@@ -121,6 +121,17 @@ public final class RowKey {
 
   private static Object parseValue(String raw, ValueSchema schema, String column, String text) {
     try {
+      String logical = schema.logicalName() == null ? "" : schema.logicalName();
+      switch (logical) {
+        case "io.debezium.time.Date":
+          return (long) java.time.LocalDate.parse(raw.trim()).toEpochDay();
+        case "io.debezium.time.Timestamp":
+          return micros(raw) / 1000L;
+        case "io.debezium.time.MicroTimestamp":
+          return micros(raw);
+        default:
+          break;
+      }
       return switch (schema.type()) {
         case INT8, INT16, INT32, INT64 -> Long.parseLong(raw.trim());
         case FLOAT32, FLOAT64 -> Double.parseDouble(raw.trim());
@@ -151,6 +162,13 @@ public final class RowKey {
   }
 
   private static String describe(ValueSchema schema) {
+    String logical = schema.logicalName() == null ? "" : schema.logicalName();
+    if (logical.equals("io.debezium.time.Date")) {
+      return "a date such as 2024-02-29";
+    }
+    if (logical.endsWith("Timestamp") && schema.type() == ValueType.INT64) {
+      return "a timestamp such as 2024-02-29T12:00:00.000001";
+    }
     return switch (schema.type()) {
       case INT8, INT16, INT32, INT64 -> "a whole number";
       case FLOAT32, FLOAT64 -> "a number";

@@ -60,6 +60,22 @@ class RowKeyTest {
   }
 
   @Test
+  void dateAndTimestampKeysAreTypedAsPeopleWriteThem() {
+    TableSchema events =
+        new TableSchema(
+            TableId.of("public", "events"),
+            List.of(
+                new Column("day", ValueSchema.of(ValueType.INT32, "io.debezium.time.Date")),
+                new Column(
+                    "at", ValueSchema.of(ValueType.INT64, "io.debezium.time.MicroTimestamp"))),
+            List.of("day", "at"));
+    RowKey key = RowKey.parse("day=2024-02-29,at=2024-02-29 12:00:00.000001", events);
+    assertThat(key.values()).containsExactly(19782L, 1_709_208_000_000_001L);
+    assertThatThrownBy(() -> RowKey.parse("day=yesterday,at=2024-01-01T00:00", events))
+        .hasMessageContaining("day needs a date such as 2024-02-29, got 'yesterday'");
+  }
+
+  @Test
   void aBareValueIsOnlyForOneColumnKeys() {
     assertThatThrownBy(() -> RowKey.parse("42", COMPOSITE))
         .isInstanceOf(InputException.class)

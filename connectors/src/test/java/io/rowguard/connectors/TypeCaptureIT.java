@@ -1,0 +1,115 @@
+package io.rowguard.connectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.rowguard.core.ChangeEvent;
+import io.rowguard.core.Op;
+import io.rowguard.core.RowKey;
+import io.rowguard.core.RowguardConfig;
+import io.rowguard.core.TableId;
+import io.rowguard.core.ValueFormat;
+import io.rowguard.journal.Journal;
+import io.rowguard.journal.JournalEntry;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Capture must journal whatever a real schema holds: every common PostgreSQL type, quoted mixed
+ * case names with spaces and dots, composite keys of unusual types. Nothing may stop the capture.
+ */
+class TypeCaptureIT {
+  static PostgresFixture pg;
+
+  @BeforeAll
+  static void startPostgres() throws Exception {
+    pg = PostgresFixture.start();
+  }
+
+  @AfterAll
+  static void stopPostgres() throws Exception {
+    pg.close();
+  }
+
+  @TempDir Path dir;
+
+  @Test
+  void everyCommonTypeAndOddNamesAreJournaled() throws Exception {
+    pg.exec(
+        "CREATE SCHEMA \"Sales EU\"",
+        "CREATE TYPE \"Sales EU\".mood AS ENUM ('sad', 'ok', 'happy')",
+        "CREATE TYPE \"Sales EU\".pair AS (a int, b text)",
+        "CREATE TABLE \"Sales EU\".\"Order.Items\" ("
+            + " \"Order Id\" uuid, line smallint, i int, b bigint, n numeric(30,10), nn numeric,"
+            + " r real, d double precision, t text, vc varchar(20), ch char(3), by bytea,"
+            + " bo boolean, da date, ti time, ttz timetz, ts timestamp, tstz timestamptz,"
+            + " iv interval, js json, jb jsonb, ia int[], ta text[], m2 int[][],"
+            + " mo \"Sales EU\".mood, mo_arr \"Sales EU\".mood[], ip inet, ci cidr, mac macaddr,"
+            + " mon money, pt point, bits bit(5), vb varbit, tsr tstzrange, x xml, tsv tsvector,"
+            + " pr \"Sales EU\".pair, oid_col oid,"
+            + " PRIMARY KEY (\"Order Id\", line))",
+        "ALTER TABLE \"Sales EU\".\"Order.Items\" REPLICA IDENTITY FULL");
+    RowguardConfig config = pg.config(dir, "Sales EU\\.Order\\.Items", "types");
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      pg.awaitStreaming(config);
+      pg.exec(
+          "INSERT INTO \"Sales EU\".\"Order.Items\" VALUES ("
+              + " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 1, -2147483648, 9223372036854775807,"
+              + " 12345678901234567890.0123456789, 'NaN', '-Infinity', '-0'::float8, 'ünïcødé 😀', '',"
+              + " 'ab', '\\x00ff10', true, '2024-02-29', '23:59:59.999999', '10:00:00+05:30',"
+              + " '2024-01-01 00:00:00.000001', '2024-06-01 12:00:00.123456+02', '1 year 2 mons"
+              + " 3 days 04:05:06.789', '{\"a\": [1, 2]}', '{\"b\": null}', '{1,NULL,3}',"
+              + " '{\"x,y\",NULL,\"\"}', '{{1,2},{3,4}}', 'happy', '{sad,ok}', '192.168.0.1/24',"
+              + " '10.0.0.0/8', '08:00:2b:01:02:03', 12.34, '(1.5,2.5)', B'10101', B'1',"
+              + " '[2024-01-01,2024-02-01)', '<a>x</a>', 'a fat cat', ROW(1, 'x'), 42)",
+          "UPDATE \"Sales EU\".\"Order.Items\" SET t = NULL, n = 0.1, tstz = 'infinity'",
+          "DELETE FROM \"Sales EU\".\"Order.Items\"");
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (journal.lastSeq() < 3
+          && System.nanoTime() < deadline
+          && capture.state() == Capture.State.RUNNING) {
+        Thread.sleep(20);
+      }
+      assertThat(capture.failure()).isEmpty();
+      TableId table = TableId.of("Sales EU", "Order.Items");
+      assertThat(journal.tables()).containsExactly(table);
+      RowKey key =
+          RowKey.parse(
+              "Order Id=a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,line=1",
+              journal.latestSchema(table).orElseThrow());
+      List<JournalEntry> history = journal.history(table, key);
+      assertThat(history)
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.INSERT, Op.UPDATE, Op.DELETE);
+      ChangeEvent insert = history.get(0).event();
+      assertThat(insert.after().get("n")).isEqualTo("12345678901234567890.0123456789");
+      // Debezium spells it NAN; PostgreSQL reads either
+      assertThat((String) insert.after().get("nn")).isEqualToIgnoringCase("NaN");
+      assertThat(insert.after().get("t")).isEqualTo("ünïcødé 😀");
+      assertThat(insert.after().get("vc")).isEqualTo("");
+      assertThat(insert.after().get("by")).isEqualTo(new byte[] {0, (byte) 0xff, 0x10});
+      assertThat(Double.doubleToRawLongBits((Double) insert.after().get("d")))
+          .isEqualTo(Double.doubleToRawLongBits(-0.0));
+      assertThat(insert.after().get("ia")).isEqualTo(java.util.Arrays.asList(1, null, 3));
+      assertThat(insert.after().get("ta")).isEqualTo(java.util.Arrays.asList("x,y", null, ""));
+      assertThat(insert.after().get("mo_arr")).isEqualTo(List.of("sad", "ok"));
+      assertThat(insert.after().get("ip")).isEqualTo("192.168.0.1/24");
+      // Known Debezium 3.5 losses, left to the replay issue's value converters: int[][] arrives as
+      // [null, null] and timetz is normalised to UTC (04:30:00Z).
+      ChangeEvent update = history.get(1).event();
+      assertThat(update.after().get("t")).isNull();
+      assertThat(update.before().get("t")).isEqualTo("ünïcødé 😀");
+      // every value renders for people without failing
+      for (JournalEntry e : history) {
+        var row = e.event().after() != null ? e.event().after() : e.event().before();
+        for (int i = 0; i < row.size(); i++) {
+          assertThat(ValueFormat.render(row.get(i), row.schema().column(i).schema())).isNotNull();
+        }
+      }
+    }
+  }
+}
