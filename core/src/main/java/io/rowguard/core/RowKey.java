@@ -147,7 +147,7 @@ public final class RowKey {
                     + ", which rowguard cannot use as"
                     + " a key");
       };
-    } catch (NumberFormatException e) {
+    } catch (NumberFormatException | java.time.format.DateTimeParseException e) {
       throw new InputException(
           "bad key '"
               + text
@@ -159,6 +159,13 @@ public final class RowKey {
               + raw
               + "'");
     }
+  }
+
+  private static long micros(String raw) {
+    java.time.Instant i =
+        java.time.LocalDateTime.parse(raw.trim().replace(' ', 'T'))
+            .toInstant(java.time.ZoneOffset.UTC);
+    return Math.addExact(Math.multiplyExact(i.getEpochSecond(), 1_000_000L), i.getNano() / 1000);
   }
 
   private static String describe(ValueSchema schema) {
