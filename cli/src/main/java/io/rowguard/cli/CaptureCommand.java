@@ -72,6 +72,7 @@ final class CaptureCommand implements Callable<Integer> {
             },
             "rowguard-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    handleStopSignals(stopRequested);
     try (Journal journal = Journal.openWriter(cfg.journalDir());
         Capture capture = Capture.start(cfg, journal)) {
       long interval = progressSeconds <= 0 ? Long.MAX_VALUE : progressSeconds;
@@ -111,5 +112,20 @@ final class CaptureCommand implements Callable<Integer> {
       }
     }
     return Main.OK;
+  }
+
+  /**
+   * SIGTERM and SIGINT ask the capture to stop; it finishes and commits the current batch and the
+   * command exits 0. Where the signals cannot be handled, the shutdown hook still stops cleanly.
+   */
+  @SuppressWarnings("restriction")
+  private static void handleStopSignals(CountDownLatch stopRequested) {
+    for (String name : new String[] {"TERM", "INT"}) {
+      try {
+        sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> stopRequested.countDown());
+      } catch (IllegalArgumentException | UnsupportedOperationException e) {
+        LOG.debug("Cannot handle SIG{}; the shutdown hook will stop the capture", name, e);
+      }
+    }
   }
 }

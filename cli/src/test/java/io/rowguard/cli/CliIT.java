@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rowguard.connectors.Capture;
+import io.rowguard.connectors.JournalAwait;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
@@ -17,7 +18,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -102,7 +102,7 @@ class CliIT {
         Capture capture = Capture.start(config, journal)) {
       pg.awaitStreaming(config);
       pg.exec("UPDATE orders SET status = 'paid', amount = 12.50 WHERE id = 1");
-      awaitEntries(journal, 5);
+      JournalAwait.entries(journal, 5);
 
       Result history = run("history", "-c", file.toString(), "--table", "orders", "--key", "1");
       assertThat(history.exit()).as(history.err()).isZero();
@@ -148,7 +148,7 @@ class CliIT {
     RowguardConfig config = RowguardConfig.load(goodFile);
     try (Journal journal = Journal.openWriter(config.journalDir());
         Capture capture = Capture.start(config, journal)) {
-      awaitEntries(journal, 2);
+      JournalAwait.entries(journal, 2);
     }
 
     assertBadInput(
@@ -259,15 +259,5 @@ class CliIT {
     Map<String, String> m = new TreeMap<>(base);
     m.remove(key);
     return m;
-  }
-
-  static void awaitEntries(Journal journal, long n) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (journal.lastSeq() < n) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("journal has " + journal.lastSeq() + " entries, expected " + n);
-      }
-      Thread.sleep(20);
-    }
   }
 }

@@ -121,7 +121,7 @@ class CrashRecoveryIT {
       journaled = journaledChanges();
     }
     capture.destroy(); // SIGTERM: a clean stop
-    capture.waitFor();
+    assertThat(capture.waitFor()).as("exit code after SIGTERM").isZero();
     assertThat(Files.readString(dir.resolve("capture.log")))
         .as("SIGTERM finishes and commits the current batch")
         .contains("Stopping:");

@@ -15,7 +15,6 @@ import io.rowguard.journal.JournalEntry;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -52,12 +51,12 @@ class CaptureIT {
     RowguardConfig config = pg.config(dir, "public.t1", "t1");
     try (Journal journal = Journal.openWriter(config.journalDir());
         Capture capture = Capture.start(config, journal)) {
-      awaitEntries(journal, 2);
+      JournalAwait.entries(journal, 2);
       pg.exec(
           "INSERT INTO t1 VALUES (3, 'three', 3.30)",
           "UPDATE t1 SET note = 'uno', amount = 100.01 WHERE id = 1",
           "DELETE FROM t1 WHERE id = 2");
-      awaitEntries(journal, 5);
+      JournalAwait.entries(journal, 5);
 
       List<ChangeEvent> all = events(journal);
       assertThat(all)
@@ -101,7 +100,7 @@ class CaptureIT {
         txid = rs.getLong(1);
         c.commit();
       }
-      awaitEntries(journal, 4);
+      JournalAwait.entries(journal, 4);
       List<JournalEntry> tx = journal.transaction(Long.toString(txid));
       assertThat(tx)
           .extracting(e -> e.event().op())
@@ -132,7 +131,7 @@ class CaptureIT {
           s.execute("INSERT INTO t3 VALUES (1501, 'a'), (1502, 'b'), (1503, 'c')");
         }
       }
-      awaitEntries(journal, 1503);
+      JournalAwait.entries(journal, 1503);
       List<ChangeEvent> all = events(journal);
       assertThat(all).hasSize(1503);
       assertThat(all.stream().map(e -> e.key().values().get(0)).distinct().count()).isEqualTo(1503);
@@ -154,7 +153,7 @@ class CaptureIT {
           "INSERT INTO t4 VALUES (1, '" + big + "', ARRAY['a','b'], 0)",
           "UPDATE t4 SET n = 1 WHERE id = 1",
           "UPDATE t4 SET n = 2 WHERE id = 1");
-      awaitEntries(journal, 3);
+      JournalAwait.entries(journal, 3);
       List<ChangeEvent> all = events(journal);
       for (ChangeEvent e : all) {
         assertThat(e.after().get("big")).isEqualTo(big);
@@ -173,9 +172,9 @@ class CaptureIT {
     RowguardConfig config = pg.config(dir, "public.t5", "t5");
     try (Journal journal = Journal.openWriter(config.journalDir());
         Capture capture = Capture.start(config, journal)) {
-      awaitEntries(journal, 1);
+      JournalAwait.entries(journal, 1);
       pg.exec("UPDATE t5 SET id = 2 WHERE id = 1");
-      awaitEntries(journal, 3);
+      JournalAwait.entries(journal, 3);
       List<ChangeEvent> all = events(journal);
       assertThat(all.subList(1, 3))
           .extracting(e -> e.op() + ":" + e.key())
@@ -210,14 +209,14 @@ class CaptureIT {
       try (Capture capture = Capture.start(config, journal)) {
         pg.awaitStreaming(config);
         writer.start();
-        awaitEntries(journal, 200);
+        JournalAwait.entries(journal, 200);
       }
       try (Capture capture = Capture.start(config, journal)) {
         Thread.sleep(300);
       }
       writer.join();
       try (Capture capture = Capture.start(config, journal)) {
-        awaitEntries(journal, 1200);
+        JournalAwait.entries(journal, 1200);
         Thread.sleep(500);
       }
       List<ChangeEvent> all = events(journal);
@@ -248,9 +247,9 @@ class CaptureIT {
     RowguardConfig config = RowguardConfig.of(dir.resolve("t7.properties"), props, e -> null);
     try (Journal journal = Journal.openWriter(config.journalDir());
         Capture capture = Capture.start(config, journal)) {
-      awaitEntries(journal, 1);
+      JournalAwait.entries(journal, 1);
       pg.exec("UPDATE t7 SET v = 'b'");
-      awaitEntries(journal, 2);
+      JournalAwait.entries(journal, 2);
       assertThat(events(journal).get(1).before().get("v")).isEqualTo("a");
     }
     try (Connection c = pg.connect();
@@ -258,16 +257,6 @@ class CaptureIT {
         var rs = s.executeQuery("SELECT relreplident FROM pg_class WHERE relname = 't7'")) {
       rs.next();
       assertThat(rs.getString(1)).isEqualTo("f");
-    }
-  }
-
-  static void awaitEntries(Journal journal, long n) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (journal.lastSeq() < n) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("journal has " + journal.lastSeq() + " entries, expected " + n);
-      }
-      Thread.sleep(20);
     }
   }
 

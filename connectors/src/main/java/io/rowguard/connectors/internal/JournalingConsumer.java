@@ -28,6 +28,7 @@ public final class JournalingConsumer
   private final AtomicLong skippedTruncates = new AtomicLong();
   private volatile boolean snapshotDone;
   private boolean inTransaction;
+  private boolean inSnapshot;
   private int orderInTx;
 
   public JournalingConsumer(CaptureSession session, RecordTranslator translator) {
@@ -49,6 +50,7 @@ public final class JournalingConsumer
         switch (RecordTranslator.kind(record)) {
           case BEGIN -> {
             inTransaction = true;
+            inSnapshot = false;
             orderInTx = 0;
           }
           case CHANGE -> {
@@ -60,7 +62,9 @@ public final class JournalingConsumer
           }
           case SNAPSHOT_READ -> {
             batch.append(translator.toChangeEvent(record, orderInTx++));
+            inSnapshot = true;
             if (RecordTranslator.isLastSnapshotRecord(record)) {
+              inSnapshot = false;
               batch.markCommitted();
               boundary = i;
               orderInTx = 0;
@@ -80,7 +84,9 @@ public final class JournalingConsumer
                 record.topic());
           }
           case MESSAGE, OTHER -> {
-            if (!inTransaction) {
+            // a heartbeat between transactions is a safe place to resume; one during the
+            // snapshot or inside a transaction is not
+            if (!inTransaction && !inSnapshot) {
               batch.markCommitted();
               boundary = i;
             }

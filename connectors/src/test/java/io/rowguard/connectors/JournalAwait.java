@@ -1,0 +1,20 @@
+package io.rowguard.connectors;
+
+import io.rowguard.journal.Journal;
+import java.time.Duration;
+
+/** Waits for a capture to journal what a test wrote. */
+public final class JournalAwait {
+  private JournalAwait() {}
+
+  /** Waits until the journal holds at least {@code n} committed entries, for up to a minute. */
+  public static void entries(Journal journal, long n) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (journal.lastSeq() < n) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("journal has " + journal.lastSeq() + " entries, expected " + n);
+      }
+      Thread.sleep(20);
+    }
+  }
+}
