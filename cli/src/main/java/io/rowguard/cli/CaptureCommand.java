@@ -83,8 +83,8 @@ final class CaptureCommand implements Callable<Integer> {
           break;
         }
         long now = System.nanoTime();
-        if (now - lastTime >= TimeUnit.SECONDS.toNanos(interval)) {
-          long count = capture.journaled();
+        long count = capture.journaled();
+        if (now - lastTime >= TimeUnit.SECONDS.toNanos(interval) && count != lastCount) {
           JournalStatus s = journal.status();
           double rate = (count - lastCount) / ((now - lastTime) / 1e9);
           LOG.info(

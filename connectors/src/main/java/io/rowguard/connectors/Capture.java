@@ -176,7 +176,9 @@ public final class Capture implements AutoCloseable {
       return;
     }
     try {
-      closeEngine(engine);
+      if (finished.getCount() > 0) { // a failed engine has stopped already
+        closeEngine(engine, finished);
+      }
       if (!finished.await(60, TimeUnit.SECONDS)) {
         LOG.warn("Capture engine did not stop within 60 s");
       }
@@ -195,9 +197,10 @@ public final class Capture implements AutoCloseable {
    * Debezium refuses to stop an engine whose tasks are still starting; a stop requested then
    * (SIGTERM right after start) waits for the start to finish.
    */
-  static void closeEngine(DebeziumEngine<?> engine) throws IOException, InterruptedException {
+  static void closeEngine(DebeziumEngine<?> engine, CountDownLatch finished)
+      throws IOException, InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (true) {
+    while (finished.getCount() > 0) {
       try {
         engine.close();
         return;

@@ -177,7 +177,7 @@ class CaptureThroughputIT {
 
       @Override
       public void close() throws Exception {
-        Capture.closeEngine(engine);
+        Capture.closeEngine(engine, new java.util.concurrent.CountDownLatch(1));
         t.join(30_000);
       }
     };

@@ -6,8 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -30,13 +32,17 @@ import java.util.regex.Pattern;
  * @param source the Debezium properties, {@code source.} removed, {@code ${env:NAME}} resolved
  * @param fixReplicaIdentity run {@code ALTER TABLE … REPLICA IDENTITY FULL} on captured tables that
  *     lack it instead of refusing to start
+ * @param unresolved why a {@code source.} value could not be resolved (an unset environment
+ *     variable); commands that only read the journal work regardless, {@link #requireSource()}
+ *     fails with the first reason
  */
 public record RowguardConfig(
     Path file,
     ConnectorKind connector,
     Path journalDir,
     Map<String, String> source,
-    boolean fixReplicaIdentity) {
+    boolean fixReplicaIdentity,
+    List<String> unresolved) {
 
   public static final String SOURCE_PREFIX = "source.";
 
@@ -45,6 +51,15 @@ public record RowguardConfig(
 
   public RowguardConfig {
     source = Collections.unmodifiableMap(new LinkedHashMap<>(source));
+    unresolved = List.copyOf(unresolved);
+  }
+
+  /** The source settings, fully resolved: for anything that connects to the database. */
+  public Map<String, String> requireSource() {
+    if (!unresolved.isEmpty()) {
+      throw new ConfigException(unresolved.get(0));
+    }
+    return source;
   }
 
   /** Reads and validates a config file, resolving {@code ${env:NAME}} from the process env. */
@@ -73,11 +88,17 @@ public record RowguardConfig(
     String where = "config " + file + ": ";
     Set<String> unknown = new TreeSet<>();
     Map<String, String> source = new LinkedHashMap<>();
+    List<String> unresolved = new ArrayList<>();
     for (Map.Entry<String, String> e : raw.entrySet()) {
       String key = e.getKey();
       if (key.startsWith(SOURCE_PREFIX)) {
-        source.put(
-            key.substring(SOURCE_PREFIX.length()), resolveEnv(where, key, e.getValue(), env));
+        String value = e.getValue();
+        try {
+          value = resolveEnv(where, key, value, env);
+        } catch (ConfigException unset) {
+          unresolved.add(unset.getMessage());
+        }
+        source.put(key.substring(SOURCE_PREFIX.length()), value);
       } else if (!OWN_KEYS.contains(key)) {
         unknown.add(key);
       }
@@ -129,13 +150,13 @@ public record RowguardConfig(
           where + "missing key journal.dir (the directory of this database's journal)");
     }
     Path journalDir = Path.of(resolveEnv(where, "journal.dir", dir, env));
-    if (!journalDir.isAbsolute() && file.getParent() != null) {
+    if (!journalDir.isAbsolute()) {
       journalDir = file.toAbsolutePath().getParent().resolve(journalDir).normalize();
     }
     boolean fix =
         parseBoolean(
             where, "capture.fix-replica-identity", raw.get("capture.fix-replica-identity"));
-    return new RowguardConfig(file, connector, journalDir, source, fix);
+    return new RowguardConfig(file, connector, journalDir, source, fix, unresolved);
   }
 
   private static void requireKey(

@@ -46,8 +46,9 @@ class RowguardConfigTest {
     port.put("source.database.port", "70000");
     assertThatThrownBy(() -> RowguardConfig.of(Path.of("f"), port, n -> "pw"))
         .hasMessageContaining("source.database.port=70000 is not a port number");
-    assertThatThrownBy(() -> RowguardConfig.of(Path.of("f"), valid(), n -> null))
-        .hasMessageContaining("GUARD_DB_PASSWORD is not set");
+    RowguardConfig unset = RowguardConfig.of(Path.of("f"), valid(), n -> null);
+    assertThat(unset.journalDir()).isEqualTo(Path.of("/var/lib/rowguard/shop"));
+    assertThatThrownBy(unset::requireSource).hasMessageContaining("GUARD_DB_PASSWORD is not set");
     Map<String, String> noDir = valid();
     noDir.remove("journal.dir");
     assertThatThrownBy(() -> RowguardConfig.of(Path.of("f"), noDir, n -> "pw"))

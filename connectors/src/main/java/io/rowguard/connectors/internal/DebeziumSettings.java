@@ -51,7 +51,7 @@ public final class DebeziumSettings {
   /** The engine's properties; {@code sessionId} ties the offset store to its journal. */
   public static Properties engineProperties(RowguardConfig config, String sessionId) {
     Map<String, String> merged = defaults(config);
-    merged.putAll(config.source());
+    merged.putAll(config.requireSource());
     // rowguard owns where offsets live: they must be written with the journal entries
     merged.put("offset.storage", JournalOffsetStore.class.getName());
     merged.put(CaptureSession.ID_PROPERTY, sessionId);

@@ -25,7 +25,12 @@ public final class PostgresPreflight {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresPreflight.class);
 
   /** A captured table and what the catalog says about it. */
-  public record CapturedTable(TableId table, boolean hasPrimaryKey, char replicaIdentity) {}
+  public record CapturedTable(
+      TableId table,
+      boolean hasPrimaryKey,
+      char replicaIdentity,
+      boolean canSelect,
+      boolean owned) {}
 
   /**
    * What the checks found.
@@ -40,6 +45,7 @@ public final class PostgresPreflight {
 
   /** Opens a JDBC connection, turning connection failures into one-line input errors. */
   public static Connection connect(RowguardConfig config) {
+    config.requireSource();
     String url =
         "jdbc:postgresql://" + config.host() + ":" + config.port() + "/" + config.database();
     Properties props = new Properties();
@@ -132,12 +138,109 @@ public final class PostgresPreflight {
           }
         }
       }
+      checkPrivileges(config, c, tables, problems);
       if (!problems.isEmpty()) {
         throw new InputException(String.join("\n", problems));
       }
       return new Result(tables, serverMicros);
     } catch (SQLException e) {
       throw describe(config, e);
+    }
+  }
+
+  /** Replication, SELECT on every table, and a publication that exists or can be created. */
+  private static void checkPrivileges(
+      RowguardConfig config, Connection c, List<CapturedTable> tables, List<String> problems)
+      throws SQLException {
+    boolean superuser;
+    boolean replication;
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT rolsuper, rolreplication FROM pg_roles WHERE rolname = current_user")) {
+      rs.next();
+      superuser = rs.getBoolean(1);
+      replication = rs.getBoolean(2);
+    }
+    String user = TableId.quote(config.user());
+    if (!superuser && !replication) {
+      problems.add(
+          "user "
+              + config.user()
+              + " may not read the replication log; run: ALTER ROLE "
+              + user
+              + " REPLICATION;");
+    }
+    for (CapturedTable t : tables) {
+      if (!t.canSelect()) {
+        problems.add(
+            "user "
+                + config.user()
+                + " may not read table "
+                + t.table()
+                + " (the snapshot"
+                + " needs it); run: GRANT SELECT ON "
+                + t.table().quoted()
+                + " TO "
+                + user
+                + ";");
+      }
+    }
+    String publication =
+        config
+            .source()
+            .getOrDefault(
+                "publication.name", DebeziumSettings.defaults(config).get("publication.name"));
+    String mode =
+        config
+            .source()
+            .getOrDefault(
+                "publication.autocreate.mode",
+                DebeziumSettings.defaults(config).get("publication.autocreate.mode"));
+    boolean exists;
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
+      ps.setString(1, publication);
+      try (ResultSet rs = ps.executeQuery()) {
+        exists = rs.next();
+      }
+    }
+    if (exists || superuser) {
+      return;
+    }
+    String create =
+        "CREATE PUBLICATION "
+            + TableId.quote(publication)
+            + " FOR TABLE "
+            + String.join(", ", tables.stream().map(t -> t.table().quoted()).toList())
+            + ";";
+    if ("disabled".equalsIgnoreCase(mode)) {
+      problems.add(
+          "publication "
+              + publication
+              + " does not exist and publication.autocreate.mode is"
+              + " disabled; as the tables' owner run: "
+              + create);
+      return;
+    }
+    boolean canCreate;
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery("SELECT has_database_privilege(current_database(), 'CREATE')")) {
+      rs.next();
+      canCreate = rs.getBoolean(1);
+    }
+    boolean ownsAll = tables.stream().allMatch(CapturedTable::owned);
+    if (!canCreate || !ownsAll) {
+      problems.add(
+          "publication "
+              + publication
+              + " does not exist and user "
+              + config.user()
+              + " cannot create it (that needs CREATE on database "
+              + config.database()
+              + " and ownership of the captured tables); as the tables' owner run: "
+              + create);
     }
   }
 
@@ -178,7 +281,8 @@ public final class PostgresPreflight {
     List<Pattern> excludeSchemas = patterns(config.source().get("schema.exclude.list"));
     String sql =
         "SELECT n.nspname, c.relname, c.relreplident,"
-            + " EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p')"
+            + " EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p'),"
+            + " has_table_privilege(c.oid, 'SELECT'), pg_has_role(c.relowner, 'USAGE')"
             + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
             + " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
             + " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
@@ -198,7 +302,13 @@ public final class PostgresPreflight {
                 && (includeSchemas.isEmpty() || matchesAny(includeSchemas, t.schema()))
                 && !matchesAny(excludeSchemas, t.schema());
         if (included) {
-          out.add(new CapturedTable(t, rs.getBoolean(4), rs.getString(3).charAt(0)));
+          out.add(
+              new CapturedTable(
+                  t,
+                  rs.getBoolean(4),
+                  rs.getString(3).charAt(0),
+                  rs.getBoolean(5),
+                  rs.getBoolean(6)));
         }
       }
     }
