@@ -48,6 +48,7 @@ class CliIT {
               + "'");
       s.execute("SELECT pg_reload_conf()");
       s.execute("CREATE ROLE guard LOGIN REPLICATION PASSWORD 'right'");
+      s.execute("CREATE ROLE weak LOGIN PASSWORD 'weakpw'");
     }
     pg.exec(
         "CREATE TABLE orders (id int PRIMARY KEY, status text, amount numeric(10,2))",
@@ -212,6 +213,19 @@ class CliIT {
             "-c",
             writeConfig(with(good, "source.table.include.list", "public.nope")).toString()),
         "no table of database postgres matches source.table.include.list=public.nope");
+    Map<String, String> weak =
+        with(
+            with(with(good, "source.database.user", "weak"), "source.database.password", "weakpw"),
+            "source.publication.name",
+            "rg_weak");
+    Result weakRun = run("capture", "-c", writeConfig(weak).toString());
+    assertBadInput(
+        weakRun,
+        "user weak may not read the replication log; run: ALTER ROLE \"weak\" REPLICATION;");
+    assertThat(weakRun.err())
+        .contains("run: GRANT SELECT ON \"public\".\"orders\" TO \"weak\";")
+        .contains(
+            "as the tables' owner run: CREATE PUBLICATION \"rg_weak\" FOR TABLE \"public\".\"orders\";");
     assertBadInput(
         run("history", "-c", goodFile.toString(), "--table", "customers", "--key", "1"),
         "table 'customers' is not captured in this journal (captured: public.orders)");
