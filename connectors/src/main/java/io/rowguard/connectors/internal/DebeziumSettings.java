@@ -30,6 +30,9 @@ public final class DebeziumSettings {
       d.put("publication.autocreate.mode", "filtered");
       d.put("interval.handling.mode", "string");
       d.put("hstore.handling.mode", "json");
+      // PostgreSQL's own text for arrays, intervals, geometry and bit strings
+      d.put("converters", "rowguardpgtext");
+      d.put("rowguardpgtext.type", PgTextConverter.class.getName());
     }
     // exact values for write-back
     d.put("decimal.handling.mode", "string");
@@ -52,6 +55,7 @@ public final class DebeziumSettings {
   public static Properties engineProperties(RowguardConfig config, String sessionId) {
     Map<String, String> merged = defaults(config);
     merged.putAll(config.requireSource());
+    merged.putIfAbsent("rowguardpgtext.placeholder", placeholder(config));
     // rowguard owns where offsets live: they must be written with the journal entries
     merged.put("offset.storage", JournalOffsetStore.class.getName());
     merged.put(CaptureSession.ID_PROPERTY, sessionId);
