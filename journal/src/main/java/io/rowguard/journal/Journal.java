@@ -73,8 +73,9 @@ public final class Journal implements AutoCloseable {
   private static final String CF_TX = "tx";
   private static final String CF_SCHEMAS = "schemas";
   private static final String CF_OFFSETS = "offsets";
+  private static final String CF_TX_INFO = "txinfo";
   private static final List<String> FAMILIES =
-      List.of("default", CF_LOG, CF_ROWS, CF_TIME, CF_TX, CF_SCHEMAS, CF_OFFSETS);
+      List.of("default", CF_LOG, CF_ROWS, CF_TIME, CF_TX, CF_SCHEMAS, CF_OFFSETS, CF_TX_INFO);
 
   private static final byte[] WATERMARK =
       "watermark".getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -101,6 +102,7 @@ public final class Journal implements AutoCloseable {
   private final ColumnFamilyHandle tx;
   private final ColumnFamilyHandle schemas;
   private final ColumnFamilyHandle offsets;
+  private final ColumnFamilyHandle txInfo;
   private final WriteOptions syncWrite;
   private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
 
@@ -160,6 +162,7 @@ public final class Journal implements AutoCloseable {
     this.tx = handles.get(4);
     this.schemas = handles.get(5);
     this.offsets = handles.get(6);
+    this.txInfo = handles.get(7);
     this.syncWrite = new WriteOptions().setSync(true);
   }
 
@@ -390,6 +393,22 @@ public final class Journal implements AutoCloseable {
       committedUpTo = seq - 1;
     }
 
+    /**
+     * Records what the application said about a transaction (a rowguard logical message in it:
+     * actor, reason, or the rollback it performs), as the UTF-8 JSON the message carried.
+     */
+    public void putTransactionInfo(String txId, String json) {
+      checkUsable();
+      try {
+        writes.put(
+            txInfo,
+            txId.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      } catch (RocksDBException e) {
+        throw new JournalException(dir, "stage transaction info of " + txId, e);
+      }
+    }
+
     /** Stages the source offsets to store with this batch's entries. */
     public void putOffsets(Map<ByteBuffer, ByteBuffer> values) {
       checkUsable();
@@ -600,6 +619,58 @@ public final class Journal implements AutoCloseable {
       checkIterator(it, "read transaction " + txId);
     }
     return out;
+  }
+
+  /** What a rowguard logical message said about a transaction, as JSON, if anything. */
+  public Optional<String> transactionInfo(String txId) {
+    checkOpen();
+    try {
+      byte[] v = db.get(txInfo, txId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return v == null
+          ? Optional.empty()
+          : Optional.of(new String(v, java.nio.charset.StandardCharsets.UTF_8));
+    } catch (RocksDBException e) {
+      throw new JournalException(dir, "read transaction info of " + txId, e);
+    }
+  }
+
+  /**
+   * Visits every row the journal has seen of a table, in key order, with the sequence numbers of
+   * its committed versions, oldest first.
+   */
+  public void forEachRow(TableId table, java.util.function.Consumer<long[]> versions) {
+    checkOpen();
+    Integer no = tableNos.get(table);
+    if (no == null) {
+      return;
+    }
+    byte[] tablePrefix = Keys.tablePrefix(no);
+    long limit = watermark;
+    byte[] currentRow = null;
+    List<Long> seqs = new ArrayList<>();
+    try (RocksIterator it = db.newIterator(rows)) {
+      for (it.seek(tablePrefix); it.isValid() && startsWith(it.key(), tablePrefix); it.next()) {
+        byte[] k = it.key();
+        byte[] row = Arrays.copyOf(k, k.length - 8);
+        if (currentRow != null && !Arrays.equals(row, currentRow)) {
+          emit(seqs, versions);
+        }
+        currentRow = row;
+        long s = Keys.seqAtEnd(k);
+        if (s <= limit) {
+          seqs.add(s);
+        }
+      }
+      checkIterator(it, "read the rows of " + table);
+    }
+    emit(seqs, versions);
+  }
+
+  private static void emit(List<Long> seqs, java.util.function.Consumer<long[]> versions) {
+    if (!seqs.isEmpty()) {
+      versions.accept(seqs.stream().mapToLong(Long::longValue).toArray());
+      seqs.clear();
+    }
   }
 
   /** The changes of one table committed in [fromMicros, toMicros), in commit order. */

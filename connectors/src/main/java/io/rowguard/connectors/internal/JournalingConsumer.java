@@ -83,7 +83,15 @@ public final class JournalingConsumer
                 "TRUNCATE of {} is not journaled: rows it removed cannot be rolled back",
                 record.topic());
           }
-          case MESSAGE, OTHER -> {
+          case MESSAGE -> {
+            RecordTranslator.rowguardMessage(record)
+                .ifPresent(json -> batch.putTransactionInfo(RecordTranslator.txId(record), json));
+            if (!inTransaction && !inSnapshot) {
+              batch.markCommitted();
+              boundary = i;
+            }
+          }
+          case OTHER -> {
             // a heartbeat between transactions is a safe place to resume; one during the
             // snapshot or inside a transaction is not
             if (!inTransaction && !inSnapshot) {

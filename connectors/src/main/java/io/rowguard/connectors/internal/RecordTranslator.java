@@ -17,6 +17,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
@@ -103,6 +104,32 @@ public final class RecordTranslator {
   public static boolean isLastSnapshotRecord(SourceRecord record) {
     Struct source = ((Struct) record.value()).getStruct("source");
     return source != null && "last".equals(source.getString("snapshot"));
+  }
+
+  /** The message prefix rowguard and its client helper write with. */
+  public static final String MESSAGE_PREFIX = "rowguard";
+
+  /**
+   * The content of a transactional logical message with prefix {@code rowguard}, as text; other
+   * messages are not rowguard's.
+   */
+  public static Optional<String> rowguardMessage(SourceRecord record) {
+    Struct value = (Struct) record.value();
+    if (value.schema().field("message") == null) {
+      return Optional.empty();
+    }
+    Struct message = value.getStruct("message");
+    if (message == null || !MESSAGE_PREFIX.equals(message.getString("prefix"))) {
+      return Optional.empty();
+    }
+    Object content = message.get("content");
+    if (content instanceof byte[] bytes) {
+      return Optional.of(new String(bytes, StandardCharsets.UTF_8));
+    }
+    if (content instanceof ByteBuffer buffer) {
+      return Optional.of(StandardCharsets.UTF_8.decode(buffer.duplicate()).toString());
+    }
+    return Optional.ofNullable(content == null ? null : content.toString());
   }
 
   /** The source transaction id of a change or marker record, as text. */

@@ -1,0 +1,255 @@
+package io.rowguard.replay;
+
+import io.rowguard.core.ChangeEvent;
+import io.rowguard.core.InputException;
+import io.rowguard.core.Row;
+import io.rowguard.core.RowKey;
+import io.rowguard.core.TableId;
+import io.rowguard.core.ValueFormat;
+import io.rowguard.journal.Journal;
+import io.rowguard.journal.JournalEntry;
+import io.rowguard.journal.JournalStatus;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Predicate;
+
+/**
+ * Builds rollback and backout plans from the journal alone: what each row looked like at the target
+ * moment, against what the journal says it looks like now.
+ */
+public final class Planner {
+  private final Journal journal;
+  private final Clock clock;
+
+  public Planner(Journal journal, Clock clock) {
+    this.journal = journal;
+    this.clock = clock;
+  }
+
+  /** The named rows back to their state at {@code point}. */
+  public RollbackPlan rollbackRows(TableId table, List<RowKey> keys, PointInTime point) {
+    Predicate<JournalEntry> before = resolve(point);
+    List<RowChange> changes = new ArrayList<>();
+    int unchanged = 0;
+    for (RowKey key : new LinkedHashSet<>(keys)) {
+      List<JournalEntry> history = journal.history(table, key);
+      if (history.isEmpty()) {
+        throw new InputException("no row of " + table + " with key " + key + " in the journal");
+      }
+      RowChange c = change(table, key, history, before, List.of());
+      if (c == null) {
+        unchanged++;
+      } else {
+        changes.add(c);
+      }
+    }
+    return plan(
+        "rollback of " + keys.size() + " row(s) of " + table + " to " + describe(point),
+        changes,
+        unchanged);
+  }
+
+  /** Every row of the table that changed since {@code point} back to its state then. */
+  public RollbackPlan rollbackTable(TableId table, PointInTime point) {
+    Predicate<JournalEntry> before = resolve(point);
+    long fromMicros = fromMicros(point);
+    Map<RowKey, Boolean> keys = new LinkedHashMap<>();
+    for (JournalEntry e : journal.tableChanges(table, fromMicros, Long.MAX_VALUE)) {
+      if (!before.test(e)) {
+        keys.put(e.event().key(), true);
+      }
+    }
+    List<RowChange> changes = new ArrayList<>();
+    int unchanged = 0;
+    for (RowKey key : keys.keySet()) {
+      RowChange c = change(table, key, journal.history(table, key), before, List.of());
+      if (c == null) {
+        unchanged++;
+      } else {
+        changes.add(c);
+      }
+    }
+    return plan("rollback of table " + table + " to " + describe(point), changes, unchanged);
+  }
+
+  /**
+   * Undoes one transaction's changes in every table it touched. Later transactions that changed the
+   * same rows are dependents; with {@code cascade} they are backed out too (and theirs, until no
+   * later writer is left), otherwise each affected row lists them.
+   */
+  public RollbackPlan backout(String txId, boolean cascade) {
+    List<JournalEntry> own = transaction(txId);
+    Set<String> backedOut = new LinkedHashSet<>(List.of(txId));
+    Map<RowId, Long> firstSeq = new LinkedHashMap<>();
+    List<JournalEntry> frontier = own;
+    while (!frontier.isEmpty()) {
+      List<JournalEntry> next = new ArrayList<>();
+      for (JournalEntry e : frontier) {
+        RowId row = new RowId(e.event().table(), e.event().key());
+        Long known = firstSeq.get(row);
+        if (known == null || e.seq() < known) {
+          firstSeq.put(row, e.seq());
+        }
+        if (cascade) {
+          for (JournalEntry later : journal.history(row.table(), row.key())) {
+            if (later.seq() > e.seq() && backedOut.add(later.event().txId())) {
+              next.addAll(journal.transaction(later.event().txId()));
+            }
+          }
+        }
+      }
+      frontier = next;
+    }
+    List<RowChange> changes = new ArrayList<>();
+    int unchanged = 0;
+    for (Map.Entry<RowId, Long> row : firstSeq.entrySet()) {
+      long first = row.getValue();
+      List<JournalEntry> history = journal.history(row.getKey().table(), row.getKey().key());
+      List<String> dependents =
+          history.stream()
+              .filter(e -> e.seq() > first && !backedOut.contains(e.event().txId()))
+              .map(e -> e.event().txId())
+              .distinct()
+              .toList();
+      RowChange c =
+          change(
+              row.getKey().table(), row.getKey().key(), history, e -> e.seq() < first, dependents);
+      if (c == null) {
+        unchanged++;
+      } else {
+        changes.add(c);
+      }
+    }
+    String what =
+        backedOut.size() == 1
+            ? "backout of transaction " + txId
+            : "backout of transaction "
+                + txId
+                + " and its dependents "
+                + String.join(", ", backedOut.stream().skip(1).toList());
+    return plan(what, changes, unchanged);
+  }
+
+  private record RowId(TableId table, RowKey key) {}
+
+  private RowChange change(
+      TableId table,
+      RowKey key,
+      List<JournalEntry> history,
+      Predicate<JournalEntry> before,
+      List<String> dependents) {
+    Row current = history.get(history.size() - 1).event().after();
+    Row target = null;
+    for (JournalEntry e : history) {
+      if (before.test(e)) {
+        target = e.event().after();
+      }
+    }
+    List<String> changed = changedColumns(current, target);
+    if (current == null && target == null
+        || (current != null && target != null && changed.isEmpty())) {
+      return null;
+    }
+    return new RowChange(table, key, current, target, changed, dependents);
+  }
+
+  static List<String> changedColumns(Row current, Row target) {
+    List<String> out = new ArrayList<>();
+    Row any = target != null ? target : current;
+    if (any == null) {
+      return out;
+    }
+    for (int i = 0; i < any.size(); i++) {
+      String column = any.schema().column(i).name();
+      if (current == null || target == null) {
+        out.add(column);
+        continue;
+      }
+      int j = current.schema().indexOf(column);
+      if (j < 0 || !io.rowguard.core.Values.equal(current.get(j), target.get(i))) {
+        out.add(column);
+      }
+    }
+    if (current != null && target != null) {
+      for (int j = 0; j < current.size(); j++) {
+        String column = current.schema().column(j).name();
+        if (target.schema().indexOf(column) < 0 && !out.contains(column)) {
+          out.add(column);
+        }
+      }
+    }
+    return out;
+  }
+
+  private List<JournalEntry> transaction(String txId) {
+    List<JournalEntry> entries = journal.transaction(txId);
+    if (entries.isEmpty()) {
+      throw new InputException(
+          "unknown transaction "
+              + txId
+              + ": the journal has no change of it (transaction ids are"
+              + " shown by `rowguard history`)");
+    }
+    return entries;
+  }
+
+  private Predicate<JournalEntry> resolve(PointInTime point) {
+    if (point instanceof PointInTime.BeforeTx tx) {
+      long first = transaction(tx.txId()).get(0).seq();
+      return e -> e.seq() < first;
+    }
+    long micros = ((PointInTime.At) point).micros();
+    JournalStatus status = journal.status();
+    if (status.firstCommitMicros().isEmpty()) {
+      throw new InputException("the journal is empty: there is nothing to roll back to yet");
+    }
+    long first = status.firstCommitMicros().getAsLong();
+    if (micros < first) {
+      throw new InputException(
+          ValueFormat.instant(micros)
+              + " is before the journal's first entry; the earliest time"
+              + " available is "
+              + ValueFormat.instant(first));
+    }
+    long now = clock.millis() * 1000L;
+    if (micros > now) {
+      throw new InputException(
+          ValueFormat.instant(micros)
+              + " is in the future (now it is "
+              + ValueFormat.instant(now)
+              + ")");
+    }
+    return e -> e.event().commitMicros() <= micros;
+  }
+
+  private long fromMicros(PointInTime point) {
+    if (point instanceof PointInTime.BeforeTx tx) {
+      return transaction(tx.txId()).get(0).event().commitMicros();
+    }
+    return ((PointInTime.At) point).micros() + 1;
+  }
+
+  private static String describe(PointInTime point) {
+    return point instanceof PointInTime.BeforeTx tx
+        ? "before transaction " + tx.txId()
+        : ValueFormat.instant(((PointInTime.At) point).micros());
+  }
+
+  private static RollbackPlan plan(String description, List<RowChange> changes, int unchanged) {
+    List<String> warnings = new ArrayList<>();
+    return new RollbackPlan(
+        UUID.randomUUID().toString(), description, changes, unchanged, warnings);
+  }
+
+  /** The journal's newest version of a row's image, for callers that show current state. */
+  static Row latest(List<JournalEntry> history) {
+    ChangeEvent last = history.get(history.size() - 1).event();
+    return last.after();
+  }
+}

@@ -1,0 +1,40 @@
+package io.rowguard.replay;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a rollback or backout would do: per row its current and target state. Building a plan never
+ * touches the database; {@link PlanApplier} applies it.
+ *
+ * @param id the plan's id, recorded with the rollback's own writes
+ * @param description what was asked, for people (e.g. "rollback public.orders to 2026-…")
+ * @param changes the rows to write, in journal order
+ * @param unchanged rows asked for that already have their target state
+ * @param warnings values that cannot be restored (a column dropped since), and the like
+ */
+public record RollbackPlan(
+    String id, String description, List<RowChange> changes, int unchanged, List<String> warnings) {
+
+  public RollbackPlan {
+    changes = List.copyOf(changes);
+    warnings = List.copyOf(warnings);
+  }
+
+  public Map<Action, Integer> counts() {
+    Map<Action, Integer> counts = new EnumMap<>(Action.class);
+    for (Action a : Action.values()) {
+      counts.put(a, 0);
+    }
+    for (RowChange c : changes) {
+      counts.merge(c.action(), 1, Integer::sum);
+    }
+    return counts;
+  }
+
+  /** Transactions that would be overwritten: later writers of rows a backout touches. */
+  public List<String> dependents() {
+    return changes.stream().flatMap(c -> c.dependents().stream()).distinct().sorted().toList();
+  }
+}
