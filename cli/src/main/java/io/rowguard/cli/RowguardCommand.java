@@ -19,6 +19,9 @@ import picocli.CommandLine.ScopeType;
       CaptureCommand.class,
       StatusCommand.class,
       HistoryCommand.class,
+      RollbackCommand.class,
+      BackoutCommand.class,
+      ExportCommand.class,
       picocli.CommandLine.HelpCommand.class
     },
     footer = {

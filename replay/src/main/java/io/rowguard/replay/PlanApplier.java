@@ -515,10 +515,6 @@ public final class PlanApplier {
     if (work.size() < 2) {
       return new ArrayList<>(work.values());
     }
-    Map<String, TableWork> byName = new HashMap<>();
-    for (TableWork w : work.values()) {
-      byName.put(w.table.quoted(), w);
-    }
     Map<TableWork, Set<TableWork>> parents = new LinkedHashMap<>();
     for (TableWork w : work.values()) {
       parents.put(w, new LinkedHashSet<>());

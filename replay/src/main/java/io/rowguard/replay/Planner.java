@@ -1,6 +1,5 @@
 package io.rowguard.replay;
 
-import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.InputException;
 import io.rowguard.core.Row;
 import io.rowguard.core.RowKey;
@@ -205,6 +204,12 @@ public final class Planner {
       return e -> e.seq() < first;
     }
     long micros = ((PointInTime.At) point).micros();
+    checkTime(journal, clock, micros);
+    return e -> e.event().commitMicros() <= micros;
+  }
+
+  /** A target time must lie inside the journal: after its first entry, and not in the future. */
+  static void checkTime(Journal journal, Clock clock, long micros) {
     JournalStatus status = journal.status();
     if (status.firstCommitMicros().isEmpty()) {
       throw new InputException("the journal is empty: there is nothing to roll back to yet");
@@ -225,7 +230,6 @@ public final class Planner {
               + ValueFormat.instant(now)
               + ")");
     }
-    return e -> e.event().commitMicros() <= micros;
   }
 
   private long fromMicros(PointInTime point) {
@@ -245,11 +249,5 @@ public final class Planner {
     List<String> warnings = new ArrayList<>();
     return new RollbackPlan(
         UUID.randomUUID().toString(), description, changes, unchanged, warnings);
-  }
-
-  /** The journal's newest version of a row's image, for callers that show current state. */
-  static Row latest(List<JournalEntry> history) {
-    ChangeEvent last = history.get(history.size() - 1).event();
-    return last.after();
   }
 }

@@ -1,0 +1,100 @@
+package io.rowguard.cli;
+
+import io.rowguard.cli.internal.Logging;
+import io.rowguard.cli.internal.TableResolver;
+import io.rowguard.cli.internal.Times;
+import io.rowguard.core.RowKey;
+import io.rowguard.core.RowguardConfig;
+import io.rowguard.core.TableId;
+import io.rowguard.core.TableSchema;
+import io.rowguard.journal.Journal;
+import io.rowguard.replay.Planner;
+import io.rowguard.replay.PointInTime;
+import io.rowguard.replay.RollbackPlan;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "rollback",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Put rows back the way they were at an earlier moment: the named rows (--key), or every row"
+          + " of the table that changed since (no --key). A row that did not exist then is"
+          + " deleted; a row deleted since is inserted again; rows untouched since are not written.",
+      "Without --apply it only prints the plan. With --apply it writes the plan in one"
+          + " transaction, after locking each row and checking that it still looks the way the"
+          + " journal says: rows that moved on are conflicts (see --on-conflict).",
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  rowguard rollback -c shop.properties --table orders --key 42 --to 2026-11-23T10:00:00Z",
+      "  rowguard rollback -c shop.properties --table orders --before-tx 1234 --apply --reason 'bad deploy'",
+    })
+final class RollbackCommand implements Callable<Integer> {
+  @Mixin ConfigOption config;
+
+  @Option(names = "--table", required = true, paramLabel = "T", description = "The table.")
+  String table;
+
+  @Option(
+      names = "--key",
+      paramLabel = "K",
+      description = "A row's primary key (repeat for several rows); none: the whole table.")
+  List<String> keys = new ArrayList<>();
+
+  static final class Point {
+    @Option(
+        names = "--to",
+        paramLabel = "TS",
+        description = "The moment to go back to: ISO-8601 with an offset or Z.")
+    String to;
+
+    @Option(
+        names = "--before-tx",
+        paramLabel = "TX",
+        description = "Go back to just before this transaction committed.")
+    String beforeTx;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Point point;
+
+  @Mixin PlanOptions options;
+
+  @Spec CommandSpec spec;
+
+  Clock clock = Clock.systemUTC();
+
+  @Override
+  public Integer call() {
+    Logging.quiet();
+    RowguardConfig cfg = config.load();
+    options.policy();
+    PointInTime at =
+        point.to != null
+            ? new PointInTime.At(Times.parseMicros(point.to, "--to"))
+            : new PointInTime.BeforeTx(point.beforeTx.trim());
+    RollbackPlan plan;
+    try (Journal journal = Journal.openReader(cfg.journalDir())) {
+      TableId id = TableResolver.resolve(table, journal.tables());
+      TableSchema schema = journal.latestSchema(id).orElseThrow();
+      Planner planner = new Planner(journal, clock);
+      if (keys.isEmpty()) {
+        plan = planner.rollbackTable(id, at);
+      } else {
+        List<RowKey> parsed = keys.stream().map(k -> RowKey.parse(k, schema)).toList();
+        plan = planner.rollbackRows(id, parsed, at);
+      }
+    }
+    return options.run(cfg, plan, spec.commandLine().getOut());
+  }
+}

@@ -1,0 +1,174 @@
+package io.rowguard.cli.internal;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.rowguard.core.Row;
+import io.rowguard.core.ValueFormat;
+import io.rowguard.replay.Action;
+import io.rowguard.replay.ApplyResult;
+import io.rowguard.replay.PlanApplier;
+import io.rowguard.replay.RollbackPlan;
+import io.rowguard.replay.RowChange;
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.Map;
+
+/** A plan and its outcome, as a table for people or one JSON document. */
+public final class PlanView {
+  private static final int SHOWN = 50;
+  private static final int MAX_VALUE = 40;
+
+  private PlanView() {}
+
+  public static void printText(PrintWriter out, RollbackPlan plan) {
+    Map<Action, Integer> counts = plan.counts();
+    out.println("plan " + plan.id() + ": " + plan.description());
+    out.printf(
+        "  %d row(s) to update, %d to insert, %d to delete; %d already at their target state%n",
+        counts.get(Action.UPDATE),
+        counts.get(Action.INSERT),
+        counts.get(Action.DELETE),
+        plan.unchanged());
+    for (String w : plan.warnings()) {
+      out.println("  warning: " + w);
+    }
+    if (!plan.dependents().isEmpty()) {
+      out.println(
+          "  conflict: later transaction(s) "
+              + String.join(", ", plan.dependents())
+              + " changed these rows too; --cascade backs them out as well");
+    }
+    if (plan.changes().isEmpty()) {
+      out.flush();
+      return;
+    }
+    out.println();
+    TextTable t = new TextTable("TABLE", "KEY", "ACTION", "CHANGES (current -> target)");
+    int shown = 0;
+    for (RowChange c : plan.changes()) {
+      if (shown++ == SHOWN) {
+        break;
+      }
+      t.add(c.table().toString(), c.key().toString(), name(c.action()), describe(c));
+    }
+    t.print(out);
+    out.println();
+    out.println("SQL (applied set-based, in one transaction, after checking each row):");
+    shown = 0;
+    for (RowChange c : plan.changes()) {
+      if (shown++ == SHOWN) {
+        break;
+      }
+      out.println("  " + PlanApplier.sqlFor(c));
+    }
+    if (plan.changes().size() > SHOWN) {
+      out.println("  … and " + (plan.changes().size() - SHOWN) + " more rows (--json lists all)");
+    }
+    out.flush();
+  }
+
+  public static void printResult(PrintWriter out, ApplyResult r) {
+    if (r.aborted()) {
+      out.println(
+          "aborted: "
+              + r.conflicts().size()
+              + " row(s) moved on since the journal's last"
+              + " version; nothing was written (--on-conflict skip or overwrite to proceed)");
+    } else {
+      out.printf(
+          "applied in transaction %s: %d updated, %d inserted, %d deleted%n",
+          r.txId(),
+          r.applied().get(Action.UPDATE),
+          r.applied().get(Action.INSERT),
+          r.applied().get(Action.DELETE));
+    }
+    for (ApplyResult.Conflict c : r.conflicts()) {
+      out.println("  conflict: " + c.table() + " key " + c.key() + ": " + c.reason());
+    }
+    for (String w : r.warnings()) {
+      out.println("  warning: " + w);
+    }
+    if (!r.aborted() && !r.txId().isEmpty()) {
+      out.println(
+          "This rollback is journaled like any change; undo it with: rowguard backout -c"
+              + " FILE --tx "
+              + r.txId());
+    }
+    out.flush();
+  }
+
+  public static ObjectNode json(RollbackPlan plan, ApplyResult result) {
+    ObjectNode doc = Json.NODES.objectNode();
+    doc.put("plan", plan.id());
+    doc.put("description", plan.description());
+    ObjectNode summary = doc.putObject("summary");
+    plan.counts().forEach((a, n) -> summary.put(name(a), n));
+    summary.put("unchanged", plan.unchanged());
+    ArrayNode rows = doc.putArray("rows");
+    for (RowChange c : plan.changes()) {
+      ObjectNode r = rows.addObject();
+      r.put("table", c.table().toString());
+      r.set("key", Json.key(c.key()));
+      r.put("action", name(c.action()));
+      r.set("current", Json.row(c.current()));
+      r.set("target", Json.row(c.target()));
+      ArrayNode changed = r.putArray("changed");
+      c.changedColumns().forEach(changed::add);
+      ArrayNode deps = r.putArray("dependents");
+      c.dependents().forEach(deps::add);
+      r.put("sql", PlanApplier.sqlFor(c));
+    }
+    ArrayNode warnings = doc.putArray("warnings");
+    plan.warnings().forEach(warnings::add);
+    ArrayNode dependents = doc.putArray("dependents");
+    plan.dependents().forEach(dependents::add);
+    doc.put("applied", result != null && !result.aborted());
+    if (result != null) {
+      doc.put("aborted", result.aborted());
+      doc.put("rollbackTx", result.txId());
+      ObjectNode applied = doc.putObject("written");
+      result.applied().forEach((a, n) -> applied.put(name(a), n));
+      ArrayNode conflicts = doc.putArray("conflicts");
+      for (ApplyResult.Conflict c : result.conflicts()) {
+        ObjectNode o = conflicts.addObject();
+        o.put("table", c.table().toString());
+        o.set("key", Json.key(c.key()));
+        o.put("reason", c.reason());
+      }
+      ArrayNode rw = doc.putArray("applyWarnings");
+      result.warnings().forEach(rw::add);
+    }
+    return doc;
+  }
+
+  private static String name(Action a) {
+    return a.name().toLowerCase(Locale.ROOT);
+  }
+
+  private static String describe(RowChange c) {
+    StringBuilder sb = new StringBuilder();
+    for (String col : c.changedColumns()) {
+      if (sb.length() > 0) {
+        sb.append("; ");
+      }
+      sb.append(col)
+          .append(": ")
+          .append(value(c.current(), col))
+          .append(" -> ")
+          .append(value(c.target(), col));
+    }
+    return sb.toString();
+  }
+
+  private static String value(Row row, String column) {
+    if (row == null) {
+      return "(none)";
+    }
+    int i = row.schema().indexOf(column);
+    if (i < 0) {
+      return "(no column)";
+    }
+    String s = ValueFormat.render(row.get(i), row.schema().column(i).schema()).replace('\n', ' ');
+    return s.length() <= MAX_VALUE ? s : s.substring(0, MAX_VALUE - 1) + "…";
+  }
+}

@@ -1,0 +1,40 @@
+package io.rowguard.cli.internal;
+
+import io.rowguard.replay.PlanApplier;
+import java.io.PrintStream;
+
+/** Progress of long work on stderr, at most twice a second, never on stdout. */
+public final class ProgressBar implements PlanApplier.Progress {
+  private final PrintStream err;
+  private final long minimum;
+  private long lastNanos;
+
+  /** Shows nothing for work of fewer than {@code minimum} items. */
+  public ProgressBar(PrintStream err, long minimum) {
+    this.err = err;
+    this.minimum = minimum;
+  }
+
+  @Override
+  public void update(String phase, long done, long total) {
+    if (total < minimum) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (done < total && now - lastNanos < 500_000_000L) {
+      return;
+    }
+    lastNanos = now;
+    int width = 30;
+    int filled = (int) (width * done / Math.max(1, total));
+    err.printf(
+        "\r%-18s [%s%s] %,d/%,d%s",
+        phase,
+        "#".repeat(filled),
+        " ".repeat(width - filled),
+        done,
+        total,
+        done >= total ? "\n" : "");
+    err.flush();
+  }
+}

@@ -1,0 +1,19 @@
+package io.rowguard.connectors;
+
+import io.rowguard.connectors.internal.PostgresPreflight;
+import io.rowguard.core.InputException;
+import io.rowguard.core.RowguardConfig;
+import java.sql.Connection;
+
+/** Plain JDBC connections to the guarded database, for replay. */
+public final class Database {
+  private Database() {}
+
+  /**
+   * Connects with the config's credentials; an unreachable server, a wrong password or a missing
+   * database is an {@link InputException} that says which key to check.
+   */
+  public static Connection connect(RowguardConfig config) {
+    return PostgresPreflight.connect(config);
+  }
+}

@@ -1,0 +1,402 @@
+package io.rowguard.replay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.rowguard.connectors.Capture;
+import io.rowguard.connectors.JournalAwait;
+import io.rowguard.connectors.PostgresFixture;
+import io.rowguard.core.InputException;
+import io.rowguard.core.RowKey;
+import io.rowguard.core.RowguardConfig;
+import io.rowguard.core.TableId;
+import io.rowguard.journal.Journal;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Rollback, backout and export against a real PostgreSQL, compared in its own text form. */
+class ReplayIT {
+  static PostgresFixture pg;
+  static int n;
+
+  @BeforeAll
+  static void startPostgres() {
+    pg = PostgresFixture.start();
+  }
+
+  @AfterAll
+  static void stopPostgres() throws Exception {
+    pg.close();
+  }
+
+  @TempDir Path dir;
+  Journal journal;
+  Capture capture;
+  RowguardConfig config;
+
+  /** Starts capture of the given tables (public schema), once their rows are in place. */
+  void capture(String... tables) throws Exception {
+    String name = "replay" + n++;
+    List<String> include = new ArrayList<>();
+    for (String t : tables) {
+      include.add("public." + t);
+    }
+    config = pg.config(dir, String.join(",", include), name);
+    journal = Journal.openWriter(config.journalDir());
+    capture = Capture.start(config, journal);
+    pg.awaitStreaming(config);
+  }
+
+  @AfterEach
+  void stop() {
+    if (capture != null) {
+      capture.close();
+    }
+    if (journal != null) {
+      journal.close();
+    }
+  }
+
+  /** Waits until everything committed so far is journaled. */
+  void drain() throws Exception {
+    // the insert position: the embedded server runs with synchronous_commit=off, so the write
+    // position can lag behind commits that already happened
+    String lsn = query("SELECT pg_current_wal_insert_lsn()::text").get(0);
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      List<String> r =
+          query(
+              "SELECT confirmed_flush_lsn >= '"
+                  + lsn
+                  + "'::pg_lsn FROM pg_replication_slots WHERE"
+                  + " slot_name = '"
+                  + config.source().get("slot.name")
+                  + "'");
+      if (!r.isEmpty() && r.get(0).equals("t")) {
+        Thread.sleep(50);
+        return;
+      }
+      pg.exec("SELECT pg_logical_emit_message(false, 'tick', 'x')");
+      Thread.sleep(50);
+    }
+    throw new AssertionError("capture did not catch up");
+  }
+
+  static List<String> query(String sql) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
+  static List<String> rows(String table) throws Exception {
+    return query("SELECT t::text FROM " + table + " t ORDER BY 1");
+  }
+
+  long nowMicros() throws Exception {
+    return Long.parseLong(
+        query("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint").get(0));
+  }
+
+  Planner planner() {
+    return new Planner(journal, Clock.systemUTC());
+  }
+
+  ApplyResult apply(RollbackPlan plan, ConflictPolicy policy) throws Exception {
+    try (Connection c = pg.connect()) {
+      return new PlanApplier(c).apply(plan, policy, "tester", "test", PlanApplier.Progress.NONE);
+    }
+  }
+
+  static RowKey key(Object... idValue) {
+    return RowKey.of(List.of("id"), List.of(idValue));
+  }
+
+  @Test
+  void aWholeTableGoesBackExactlyAndUntouchedRowsAreNotWritten() throws Exception {
+    pg.exec(
+        "CREATE TABLE r1 (id int PRIMARY KEY, status text, amount numeric(10,2))",
+        "ALTER TABLE r1 REPLICA IDENTITY FULL",
+        "INSERT INTO r1 SELECT g, 'ok', g * 1.5 FROM generate_series(1, 200) g");
+    capture("r1");
+    pg.exec("UPDATE r1 SET status = 'paid' WHERE id % 10 = 0");
+    drain();
+    List<String> good = rows("r1");
+    long t = nowMicros();
+    Thread.sleep(5);
+    pg.exec(
+        "UPDATE r1 SET status = 'BROKEN', amount = 0 WHERE id <= 100",
+        "DELETE FROM r1 WHERE id > 180",
+        "INSERT INTO r1 VALUES (500, 'junk', 1)");
+    drain();
+    List<String> untouchedBefore =
+        query("SELECT xmin::text FROM r1 WHERE id BETWEEN 101 AND 180 ORDER BY id");
+
+    RollbackPlan plan = planner().rollbackTable(TableId.of("public", "r1"), new PointInTime.At(t));
+    assertThat(plan.counts())
+        .containsEntry(Action.UPDATE, 100)
+        .containsEntry(Action.INSERT, 20)
+        .containsEntry(Action.DELETE, 1);
+    assertThat(rows("r1")).as("planning writes nothing").isNotEqualTo(good);
+    ApplyResult r = apply(plan, ConflictPolicy.ABORT);
+    assertThat(r.conflicts()).isEmpty();
+    assertThat(r.applied())
+        .containsEntry(Action.UPDATE, 100)
+        .containsEntry(Action.INSERT, 20)
+        .containsEntry(Action.DELETE, 1);
+    assertThat(rows("r1")).isEqualTo(good);
+    assertThat(query("SELECT xmin::text FROM r1 WHERE id BETWEEN 101 AND 180 ORDER BY id"))
+        .as("rows untouched since the target time are not written")
+        .isEqualTo(untouchedBefore);
+  }
+
+  @Test
+  void namedRowsAndBeforeTxRollBackOnlyThoseRows() throws Exception {
+    pg.exec(
+        "CREATE TABLE r2 (id int PRIMARY KEY, v text)",
+        "ALTER TABLE r2 REPLICA IDENTITY FULL",
+        "INSERT INTO r2 SELECT g, 'v' || g FROM generate_series(1, 5) g");
+    capture("r2");
+    String tx =
+        query(
+                "WITH u AS (UPDATE r2 SET v = 'bad' RETURNING 1) SELECT (txid_current() % 4294967296)::text")
+            .get(0);
+    pg.exec("UPDATE r2 SET v = 'later' WHERE id = 5");
+    drain();
+    RollbackPlan rows =
+        planner()
+            .rollbackRows(
+                TableId.of("public", "r2"), List.of(key(1), key(2)), new PointInTime.BeforeTx(tx));
+    assertThat(rows.changes()).hasSize(2);
+    apply(rows, ConflictPolicy.ABORT);
+    assertThat(rows("r2")).containsExactly("(1,v1)", "(2,v2)", "(3,bad)", "(4,bad)", "(5,later)");
+  }
+
+  @Test
+  void backoutListsDependentsAbortsOnThemAndCascadesWhenAsked() throws Exception {
+    pg.exec(
+        "CREATE TABLE r3 (id int PRIMARY KEY, v int)",
+        "ALTER TABLE r3 REPLICA IDENTITY FULL",
+        "INSERT INTO r3 SELECT g, 0 FROM generate_series(1, 3) g");
+    capture("r3");
+    String bad = txOf("UPDATE r3 SET v = 1");
+    String later = txOf("UPDATE r3 SET v = v + 10 WHERE id = 1");
+    drain();
+    RollbackPlan plan = planner().backout(bad, false);
+    assertThat(plan.dependents()).containsExactly(later);
+    ApplyResult aborted = apply(plan, ConflictPolicy.ABORT);
+    assertThat(aborted.aborted()).isTrue();
+    assertThat(aborted.conflicts()).extracting(c -> c.key().toString()).containsExactly("1");
+    assertThat(rows("r3")).containsExactly("(1,11)", "(2,1)", "(3,1)");
+
+    ApplyResult skipped = apply(planner().backout(bad, false), ConflictPolicy.SKIP);
+    assertThat(skipped.applied()).containsEntry(Action.UPDATE, 2);
+    assertThat(rows("r3")).containsExactly("(1,11)", "(2,0)", "(3,0)");
+    drain();
+
+    RollbackPlan cascade = planner().backout(bad, true);
+    assertThat(cascade.dependents()).isEmpty();
+    apply(cascade, ConflictPolicy.ABORT);
+    assertThat(rows("r3")).containsExactly("(1,0)", "(2,0)", "(3,0)");
+  }
+
+  @Test
+  void aRollbackIsJournaledAsOneAndCanItselfBeBackedOut() throws Exception {
+    pg.exec(
+        "CREATE TABLE r4 (id int PRIMARY KEY, v text)",
+        "ALTER TABLE r4 REPLICA IDENTITY FULL",
+        "INSERT INTO r4 VALUES (1, 'good'), (2, 'good')");
+    capture("r4");
+    String bad = txOf("UPDATE r4 SET v = 'bad'");
+    drain();
+    ApplyResult r = apply(planner().backout(bad, false), ConflictPolicy.ABORT);
+    assertThat(rows("r4")).containsExactly("(1,good)", "(2,good)");
+    drain();
+    assertThat(journal.transactionInfo(r.txId()))
+        .get()
+        .asString()
+        .contains("\"actor\":\"tester\"")
+        .contains("\"rollback\":\"" + r.planId() + "\"");
+    assertThat(journal.transaction(r.txId())).hasSize(2);
+
+    apply(planner().backout(r.txId(), false), ConflictPolicy.ABORT);
+    assertThat(rows("r4")).containsExactly("(1,bad)", "(2,bad)");
+  }
+
+  @Test
+  void eachConflictPolicyWithAConcurrentWriter() throws Exception {
+    pg.exec(
+        "CREATE TABLE r5 (id int PRIMARY KEY, v text)",
+        "ALTER TABLE r5 REPLICA IDENTITY FULL",
+        "INSERT INTO r5 SELECT g, 'good' FROM generate_series(1, 4) g");
+    capture("r5");
+    String bad = txOf("UPDATE r5 SET v = 'bad'");
+    drain();
+    RollbackPlan plan = planner().backout(bad, false);
+    // written after the journal's last version (the capture has not seen it yet, or it races)
+    pg.exec("UPDATE r5 SET v = 'fixed by hand' WHERE id = 2");
+
+    ApplyResult abort = apply(plan, ConflictPolicy.ABORT);
+    assertThat(abort.aborted()).isTrue();
+    assertThat(abort.conflicts()).extracting(c -> c.key().toString()).containsExactly("2");
+    assertThat(rows("r5"))
+        .containsExactly("(1,bad)", "(2,\"fixed by hand\")", "(3,bad)", "(4,bad)");
+
+    ApplyResult skip = apply(plan, ConflictPolicy.SKIP);
+    assertThat(skip.conflicts()).hasSize(1);
+    assertThat(rows("r5"))
+        .containsExactly("(1,good)", "(2,\"fixed by hand\")", "(3,good)", "(4,good)");
+
+    pg.exec("UPDATE r5 SET v = 'bad'");
+    RollbackPlan again = planner().backout(bad, false);
+    pg.exec("UPDATE r5 SET v = 'x' WHERE id = 3");
+    ApplyResult overwrite = apply(again, ConflictPolicy.OVERWRITE);
+    assertThat(overwrite.conflicts()).isNotEmpty();
+    assertThat(rows("r5")).containsExactly("(1,good)", "(2,good)", "(3,good)", "(4,good)");
+  }
+
+  @Test
+  void foreignKeysOrderTheStatements() throws Exception {
+    pg.exec(
+        "CREATE TABLE p6 (id int PRIMARY KEY, name text)",
+        "CREATE TABLE c6 (id int PRIMARY KEY, parent int NOT NULL REFERENCES p6, note text)",
+        "ALTER TABLE p6 REPLICA IDENTITY FULL",
+        "ALTER TABLE c6 REPLICA IDENTITY FULL",
+        "INSERT INTO p6 VALUES (1, 'one'), (2, 'two')",
+        "INSERT INTO c6 VALUES (10, 1, 'a'), (20, 2, 'b')");
+    capture("p6", "c6");
+    List<String> parents = rows("p6");
+    List<String> children = rows("c6");
+    String deleted = txOf("DELETE FROM c6; DELETE FROM p6");
+    String inserted =
+        txOf("INSERT INTO p6 VALUES (3, 'three'); INSERT INTO c6 VALUES (30, 3, 'c')");
+    drain();
+    apply(planner().backout(inserted, false), ConflictPolicy.ABORT); // children deleted first
+    apply(planner().backout(deleted, false), ConflictPolicy.ABORT); // parents inserted first
+    assertThat(rows("p6")).isEqualTo(parents);
+    assertThat(rows("c6")).isEqualTo(children);
+  }
+
+  @Test
+  void addedAndDroppedColumns() throws Exception {
+    pg.exec(
+        "CREATE TABLE r7 (id int PRIMARY KEY, a text, b text)",
+        "ALTER TABLE r7 REPLICA IDENTITY FULL",
+        "INSERT INTO r7 VALUES (1, 'a1', 'b1'), (2, 'a2', 'b2')");
+    capture("r7");
+    long t = nowMicros();
+    Thread.sleep(5);
+    pg.exec(
+        "UPDATE r7 SET a = 'bad', b = 'bad'",
+        "ALTER TABLE r7 DROP COLUMN b",
+        "ALTER TABLE r7 ADD COLUMN c text DEFAULT 'new'",
+        "UPDATE r7 SET a = 'worse'");
+    drain();
+    RollbackPlan plan = planner().rollbackTable(TableId.of("public", "r7"), new PointInTime.At(t));
+    ApplyResult r = apply(plan, ConflictPolicy.ABORT);
+    assertThat(r.conflicts()).isEmpty();
+    assertThat(rows("r7")).containsExactly("(1,a1,new)", "(2,a2,new)");
+    assertThat(r.warnings())
+        .anySatisfy(w -> assertThat(w).contains("column b of public.r7 was dropped"));
+  }
+
+  @Test
+  void exportAsOfEqualsTheTableAtThatTime() throws Exception {
+    pg.exec(
+        "CREATE TABLE r8 (id int PRIMARY KEY, v text, n numeric, ts timestamptz, tags text[])",
+        "ALTER TABLE r8 REPLICA IDENTITY FULL",
+        "INSERT INTO r8 SELECT g, 'v' || g, g / 3.0, now(), ARRAY['x', NULL] FROM generate_series(1, 20) g");
+    capture("r8");
+    pg.exec("UPDATE r8 SET v = 'changed', tags = '{}' WHERE id < 5", "DELETE FROM r8 WHERE id = 7");
+    drain();
+    List<String> then = rows("r8");
+    long t = nowMicros();
+    Thread.sleep(5);
+    pg.exec(
+        "UPDATE r8 SET v = 'later', n = 'NaN'", "INSERT INTO r8 VALUES (99, '', 0, now(), NULL)");
+    drain();
+    StringWriter sql = new StringWriter();
+    long count =
+        new Exporter(journal, Clock.systemUTC())
+            .export(TableId.of("public", "r8"), t, Exporter.Format.SQL, sql);
+    assertThat(count).isEqualTo(19);
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      s.execute("DELETE FROM r8");
+      s.execute(sql.toString());
+      List<String> exported = new ArrayList<>();
+      try (ResultSet rs = s.executeQuery("SELECT t::text FROM r8 t ORDER BY 1")) {
+        while (rs.next()) {
+          exported.add(rs.getString(1));
+        }
+      }
+      c.rollback();
+      assertThat(exported).isEqualTo(then);
+    }
+  }
+
+  @Test
+  void badTimesAndTransactionsAreInputErrors() throws Exception {
+    pg.exec(
+        "CREATE TABLE r9 (id int PRIMARY KEY)",
+        "ALTER TABLE r9 REPLICA IDENTITY FULL",
+        "INSERT INTO r9 VALUES (1)");
+    capture("r9");
+    JournalAwait.entries(journal, 1);
+    TableId t = TableId.of("public", "r9");
+    assertThatThrownBy(() -> planner().rollbackTable(t, new PointInTime.At(1_000_000L)))
+        .isInstanceOf(InputException.class)
+        .hasMessageContaining("the earliest time available is");
+    assertThatThrownBy(
+            () -> planner().rollbackTable(t, new PointInTime.At(nowMicros() + 3_600_000_000L)))
+        .isInstanceOf(InputException.class)
+        .hasMessageContaining("is in the future");
+    assertThatThrownBy(() -> planner().backout("999999999", false))
+        .isInstanceOf(InputException.class)
+        .hasMessageContaining("unknown transaction 999999999");
+    assertThatThrownBy(
+            () -> planner().rollbackRows(t, List.of(key(42)), new PointInTime.At(nowMicros())))
+        .isInstanceOf(InputException.class)
+        .hasMessageContaining("no row of public.r9 with key 42");
+  }
+
+  /** Runs statements in one transaction and returns its id as the journal shows it. */
+  static String txOf(String statements) throws Exception {
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      for (String q : statements.split(";")) {
+        s.execute(q);
+      }
+      String tx;
+      try (ResultSet rs = s.executeQuery("SELECT (txid_current() % 4294967296)::text")) {
+        rs.next();
+        tx = rs.getString(1);
+      }
+      c.commit();
+      return tx;
+    }
+  }
+
+  static Map<String, String> none() {
+    return Map.of();
+  }
+}
