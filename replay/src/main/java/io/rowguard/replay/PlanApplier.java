@@ -335,34 +335,61 @@ public final class PlanApplier {
       }
     }
 
-    List<ApplyResult.Conflict> conflicts() throws SQLException {
-      StringBuilder same = new StringBuilder("true");
-      for (int i = 0; i < columns.size(); i++) {
-        String col = columns.get(i);
-        same.append(" AND (substr(p.cur_cols, ")
-            .append(i + 1)
-            .append(", 1) = '0' OR (t.")
-            .append(TableId.quote(col))
-            .append(")::text IS NOT DISTINCT FROM (p.c")
-            .append(i)
-            .append("::")
-            .append(types.get(col))
-            .append(")::text)");
+    /**
+     * A column's live value against the journal's current one, compared in the column type's own
+     * text form. A streamed timetz reaches the journal normalised to UTC, so timetz compares as
+     * UTC.
+     */
+    private String differs(int i) {
+      String col = columns.get(i);
+      String type = types.get(col);
+      String live = "t." + TableId.quote(col);
+      String journaled = "p.c" + i + "::" + type;
+      if (type.startsWith("time")
+          && type.endsWith("with time zone")
+          && !type.startsWith("timestamp")) {
+        live = "(" + live + " AT TIME ZONE 'UTC')";
+        journaled = "(" + journaled + " AT TIME ZONE 'UTC')";
       }
+      return "substr(p.cur_cols, "
+          + (i + 1)
+          + ", 1) = '1' AND ("
+          + live
+          + ")::text IS DISTINCT FROM ("
+          + journaled
+          + ")::text";
+    }
+
+    List<ApplyResult.Conflict> conflicts() throws SQLException {
+      StringBuilder changed = new StringBuilder("array_remove(ARRAY[NULL::text");
+      StringBuilder any = new StringBuilder("false");
+      for (int i = 0; i < columns.size(); i++) {
+        changed
+            .append(", CASE WHEN ")
+            .append(differs(i))
+            .append(" THEN ")
+            .append(PgText.literal(columns.get(i)))
+            .append(" END");
+        any.append(" OR (").append(differs(i)).append(")");
+      }
+      changed.append("], NULL)");
       String sql =
           "SELECT p.ord, CASE WHEN NOT p.cur_present THEN 'exists, but the journal has no live"
               + " row with this key: it was inserted after the journal''s last version or is"
               + " being inserted now' WHEN t.ctid IS NULL THEN 'is gone: it was deleted after the"
               + " journal''s last version' ELSE 'changed after the journal''s last version (written"
-              + " since, or being written now)' END FROM "
+              + " since, or being written now): ' || array_to_string("
+              + changed
+              + ", ', ')"
+              + " END FROM "
               + temp
               + " p LEFT JOIN "
               + table.quoted()
               + " t ON "
               + keyMatch()
-              + " WHERE (p.cur_present AND (t.ctid IS NULL OR NOT ("
-              + same
-              + ")))"
+              + " WHERE (p.cur_present AND (t.ctid IS NULL OR "
+              + any
+              + "))"
               + " OR (NOT p.cur_present AND t.ctid IS NOT NULL) ORDER BY p.ord";
       List<ApplyResult.Conflict> out = new ArrayList<>();
       Set<Integer> seen = new HashSet<>();

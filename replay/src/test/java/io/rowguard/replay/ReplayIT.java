@@ -107,7 +107,31 @@ class ReplayIT {
   }
 
   static List<String> rows(String table) throws Exception {
-    return query("SELECT t::text FROM " + table + " t ORDER BY 1");
+    return rowsOf(pg, table);
+  }
+
+  /** Every row in PostgreSQL's own text form, sorted. */
+  static List<String> rowsOf(PostgresFixture db, String table) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (Connection c = db.connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT t::text FROM " + table + " t ORDER BY 1")) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
+  /** The server's clock, in microseconds. */
+  static long micros(PostgresFixture db) throws Exception {
+    try (Connection c = db.connect();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   long nowMicros() throws Exception {

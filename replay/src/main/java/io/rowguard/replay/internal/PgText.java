@@ -128,6 +128,9 @@ public final class PgText {
 
   /** Debezium's ISO-8601 UTC form; its infinity sentinels are far outside any real date. */
   static String zonedTimestamp(String iso) {
+    if (iso.equalsIgnoreCase("infinity") || iso.equalsIgnoreCase("-infinity")) {
+      return iso;
+    }
     String year = iso.startsWith("+") || iso.startsWith("-") ? iso.substring(1) : iso;
     int dash = year.indexOf('-');
     if (dash > 6) {
