@@ -2,21 +2,32 @@ package io.rowguard.cli;
 
 import io.rowguard.cli.internal.HistoryView;
 import io.rowguard.cli.internal.Logging;
+import io.rowguard.cli.internal.PlanView;
 import io.rowguard.connectors.Capture;
+import io.rowguard.connectors.Database;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableId;
 import io.rowguard.journal.Journal;
+import io.rowguard.replay.ApplyResult;
+import io.rowguard.replay.ConflictPolicy;
+import io.rowguard.replay.PlanApplier;
+import io.rowguard.replay.Planner;
+import io.rowguard.replay.RollbackPlan;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -30,8 +41,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Start a private PostgreSQL 17 with logical replication, create a small shop, capture it"
-          + " into a journal, run a workload and show one order's history. Needs nothing"
-          + " installed; leaves nothing running."
+          + " into a journal, run a workload, show one order's history; then a bad deploy"
+          + " overwrites orders, and the demo finds it, prints the backout plan, applies it and"
+          + " proves the table is back. Needs nothing installed; leaves nothing running."
     })
 final class DemoCommand implements Callable<Integer> {
   private static final TableId ORDERS = TableId.of("public", "orders");
@@ -92,7 +104,9 @@ final class DemoCommand implements Callable<Integer> {
         TableId table = ORDERS;
         RowKey key = RowKey.parse("7", journal.latestSchema(table).orElseThrow());
         out.println("6. $ rowguard history -c " + config.file() + " --table orders --key 7");
-        HistoryView.printText(out, table, key, journal.history(table, key));
+        HistoryView.printText(
+            out, table, key, journal.history(table, key), journal::transactionInfo);
+        badDeployAndRollback(out, pg, config, journal, capture, expected);
       }
       out.println();
       out.printf(
@@ -107,6 +121,83 @@ final class DemoCommand implements Callable<Integer> {
       deleteRecursively(work);
     }
     return Main.OK;
+  }
+
+  /** A bad deploy overwrites and deletes orders; find it, plan the backout, apply, prove it. */
+  private void badDeployAndRollback(
+      PrintWriter out,
+      EmbeddedPostgres pg,
+      RowguardConfig config,
+      Journal journal,
+      Capture capture,
+      long journaled)
+      throws Exception {
+    List<String> before = orders(pg);
+    String badTx;
+    int changed;
+    try (Connection c = pg.getPostgresDatabase().getConnection();
+        Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      changed =
+          s.executeUpdate(
+              "UPDATE orders SET status = 'cancelled', amount = 0, note = 'loader test data'"
+                  + " WHERE id % 3 = 0");
+      changed += s.executeUpdate("DELETE FROM orders WHERE id % 17 = 1");
+      try (ResultSet rs = s.executeQuery("SELECT (txid_current() % 4294967296)::text")) {
+        rs.next();
+        badTx = rs.getString(1);
+      }
+      c.commit();
+    }
+    awaitJournal(journal, capture, journaled + changed);
+    out.println();
+    out.printf(
+        "7. A bad deploy (transaction %s) overwrote and deleted %d orders. Order 9's history"
+            + " shows it:%n",
+        badTx, changed);
+    TableId table = ORDERS;
+    RowKey nine = RowKey.parse("9", journal.latestSchema(table).orElseThrow());
+    HistoryView.printText(out, table, nine, journal.history(table, nine), journal::transactionInfo);
+    out.println();
+    out.println("8. $ rowguard backout -c " + config.file() + " --tx " + badTx + "   (dry run)");
+    RollbackPlan plan = new Planner(journal, Clock.systemUTC()).backout(badTx, false);
+    PlanView.printText(out, plan, 5);
+    out.println();
+    out.println(
+        "9. $ rowguard backout -c "
+            + config.file()
+            + " --tx "
+            + badTx
+            + " --apply --reason 'bad deploy'");
+    ApplyResult result;
+    try (Connection c = Database.connect(config)) {
+      result =
+          new PlanApplier(c)
+              .apply(plan, ConflictPolicy.ABORT, "demo", "bad deploy", PlanApplier.Progress.NONE);
+    }
+    PlanView.printResult(out, result);
+    List<String> after = orders(pg);
+    out.println();
+    out.printf(
+        "10. orders compared with its state before the bad deploy (row::text of every row):"
+            + " %d rows, %s%n",
+        after.size(), after.equals(before) ? "identical" : "DIFFERENT");
+    out.flush();
+    if (!after.equals(before)) {
+      throw new IllegalStateException("the rollback did not restore the orders table");
+    }
+  }
+
+  private static List<String> orders(EmbeddedPostgres pg) throws SQLException {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = pg.getPostgresDatabase().getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT o::text FROM orders o ORDER BY id")) {
+      while (rs.next()) {
+        rows.add(rs.getString(1));
+      }
+    }
+    return rows;
   }
 
   private static EmbeddedPostgres startPostgres(PrintWriter out) throws IOException {

@@ -80,9 +80,9 @@ final class HistoryCommand implements Callable<Integer> {
       }
       PrintWriter out = spec.commandLine().getOut();
       if (json) {
-        Json.print(out, HistoryView.json(id, rowKey, history));
+        Json.print(out, HistoryView.json(id, rowKey, history, journal::transactionInfo));
       } else {
-        HistoryView.printText(out, id, rowKey, history);
+        HistoryView.printText(out, id, rowKey, history, journal::transactionInfo);
       }
       return Main.OK;
     }

@@ -1,5 +1,7 @@
 package io.rowguard.cli.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.rowguard.core.ChangeEvent;
@@ -8,18 +10,27 @@ import io.rowguard.core.RowKey;
 import io.rowguard.core.TableId;
 import io.rowguard.core.ValueFormat;
 import io.rowguard.journal.JournalEntry;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Function;
 
 /** Shows a row's versions: as a table for people, as one JSON document for programs. */
 public final class HistoryView {
   private static final int MAX_VALUE = 60;
+  private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private HistoryView() {}
 
-  public static void printText(PrintWriter out, TableId table, RowKey key, List<JournalEntry> h) {
+  public static void printText(
+      PrintWriter out,
+      TableId table,
+      RowKey key,
+      List<JournalEntry> h,
+      Function<String, Optional<String>> txInfo) {
     out.println(
         "history of "
             + table
@@ -36,12 +47,13 @@ public final class HistoryView {
           ValueFormat.instant(c.commitMicros()),
           c.txId(),
           opName(c),
-          describe(c));
+          marker(txInfo.apply(c.txId())) + describe(c));
     }
     t.print(out);
   }
 
-  public static ObjectNode json(TableId table, RowKey key, List<JournalEntry> h) {
+  public static ObjectNode json(
+      TableId table, RowKey key, List<JournalEntry> h, Function<String, Optional<String>> txInfo) {
     ObjectNode doc = Json.NODES.objectNode();
     doc.put("table", table.toString());
     doc.set("key", Json.key(key));
@@ -54,12 +66,38 @@ public final class HistoryView {
       v.put("tx", c.txId());
       v.put("position", c.position());
       v.put("op", opName(c));
+      txInfo.apply(c.txId()).map(HistoryView::parse).ifPresent(info -> v.set("txInfo", info));
       v.set("before", Json.row(c.before()));
       v.set("after", Json.row(c.after()));
       ArrayNode changed = v.putArray("changed");
       changedColumns(c).forEach(changed::add);
     }
     return doc;
+  }
+
+  private static JsonNode parse(String json) {
+    try {
+      return MAPPER.readTree(json);
+    } catch (IOException e) {
+      return Json.NODES.textNode(json);
+    }
+  }
+
+  /**
+   * "[rollback by alice: bad deploy] " for rowguard's own writes, "[by alice] " for tagged ones.
+   */
+  static String marker(Optional<String> info) {
+    if (info.isEmpty()) {
+      return "";
+    }
+    JsonNode n = parse(info.get());
+    String actor = n.path("actor").asText("");
+    String reason = n.path("reason").asText("");
+    String who = actor.isEmpty() ? "" : " by " + actor;
+    String why = reason.isEmpty() ? "" : ": " + reason;
+    return n.has("rollback")
+        ? "[rollback" + who + why + "] "
+        : who.isEmpty() ? "" : "[" + who.trim() + why + "] ";
   }
 
   public static String opName(ChangeEvent c) {

@@ -21,6 +21,11 @@ public final class PlanView {
   private PlanView() {}
 
   public static void printText(PrintWriter out, RollbackPlan plan) {
+    printText(out, plan, SHOWN);
+  }
+
+  /** Shows at most {@code limit} rows and statements. */
+  public static void printText(PrintWriter out, RollbackPlan plan, int limit) {
     Map<Action, Integer> counts = plan.counts();
     out.println("plan " + plan.id() + ": " + plan.description());
     out.printf(
@@ -46,7 +51,7 @@ public final class PlanView {
     TextTable t = new TextTable("TABLE", "KEY", "ACTION", "CHANGES (current -> target)");
     int shown = 0;
     for (RowChange c : plan.changes()) {
-      if (shown++ == SHOWN) {
+      if (shown++ == limit) {
         break;
       }
       t.add(c.table().toString(), c.key().toString(), name(c.action()), describe(c));
@@ -56,13 +61,13 @@ public final class PlanView {
     out.println("SQL (applied set-based, in one transaction, after checking each row):");
     shown = 0;
     for (RowChange c : plan.changes()) {
-      if (shown++ == SHOWN) {
+      if (shown++ == limit) {
         break;
       }
       out.println("  " + PlanApplier.sqlFor(c));
     }
-    if (plan.changes().size() > SHOWN) {
-      out.println("  … and " + (plan.changes().size() - SHOWN) + " more rows (--json lists all)");
+    if (plan.changes().size() > limit) {
+      out.println("  … and " + (plan.changes().size() - limit) + " more rows (--json lists all)");
     }
     out.flush();
   }
