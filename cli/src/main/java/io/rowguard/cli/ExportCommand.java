@@ -16,8 +16,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.util.concurrent.Callable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -38,8 +36,6 @@ import picocli.CommandLine.Spec;
       "  rowguard export -c shop.properties --table orders --as-of 2026-11-23T10:00:00Z --format csv --output orders.csv",
     })
 final class ExportCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger(ExportCommand.class);
-
   @Mixin ConfigOption config;
 
   @Option(names = "--table", required = true, paramLabel = "T", description = "The table.")
@@ -102,7 +98,10 @@ final class ExportCommand implements Callable<Integer> {
         }
         Files.move(
             tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        LOG.warn("Wrote {} rows of {} as of {} to {}", rows, id, asOf, target);
+        spec.commandLine()
+            .getErr()
+            .printf("wrote %d rows of %s as of %s to %s%n", rows, id, asOf, target);
+        spec.commandLine().getErr().flush();
       } finally {
         Files.deleteIfExists(tmp);
       }
