@@ -54,24 +54,37 @@ public final class Planner {
         unchanged);
   }
 
-  /** Every row of the table that changed since {@code point} back to its state then. */
+  /**
+   * Every row of the table that changed since {@code point} back to its state then. One scan of the
+   * table's changes since that moment: a row's target is the before image of its first change since
+   * (the full row then, or none for an insert), its current state the after image of its last.
+   */
   public RollbackPlan rollbackTable(TableId table, PointInTime point) {
     Predicate<JournalEntry> before = resolve(point);
     long fromMicros = fromMicros(point);
-    Map<RowKey, Boolean> keys = new LinkedHashMap<>();
+    Map<RowKey, Row[]> rows = new LinkedHashMap<>();
     for (JournalEntry e : journal.tableChanges(table, fromMicros, Long.MAX_VALUE)) {
-      if (!before.test(e)) {
-        keys.put(e.event().key(), true);
+      if (before.test(e)) {
+        continue;
+      }
+      Row[] states = rows.get(e.event().key());
+      if (states == null) {
+        rows.put(e.event().key(), new Row[] {e.event().before(), e.event().after()});
+      } else {
+        states[1] = e.event().after();
       }
     }
     List<RowChange> changes = new ArrayList<>();
     int unchanged = 0;
-    for (RowKey key : keys.keySet()) {
-      RowChange c = change(table, key, journal.history(table, key), before, List.of());
-      if (c == null) {
+    for (Map.Entry<RowKey, Row[]> r : rows.entrySet()) {
+      Row target = r.getValue()[0];
+      Row current = r.getValue()[1];
+      List<String> changed = changedColumns(current, target);
+      if ((current == null && target == null)
+          || (current != null && target != null && changed.isEmpty())) {
         unchanged++;
       } else {
-        changes.add(c);
+        changes.add(new RowChange(table, r.getKey(), current, target, changed, List.of()));
       }
     }
     return plan("rollback of table " + table + " to " + describe(point), changes, unchanged);
