@@ -50,9 +50,4 @@ public record ChangeEvent(
   public RowKey key() {
     return schema.keyOf(after != null ? after : before);
   }
-
-  /** The image the row has once this change is applied; null when the change deleted it. */
-  public Row image() {
-    return after;
-  }
 }

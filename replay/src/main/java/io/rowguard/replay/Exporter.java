@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.time.Clock;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -164,9 +163,5 @@ public final class Exporter {
       }
     }
     json.writeEndObject();
-  }
-
-  static List<String> formats() {
-    return List.of("csv", "jsonl", "sql");
   }
 }

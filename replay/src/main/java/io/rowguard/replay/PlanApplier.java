@@ -625,22 +625,15 @@ public final class PlanApplier {
     if (e instanceof PSQLException p && p.getServerErrorMessage() != null) {
       var m = p.getServerErrorMessage();
       detail = m.getDetail() == null ? "" : " (" + m.getDetail() + ")";
-      if (state.equals("23503")) {
+      String kind =
+          switch (state) {
+            case "23503" -> "foreign key constraint ";
+            case "23505" -> "unique constraint ";
+            default -> null;
+          };
+      if (kind != null) {
         return new ReplayException(
-            "foreign key constraint "
-                + m.getConstraint()
-                + " on "
-                + m.getSchema()
-                + "."
-                + m.getTable()
-                + " blocks the plan"
-                + detail
-                + "; nothing was written",
-            e);
-      }
-      if (state.equals("23505")) {
-        return new ReplayException(
-            "unique constraint "
+            kind
                 + m.getConstraint()
                 + " on "
                 + m.getSchema()

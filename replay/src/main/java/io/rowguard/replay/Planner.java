@@ -60,8 +60,9 @@ public final class Planner {
    * (the full row then, or none for an insert), its current state the after image of its last.
    */
   public RollbackPlan rollbackTable(TableId table, PointInTime point) {
-    Predicate<JournalEntry> before = resolve(point);
-    long fromMicros = fromMicros(point);
+    Bound bound = bound(point);
+    Predicate<JournalEntry> before = bound.before();
+    long fromMicros = bound.fromMicros();
     Map<RowKey, Row[]> rows = new LinkedHashMap<>();
     for (JournalEntry e : journal.tableChanges(table, fromMicros, Long.MAX_VALUE)) {
       if (before.test(e)) {
@@ -211,14 +212,21 @@ public final class Planner {
     return entries;
   }
 
+  /** A point as the entries at or before it, and the earliest commit time of an entry after it. */
+  private record Bound(Predicate<JournalEntry> before, long fromMicros) {}
+
   private Predicate<JournalEntry> resolve(PointInTime point) {
+    return bound(point).before();
+  }
+
+  private Bound bound(PointInTime point) {
     if (point instanceof PointInTime.BeforeTx tx) {
-      long first = transaction(tx.txId()).get(0).seq();
-      return e -> e.seq() < first;
+      JournalEntry first = transaction(tx.txId()).get(0);
+      return new Bound(e -> e.seq() < first.seq(), first.event().commitMicros());
     }
     long micros = ((PointInTime.At) point).micros();
     checkTime(journal, clock, micros);
-    return e -> e.event().commitMicros() <= micros;
+    return new Bound(e -> e.event().commitMicros() <= micros, micros + 1);
   }
 
   /** A target time must lie inside the journal: after its first entry, and not in the future. */
@@ -243,13 +251,6 @@ public final class Planner {
               + ValueFormat.instant(now)
               + ")");
     }
-  }
-
-  private long fromMicros(PointInTime point) {
-    if (point instanceof PointInTime.BeforeTx tx) {
-      return transaction(tx.txId()).get(0).event().commitMicros();
-    }
-    return ((PointInTime.At) point).micros() + 1;
   }
 
   private static String describe(PointInTime point) {

@@ -19,7 +19,6 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -418,9 +417,5 @@ class ReplayIT {
       c.commit();
       return tx;
     }
-  }
-
-  static Map<String, String> none() {
-    return Map.of();
   }
 }

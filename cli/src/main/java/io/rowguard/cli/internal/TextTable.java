@@ -23,7 +23,7 @@ public final class TextTable {
     for (int i = 0; i < widths.length; i++) {
       widths[i] = header.get(i).length();
       for (List<String> r : rows) {
-        widths[i] = Math.max(widths[i], firstLine(r.get(i)).length());
+        widths[i] = Math.max(widths[i], r.get(i).length());
       }
     }
     printRow(out, header, widths);
@@ -31,10 +31,6 @@ public final class TextTable {
       printRow(out, r, widths);
     }
     out.flush();
-  }
-
-  private static String firstLine(String s) {
-    return s;
   }
 
   private static void printRow(PrintWriter out, List<String> cells, int[] widths) {

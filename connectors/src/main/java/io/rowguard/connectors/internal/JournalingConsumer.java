@@ -25,7 +25,6 @@ public final class JournalingConsumer
   private final CaptureSession session;
   private final RecordTranslator translator;
   private final AtomicLong journaled = new AtomicLong();
-  private final AtomicLong skippedTruncates = new AtomicLong();
   private volatile boolean snapshotDone;
   private boolean inTransaction;
   private boolean inSnapshot;
@@ -78,7 +77,6 @@ public final class JournalingConsumer
             boundary = i;
           }
           case TRUNCATE -> {
-            skippedTruncates.incrementAndGet();
             LOG.warn(
                 "TRUNCATE of {} is not journaled: rows it removed cannot be rolled back",
                 record.topic());
