@@ -1,10 +1,23 @@
 package io.rowguard.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.rowguard.audit.Guard;
+import io.rowguard.cli.internal.BackupView;
+import io.rowguard.cli.internal.Control;
+import io.rowguard.cli.internal.Json;
+import io.rowguard.cli.internal.RetentionTask;
 import io.rowguard.connectors.Capture;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.ValueFormat;
+import io.rowguard.journal.BackupInfo;
 import io.rowguard.journal.Journal;
+import io.rowguard.journal.JournalBackups;
 import io.rowguard.journal.JournalStatus;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -39,6 +52,17 @@ import picocli.CommandLine.Option;
       "  capture.fix-replica-identity=false   (true: run ALTER TABLE ... REPLICA IDENTITY FULL"
           + " where missing)",
       "",
+      "Optional keys:",
+      "  journal.retention=30d                 keep 30 days (each row's last older version too)",
+      "  audit.actor-column.public.orders=updated_by   who wrote a row, when no message says",
+      "  audit.actor-column.*=updated_by       the same for every table that has the column",
+      "  guard.max-rows.public.orders=1000     warn when a transaction writes more rows",
+      "  guard.max-rows.*=10000                ... of any other table",
+      "  guard.protected-tables=public.payments,public.ledger   warn on any write",
+      "  guard.require-actor=*                 warn on writes nobody is attributed for",
+      "  guard.webhook.url=https://hooks.example.com/rowguard   POST each violation as JSON",
+      "  guard.webhook.header.Authorization=Bearer ${env:HOOK_TOKEN}",
+      "",
       "PostgreSQL needs wal_level=logical, a user with REPLICATION (and SELECT on the tables),"
           + " and REPLICA IDENTITY FULL on every captured table; capture refuses to start"
           + " otherwise and prints the statement to run.",
@@ -48,6 +72,16 @@ final class CaptureCommand implements Callable<Integer> {
 
   @Mixin ConfigOption config;
 
+  Clock clock = Clock.systemUTC();
+
+  @Option(
+      names = "--accept-gap",
+      description =
+          "Start even though the journal is behind what the database still holds (after a"
+              + " restore from an older backup, or a dropped replication slot): the missing range"
+              + " is recorded as a gap, and rollbacks to moments inside it are refused.")
+  boolean acceptGap;
+
   @Option(
       names = "--progress-interval",
       paramLabel = "SECONDS",
@@ -56,7 +90,7 @@ final class CaptureCommand implements Callable<Integer> {
   long progressSeconds;
 
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() throws Exception {
     RowguardConfig cfg = config.load();
     CountDownLatch stopRequested = new CountDownLatch(1);
     CountDownLatch stopped = new CountDownLatch(1);
@@ -73,8 +107,19 @@ final class CaptureCommand implements Callable<Integer> {
             "rowguard-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     handleStopSignals(stopRequested);
+    MeterRegistry metrics = new SimpleMeterRegistry();
     try (Journal journal = Journal.openWriter(cfg.journalDir());
-        Capture capture = Capture.start(cfg, journal)) {
+        Guard guard =
+            new Guard(cfg.guard(), metrics, cfg.host() + ":" + cfg.port() + "/" + cfg.database());
+        Capture capture = Capture.start(cfg, journal, new Capture.Options(guard, acceptGap));
+        RetentionTask retention =
+            cfg.retention() == null
+                ? null
+                : new RetentionTask(journal, cfg.retention(), clock, Duration.ofSeconds(10));
+        AutoCloseable control =
+            Control.listen(cfg.journalDir(), request -> handle(journal, request))
+                .map(AutoCloseable.class::cast)
+                .orElse(() -> {})) {
       long interval = progressSeconds <= 0 ? Long.MAX_VALUE : progressSeconds;
       long lastCount = 0;
       long lastTime = System.nanoTime();
@@ -88,13 +133,14 @@ final class CaptureCommand implements Callable<Integer> {
           JournalStatus s = journal.status();
           double rate = (count - lastCount) / ((now - lastTime) / 1e9);
           LOG.info(
-              "journaled {} changes since start ({}/s); journal holds {}, last commit {}",
+              "journaled {} changes since start ({}/s); journal holds {}, last commit {}{}",
               count,
               Math.round(rate),
               s.entries(),
               s.lastCommitMicros().isPresent()
                   ? ValueFormat.instant(s.lastCommitMicros().getAsLong())
-                  : "none");
+                  : "none",
+              guard.violations() == 0 ? "" : "; guard violations: " + guard.violations());
           lastCount = count;
           lastTime = now;
         }
@@ -112,6 +158,23 @@ final class CaptureCommand implements Callable<Integer> {
       }
     }
     return Main.OK;
+  }
+
+  /** A request on the control socket: only `backup` so far. */
+  private static ObjectNode handle(Journal journal, JsonNode request) {
+    String command = request.path("command").asText();
+    if (!command.equals("backup")) {
+      throw new IllegalArgumentException("unknown control command '" + command + "'");
+    }
+    String to = request.path("to").asText();
+    if (to.isEmpty()) {
+      throw new IllegalArgumentException("backup needs a target directory");
+    }
+    LOG.info("Backing the journal up to {} (asked by `rowguard backup`)", to);
+    BackupInfo info = JournalBackups.backup(journal, Path.of(to));
+    ObjectNode reply = Json.NODES.objectNode();
+    reply.set("backup", BackupView.json(info));
+    return reply;
   }
 
   /**

@@ -99,13 +99,12 @@ final class DemoCommand implements Callable<Integer> {
         out.printf(
             "5. Workload: %d orders placed, paid, shipped or cancelled: %d row changes; the"
                 + " journal now holds %d entries.%n",
-            orders, changes, journal.lastSeq());
+            orders, changes, journal.changeCount());
         out.println();
         TableId table = ORDERS;
         RowKey key = RowKey.parse("7", journal.latestSchema(table).orElseThrow());
         out.println("6. $ rowguard history -c " + config.file() + " --table orders --key 7");
-        HistoryView.printText(
-            out, table, key, journal.history(table, key), journal::transactionInfo);
+        HistoryView.printText(out, table, key, journal.history(table, key), journal::attribution);
         badDeployAndRollback(out, pg, config, journal, capture, expected);
       }
       out.println();
@@ -157,7 +156,7 @@ final class DemoCommand implements Callable<Integer> {
         badTx, changed);
     TableId table = ORDERS;
     RowKey nine = RowKey.parse("9", journal.latestSchema(table).orElseThrow());
-    HistoryView.printText(out, table, nine, journal.history(table, nine), journal::transactionInfo);
+    HistoryView.printText(out, table, nine, journal.history(table, nine), journal::attribution);
     out.println();
     out.println("8. $ rowguard backout -c " + config.file() + " --tx " + badTx + "   (dry run)");
     RollbackPlan plan = new Planner(journal, Clock.systemUTC()).backout(badTx, false);
@@ -315,14 +314,14 @@ final class DemoCommand implements Callable<Integer> {
   private static void awaitJournal(Journal journal, Capture capture, long expected)
       throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
-    while (journal.lastSeq() < expected) {
+    while (journal.changeCount() < expected) {
       if (capture.failure().isPresent()) {
         throw capture.failure().get();
       }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(
             "the journal reached "
-                + journal.lastSeq()
+                + journal.changeCount()
                 + " of "
                 + expected
                 + " changes in 40 s; is the capture stuck?");

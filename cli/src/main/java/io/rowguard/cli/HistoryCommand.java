@@ -80,9 +80,9 @@ final class HistoryCommand implements Callable<Integer> {
       }
       PrintWriter out = spec.commandLine().getOut();
       if (json) {
-        Json.print(out, HistoryView.json(id, rowKey, history, journal::transactionInfo));
+        Json.print(out, HistoryView.json(id, rowKey, history, journal::attribution));
       } else {
-        HistoryView.printText(out, id, rowKey, history, journal::transactionInfo);
+        HistoryView.printText(out, id, rowKey, history, journal::attribution);
       }
       return Main.OK;
     }

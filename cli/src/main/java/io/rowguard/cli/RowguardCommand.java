@@ -22,6 +22,13 @@ import picocli.CommandLine.ScopeType;
       RollbackCommand.class,
       BackoutCommand.class,
       ExportCommand.class,
+      AuditCommand.class,
+      IncidentsCommand.class,
+      BlastRadiusCommand.class,
+      VerifyCommand.class,
+      BackupCommand.class,
+      BackupsCommand.class,
+      RestoreCommand.class,
       picocli.CommandLine.HelpCommand.class
     },
     footer = {

@@ -1,9 +1,11 @@
 package io.rowguard.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.rowguard.cli.internal.Bytes;
 import io.rowguard.cli.internal.Json;
 import io.rowguard.cli.internal.Logging;
 import io.rowguard.connectors.SourceStatus;
+import io.rowguard.core.Durations;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.ValueFormat;
 import io.rowguard.journal.Journal;
@@ -39,8 +41,10 @@ final class StatusCommand implements Callable<Integer> {
     Logging.quiet();
     RowguardConfig cfg = config.load();
     JournalStatus js;
+    java.util.List<io.rowguard.journal.Gap> gaps;
     try (Journal journal = Journal.openReader(cfg.journalDir())) {
       js = journal.status();
+      gaps = journal.gaps();
     }
     SourceStatus ss = SourceStatus.probe(cfg);
     long nowMicros = clock.millis() * 1000L;
@@ -67,6 +71,23 @@ final class StatusCommand implements Callable<Integer> {
       }
       doc.put("position", js.lastPosition());
       doc.put("lastTx", js.lastTxId());
+      doc.put("lastSeq", js.lastSeq());
+      doc.put(
+          "retentionCut",
+          js.retentionCut().isPresent()
+              ? ValueFormat.instant(js.retentionCut().getAsLong())
+              : null);
+      doc.put("retention", cfg.retention() == null ? null : Durations.format(cfg.retention()));
+      doc.put("gaps", gaps.size());
+      var gapList = doc.putArray("gapList");
+      for (io.rowguard.journal.Gap g : gaps) {
+        ObjectNode n = gapList.addObject();
+        n.put("from", ValueFormat.instant(g.fromMicros()));
+        n.put("to", ValueFormat.instant(g.toMicros()));
+        n.put("fromPosition", g.fromPosition());
+        n.put("toPosition", g.toPosition());
+        n.put("reason", g.reason());
+      }
       ObjectNode db = doc.putObject("database");
       db.put("host", cfg.host() + ":" + cfg.port() + "/" + cfg.database());
       db.put("reachable", ss.error().isEmpty());
@@ -94,6 +115,22 @@ final class StatusCommand implements Callable<Integer> {
     } else {
       out.println("last commit   none yet");
     }
+    if (js.retentionCut().isPresent()) {
+      out.printf(
+          "retention     changes before %s pruned (journal.retention=%s); rollbacks reach back"
+              + " to then%n",
+          ValueFormat.instant(js.retentionCut().getAsLong()),
+          cfg.retention() == null ? "unset now" : Durations.format(cfg.retention()));
+    } else if (cfg.retention() != null) {
+      out.printf(
+          "retention     journal.retention=%s (nothing old enough to prune yet)%n",
+          Durations.format(cfg.retention()));
+    }
+    for (io.rowguard.journal.Gap g : gaps) {
+      out.printf(
+          "gap           %s to %s: %s; rollbacks into it are refused%n",
+          ValueFormat.instant(g.fromMicros()), ValueFormat.instant(g.toMicros()), g.reason());
+    }
     String where = cfg.host() + ":" + cfg.port() + "/" + cfg.database();
     if (ss.error().isPresent()) {
       out.printf("database      %s: not reachable: %s%n", where, ss.error().get());
@@ -116,20 +153,7 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   static String bytes(long n) {
-    if (n < 0) {
-      return "unknown";
-    }
-    if (n < 1024) {
-      return n + " B";
-    }
-    String[] units = {"kB", "MB", "GB", "TB"};
-    double v = n;
-    int u = -1;
-    while (v >= 1024 && u < units.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    return String.format("%.1f %s", v, units[u]);
+    return Bytes.format(n);
   }
 
   static String duration(long seconds) {

@@ -76,6 +76,9 @@ class CrashRecoveryIT {
 
     Process capture = startCapture(config);
     pg.awaitStreaming(pg.config(dir.resolve("journal"), "public.crash_.*", "crash"));
+    // The oracle starts once the initial snapshot is durable: a capture killed before that
+    // snapshots again on restart, folding earlier changes into its base versions.
+    awaitSnapshotJournaled(100);
     pg.exec("SELECT pg_create_logical_replication_slot('crash_oracle', 'test_decoding')");
 
     AtomicBoolean workloadDone = new AtomicBoolean();
@@ -136,6 +139,22 @@ class CrashRecoveryIT {
         .as("journal after %d kills (seed %d)", kills, seed)
         .hasSize(expected.size())
         .isEqualTo(expected);
+  }
+
+  private void awaitSnapshotJournaled(long rows) throws Exception {
+    Path journalDir = dir.resolve("journal");
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (Files.exists(journalDir.resolve("CURRENT"))) {
+        try (Journal journal = Journal.openReader(journalDir)) {
+          if (journal.changeCount() >= rows) {
+            return;
+          }
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("the initial snapshot was not journaled within 60 s");
   }
 
   /** Waits until the capture's log says it started for the {@code starts}-th time. */

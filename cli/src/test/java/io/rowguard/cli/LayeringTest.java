@@ -77,8 +77,50 @@ class LayeringTest {
   }
 
   @Test
+  void auditWorksFromTheJournalAlone() {
+    noClasses()
+        .that()
+        .resideInAPackage("io.rowguard.audit..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.rowguard.connectors..",
+            "io.rowguard.replay..",
+            "io.rowguard.cli..",
+            "io.debezium..",
+            "org.apache.kafka..",
+            "org.rocksdb..",
+            "java.sql..")
+        .because(
+            "who changed what is answered from the journal; guard rules hear of transactions"
+                + " through core's TransactionListener, so capture never depends on them")
+        .check(CLASSES);
+    noClasses()
+        .that()
+        .resideInAPackage("io.rowguard.connectors..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.rowguard.audit..")
+        .because("capture must not depend on what listens to it")
+        .check(CLASSES);
+  }
+
+  @Test
+  void theClientHelperNeedsNothingButTheJdk() {
+    noClasses()
+        .that()
+        .resideInAPackage("io.rowguard.client..")
+        .should()
+        .dependOnClassesThat()
+        .resideOutsideOfPackages("io.rowguard.client..", "java..")
+        .because("applications copy or depend on it without pulling anything in")
+        .check(CLASSES);
+  }
+
+  @Test
   void internalsStayInsideTheirModule() {
-    for (String module : new String[] {"core", "journal", "connectors", "replay", "cli"}) {
+    for (String module :
+        new String[] {"core", "journal", "connectors", "replay", "audit", "client", "cli"}) {
       noClasses()
           .that()
           .resideOutsideOfPackage("io.rowguard." + module + "..")

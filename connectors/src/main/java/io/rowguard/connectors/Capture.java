@@ -7,6 +7,7 @@ import io.debezium.engine.format.ChangeEventFormat;
 import io.debezium.engine.spi.OffsetCommitPolicy;
 import io.rowguard.connectors.internal.CaptureSession;
 import io.rowguard.connectors.internal.DebeziumSettings;
+import io.rowguard.connectors.internal.GapCheck;
 import io.rowguard.connectors.internal.JournalingConsumer;
 import io.rowguard.connectors.internal.PostgresPreflight;
 import io.rowguard.connectors.internal.RecordTranslator;
@@ -14,8 +15,13 @@ import io.rowguard.core.ConnectorKind;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableId;
+import io.rowguard.core.TransactionListener;
+import io.rowguard.core.ValueFormat;
+import io.rowguard.journal.Gap;
 import io.rowguard.journal.Journal;
 import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -55,16 +61,32 @@ public final class Capture implements AutoCloseable {
   private final AtomicReference<CaptureException> failure = new AtomicReference<>();
   private final List<TableId> tables;
 
+  /**
+   * How a capture starts.
+   *
+   * @param listener told about each journaled transaction (guard rules)
+   * @param acceptGap go on when the journal is behind what the source still holds (after a restore
+   *     from an older backup), recording the gap; without it such a start is refused
+   */
+  public record Options(TransactionListener listener, boolean acceptGap) {
+    public static final Options DEFAULT = new Options(TransactionListener.NONE, false);
+  }
+
   private Capture(
-      RowguardConfig config, Journal journal, List<TableId> tables, long snapshotPointMicros) {
+      RowguardConfig config,
+      Journal journal,
+      List<TableId> tables,
+      long snapshotPointMicros,
+      Options options) {
     this.config = config;
     this.tables = tables;
-    journal.discardIncomplete();
     this.session = CaptureSession.register(journal);
     this.consumer =
         new JournalingConsumer(
             session,
-            new RecordTranslator(DebeziumSettings.placeholder(config), snapshotPointMicros));
+            new RecordTranslator(
+                DebeziumSettings.placeholder(config), snapshotPointMicros, config.actorColumns()),
+            options.listener());
     this.engine =
         DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
             .using(DebeziumSettings.engineProperties(config, session.id()))
@@ -77,6 +99,14 @@ public final class Capture implements AutoCloseable {
 
   /** Checks the database and starts capturing into {@code journal}, which the caller owns. */
   public static Capture start(RowguardConfig config, Journal journal) {
+    return start(config, journal, Options.DEFAULT);
+  }
+
+  /**
+   * Checks the database and the journal's position on it, and starts capturing into {@code
+   * journal}, which the caller owns.
+   */
+  public static Capture start(RowguardConfig config, Journal journal, Options options) {
     if (config.connector() != ConnectorKind.POSTGRES) {
       throw new InputException(
           "config "
@@ -88,7 +118,9 @@ public final class Capture implements AutoCloseable {
     PostgresPreflight.Result checked = PostgresPreflight.check(config);
     List<TableId> tables =
         checked.tables().stream().map(PostgresPreflight.CapturedTable::table).toList();
-    Capture capture = new Capture(config, journal, tables, checked.serverMicros());
+    journal.discardIncomplete();
+    checkGap(config, journal, options.acceptGap());
+    Capture capture = new Capture(config, journal, tables, checked.serverMicros(), options);
     capture.thread.start();
     LOG.info(
         "Capturing {} table(s) of {} at {}:{} into {}",
@@ -98,6 +130,30 @@ public final class Capture implements AutoCloseable {
         config.port(),
         journal.dir());
     return capture;
+  }
+
+  private static void checkGap(RowguardConfig config, Journal journal, boolean accept) {
+    Optional<Gap> gap;
+    try (Connection c = PostgresPreflight.connect(config)) {
+      gap = GapCheck.find(config, journal, c);
+    } catch (SQLException e) {
+      throw new CaptureException("could not compare the journal with the replication slot", e);
+    }
+    if (gap.isEmpty()) {
+      return;
+    }
+    if (!accept) {
+      throw new InputException(GapCheck.refusal(gap.get()));
+    }
+    Gap recorded = journal.recordGap(gap.get(), 10_000);
+    LOG.warn(
+        "Going on past a gap in the journal: {} to {}; {}. Rollbacks to moments between {} and {}"
+            + " are refused",
+        recorded.fromPosition(),
+        recorded.toPosition(),
+        recorded.reason(),
+        ValueFormat.instant(recorded.fromMicros()),
+        ValueFormat.instant(recorded.toMicros()));
   }
 
   private void completed(boolean success, String message, Throwable error) {

@@ -7,12 +7,13 @@ import java.time.Duration;
 public final class JournalAwait {
   private JournalAwait() {}
 
-  /** Waits until the journal holds at least {@code n} committed entries, for up to a minute. */
+  /** Waits until the journal holds at least {@code n} committed changes, for up to a minute. */
   public static void entries(Journal journal, long n) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (journal.lastSeq() < n) {
+    while (journal.changeCount() < n) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("journal has " + journal.lastSeq() + " entries, expected " + n);
+        throw new AssertionError(
+            "journal has " + journal.changeCount() + " changes, expected " + n);
       }
       Thread.sleep(20);
     }

@@ -13,6 +13,9 @@ import java.util.Objects;
  * @param txId the database's transaction id as the user sees it ({@code txid} in PostgreSQL)
  * @param position the change's position in the log (an LSN for PostgreSQL), for display
  * @param orderInTx the change's position within its transaction, from 0
+ * @param actor who made the change, as the change itself says (the table's configured actor
+ *     column); null when it does not say. A transaction's rowguard message, kept by the journal
+ *     apart from its changes, takes precedence over this.
  */
 public record ChangeEvent(
     TableSchema schema,
@@ -22,7 +25,8 @@ public record ChangeEvent(
     long commitMicros,
     String txId,
     String position,
-    int orderInTx) {
+    int orderInTx,
+    String actor) {
 
   public ChangeEvent {
     Objects.requireNonNull(schema, "schema");
@@ -34,6 +38,22 @@ public record ChangeEvent(
       case UPDATE -> require(before != null && after != null, op);
       case DELETE -> require(before != null && after == null, op);
     }
+    if (actor != null && actor.isBlank()) {
+      actor = null;
+    }
+  }
+
+  /** A change that does not name its actor. */
+  public ChangeEvent(
+      TableSchema schema,
+      Op op,
+      Row before,
+      Row after,
+      long commitMicros,
+      String txId,
+      String position,
+      int orderInTx) {
+    this(schema, op, before, after, commitMicros, txId, position, orderInTx, null);
   }
 
   private static void require(boolean ok, Op op) {
@@ -49,5 +69,11 @@ public record ChangeEvent(
   /** The row's key: from the after image, or the before image of a delete. */
   public RowKey key() {
     return schema.keyOf(after != null ? after : before);
+  }
+
+  /** The same change with other images (values the log left out, filled in). */
+  public ChangeEvent withImages(Row newBefore, Row newAfter) {
+    return new ChangeEvent(
+        schema, op, newBefore, newAfter, commitMicros, txId, position, orderInTx, actor);
   }
 }

@@ -2,10 +2,13 @@ package io.rowguard.core;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -15,6 +18,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,6 +39,10 @@ import java.util.regex.Pattern;
  * @param unresolved why a {@code source.} value could not be resolved (an unset environment
  *     variable); commands that only read the journal work regardless, {@link #requireSource()}
  *     fails with the first reason
+ * @param retention how long entries are kept ({@code journal.retention}); null keeps everything
+ * @param actorColumns the column that names who wrote a row, per table ({@code
+ *     audit.actor-column.<table>})
+ * @param guard the guard rules ({@code guard.*})
  */
 public record RowguardConfig(
     Path file,
@@ -42,11 +50,26 @@ public record RowguardConfig(
     Path journalDir,
     Map<String, String> source,
     boolean fixReplicaIdentity,
-    List<String> unresolved) {
+    List<String> unresolved,
+    Duration retention,
+    PerTable<String> actorColumns,
+    GuardRules guard) {
 
   public static final String SOURCE_PREFIX = "source.";
 
-  private static final Set<String> OWN_KEYS = Set.of("journal.dir", "capture.fix-replica-identity");
+  private static final Set<String> OWN_KEYS =
+      Set.of(
+          "journal.dir",
+          "journal.retention",
+          "capture.fix-replica-identity",
+          "guard.protected-tables",
+          "guard.require-actor",
+          "guard.webhook.url",
+          "guard.webhook.timeout");
+  private static final String ACTOR_COLUMN = "audit.actor-column.";
+  private static final String MAX_ROWS = "guard.max-rows.";
+  private static final String WEBHOOK_HEADER = "guard.webhook.header.";
+  private static final List<String> OWN_PREFIXES = List.of(ACTOR_COLUMN, MAX_ROWS, WEBHOOK_HEADER);
   private static final Pattern ENV = Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}");
 
   public RowguardConfig {
@@ -99,7 +122,7 @@ public record RowguardConfig(
           unresolved.add(unset.getMessage());
         }
         source.put(key.substring(SOURCE_PREFIX.length()), value);
-      } else if (!OWN_KEYS.contains(key)) {
+      } else if (!OWN_KEYS.contains(key) && OWN_PREFIXES.stream().noneMatch(key::startsWith)) {
         unknown.add(key);
       }
     }
@@ -110,6 +133,8 @@ public record RowguardConfig(
               + String.join(", ", unknown)
               + " (rowguard's keys: "
               + String.join(", ", new TreeSet<>(OWN_KEYS))
+              + ", "
+              + String.join(", ", OWN_PREFIXES.stream().map(p -> p + "<table>").toList())
               + "; Debezium's keys take the prefix source.)");
     }
     String connectorName = source.remove("connector");
@@ -156,7 +181,124 @@ public record RowguardConfig(
     boolean fix =
         parseBoolean(
             where, "capture.fix-replica-identity", raw.get("capture.fix-replica-identity"));
-    return new RowguardConfig(file, connector, journalDir, source, fix, unresolved);
+    Duration retention =
+        raw.containsKey("journal.retention")
+            ? duration(where, "journal.retention", raw.get("journal.retention"))
+            : null;
+    return new RowguardConfig(
+        file,
+        connector,
+        journalDir,
+        source,
+        fix,
+        unresolved,
+        retention,
+        perTable(where, raw, ACTOR_COLUMN, v -> v),
+        guardRules(where, raw, env));
+  }
+
+  private static GuardRules guardRules(
+      String where, Map<String, String> raw, UnaryOperator<String> env) {
+    PerTable<Long> maxRows =
+        perTable(
+            where,
+            raw,
+            MAX_ROWS,
+            v -> {
+              long n = Long.parseLong(v);
+              if (n < 0) {
+                throw new NumberFormatException();
+              }
+              return n;
+            });
+    TableMatcher protectedTables =
+        tables(where, "guard.protected-tables", raw.get("guard.protected-tables"));
+    TableMatcher requireActor =
+        tables(where, "guard.require-actor", raw.get("guard.require-actor"));
+    URI webhook = null;
+    String url = raw.get("guard.webhook.url");
+    if (url != null && !url.isBlank()) {
+      try {
+        webhook = new URI(resolveEnv(where, "guard.webhook.url", url, env));
+      } catch (URISyntaxException e) {
+        webhook = null;
+      }
+      if (webhook == null
+          || webhook.getHost() == null
+          || !("http".equals(webhook.getScheme()) || "https".equals(webhook.getScheme()))) {
+        throw new ConfigException(
+            where + "guard.webhook.url=" + url + " is not an http:// or https:// URL");
+      }
+    }
+    Map<String, String> headers = new TreeMap<>();
+    for (Map.Entry<String, String> e : raw.entrySet()) {
+      if (e.getKey().startsWith(WEBHOOK_HEADER)) {
+        String name = e.getKey().substring(WEBHOOK_HEADER.length());
+        if (!name.matches("[A-Za-z0-9-]+")) {
+          throw new ConfigException(where + e.getKey() + " is not a valid HTTP header name");
+        }
+        headers.put(name, resolveEnv(where, e.getKey(), e.getValue(), env));
+      }
+    }
+    Duration timeout =
+        raw.containsKey("guard.webhook.timeout")
+            ? duration(where, "guard.webhook.timeout", raw.get("guard.webhook.timeout"))
+            : Duration.ofSeconds(5);
+    return new GuardRules(maxRows, protectedTables, requireActor, webhook, headers, timeout);
+  }
+
+  private static Duration duration(String where, String key, String value) {
+    try {
+      return Durations.parse(value, key);
+    } catch (InputException e) {
+      throw new ConfigException(where + e.getMessage());
+    }
+  }
+
+  private static TableMatcher tables(String where, String key, String value) {
+    try {
+      return TableMatcher.parse(value);
+    } catch (InputException e) {
+      throw new ConfigException(where + key + ": " + e.getMessage());
+    }
+  }
+
+  /** Collects {@code prefix<table>=value} keys; {@code prefix*} is the value for other tables. */
+  private static <T> PerTable<T> perTable(
+      String where, Map<String, String> raw, String prefix, Function<String, T> parse) {
+    Map<TableId, T> named = new LinkedHashMap<>();
+    T fallback = null;
+    for (Map.Entry<String, String> e : raw.entrySet()) {
+      if (!e.getKey().startsWith(prefix)) {
+        continue;
+      }
+      String table = e.getKey().substring(prefix.length());
+      T value;
+      try {
+        if (e.getValue().isBlank()) {
+          throw new IllegalArgumentException();
+        }
+        value = parse.apply(e.getValue().trim());
+      } catch (IllegalArgumentException bad) {
+        throw new ConfigException(
+            where
+                + e.getKey()
+                + "="
+                + e.getValue()
+                + " is not a valid value"
+                + (prefix.equals(MAX_ROWS) ? " (a row count, 0 or more)" : " (a column name)"));
+      }
+      if (table.equals("*")) {
+        fallback = value;
+        continue;
+      }
+      try {
+        named.put(TableId.parse(table), value);
+      } catch (InputException bad) {
+        throw new ConfigException(where + e.getKey() + ": " + bad.getMessage());
+      }
+    }
+    return new PerTable<>(named, fallback);
   }
 
   private static void requireKey(

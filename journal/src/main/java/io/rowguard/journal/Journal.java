@@ -1,5 +1,6 @@
 package io.rowguard.journal;
 
+import io.rowguard.core.Attribution;
 import io.rowguard.core.BinaryReader;
 import io.rowguard.core.BinaryWriter;
 import io.rowguard.core.ChangeEvent;
@@ -8,17 +9,25 @@ import io.rowguard.core.Row;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.TableId;
 import io.rowguard.core.TableSchema;
+import io.rowguard.core.TransactionTag;
+import io.rowguard.journal.internal.Chain;
 import io.rowguard.journal.internal.EntryCodec;
+import io.rowguard.journal.internal.Families;
 import io.rowguard.journal.internal.Keys;
+import io.rowguard.journal.internal.LogRecords;
 import io.rowguard.journal.internal.SchemaCodec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -29,7 +38,9 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -55,8 +66,13 @@ import org.slf4j.LoggerFactory;
  * {@link Batch}es: a batch's entries, their indexes and the source offsets that produced them are
  * one atomic, fsynced RocksDB write.
  *
- * <p>The journal keeps a <em>watermark</em>: the last entry that ends a complete source
- * transaction. Entries past it belong to a transaction still being received; readers do not see
+ * <p>The log holds changes, notes (what a rowguard message said about a transaction) and the
+ * journal's own records (retention, gaps), each followed by a hash chained to the previous
+ * record's, so that {@link #verify} finds any record altered, removed or moved behind the journal's
+ * back.
+ *
+ * <p>The journal keeps a <em>watermark</em>: the last record that ends a complete source
+ * transaction. Records past it belong to a transaction still being received; readers do not see
  * them, and a writer that opens a journal after a crash deletes them, because the source redelivers
  * that transaction from its start (the stored offsets only ever point at transaction boundaries).
  */
@@ -68,19 +84,25 @@ public final class Journal implements AutoCloseable {
   }
 
   private static final String CF_LOG = "log";
-  private static final String CF_ROWS = "rows";
-  private static final String CF_TIME = "time";
-  private static final String CF_TX = "tx";
-  private static final String CF_SCHEMAS = "schemas";
-  private static final String CF_OFFSETS = "offsets";
-  private static final String CF_TX_INFO = "txinfo";
   private static final List<String> FAMILIES =
-      List.of("default", CF_LOG, CF_ROWS, CF_TIME, CF_TX, CF_SCHEMAS, CF_OFFSETS, CF_TX_INFO);
+      List.of("default", CF_LOG, "rows", "time", "tx", "schemas", "offsets", "txinfo", "actors");
 
-  private static final byte[] WATERMARK =
-      "watermark".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  /** The journal format this version writes: 2 adds the hash chain, notes and actors. */
+  static final int FORMAT = 2;
+
+  static final byte[] WATERMARK = utf8("watermark");
+  static final byte[] HEAD = utf8("head");
+  static final byte[] FORMAT_KEY = utf8("format");
+  static final byte[] JOURNAL_ID = utf8("journal-id");
+  static final byte[] APPENDED = utf8("changes-appended");
+  static final byte[] PRUNED = utf8("changes-pruned");
+  static final byte[] RETENTION = utf8("retention");
+  static final byte[] PRUNE_DONE = utf8("prune-done");
+  static final byte[] MIGRATED = utf8("migrated-up-to");
+  static final byte[] GAP_PREFIX = utf8("gap:");
   private static final byte SCHEMA_RECORD = 'S';
   private static final byte TABLE_RECORD = 'T';
+  private static final byte[] EMPTY = new byte[0];
 
   private enum State {
     OPEN,
@@ -94,23 +116,32 @@ public final class Journal implements AutoCloseable {
   private final DBOptions dbOptions;
   private final List<ColumnFamilyOptions> cfOptions;
   private final List<ColumnFamilyHandle> handles;
-  private final RocksDB db;
-  private final ColumnFamilyHandle meta;
-  private final ColumnFamilyHandle log;
-  private final ColumnFamilyHandle rows;
-  private final ColumnFamilyHandle time;
-  private final ColumnFamilyHandle tx;
-  private final ColumnFamilyHandle schemas;
-  private final ColumnFamilyHandle offsets;
-  private final ColumnFamilyHandle txInfo;
+  final Families cf;
   private final WriteOptions syncWrite;
   private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
 
   private final Map<TableId, Integer> tableNos = new ConcurrentHashMap<>();
   private final Map<Integer, TableSchema> schemasById = new ConcurrentHashMap<>();
   private final Map<TableSchema, Integer> schemaIds = new ConcurrentHashMap<>();
+  private final Map<String, Optional<TransactionTag>> tagCache =
+      Collections.synchronizedMap(
+          new LinkedHashMap<>(256, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Optional<TransactionTag>> e) {
+              return size() > 4096;
+            }
+          });
   private volatile long watermark;
+  private volatile boolean chained = true;
+  private byte[] journalId;
+
+  // Writer state: changed under writeLock (held by an open Batch, or by a system record append).
+  private final Semaphore writeLock = new Semaphore(1);
   private long nextSeq;
+  private byte[] lastHash;
+  private volatile long appended;
+  private long pendingChanges;
+  private final Map<String, TransactionTag> openTags = new HashMap<>();
   private Batch openBatch;
 
   private Journal(Path dir, boolean writer) {
@@ -132,17 +163,17 @@ public final class Journal implements AutoCloseable {
             .setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION);
       }
       cfOptions.add(o);
-      descriptors.add(
-          new ColumnFamilyDescriptor(name.getBytes(java.nio.charset.StandardCharsets.UTF_8), o));
+      descriptors.add(new ColumnFamilyDescriptor(utf8(name), o));
     }
     this.handles = new ArrayList<>();
+    RocksDB db;
     try {
       if (writer) {
         this.secondaryDir = null;
-        this.db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+        db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
       } else {
         this.secondaryDir = Files.createTempDirectory("rowguard-reader-");
-        this.db =
+        db =
             RocksDB.openAsSecondary(
                 dbOptions, dir.toString(), secondaryDir.toString(), descriptors, handles);
       }
@@ -150,19 +181,22 @@ public final class Journal implements AutoCloseable {
       closeOptions();
       String m = String.valueOf(e.getMessage());
       if (m.contains("lock") || m.contains("LOCK")) {
-        throw new JournalException(
-            dir, "is in use by another process (is a rowguard capture already running on it?)");
+        throw new JournalInUseException(dir);
       }
       throw new JournalException(dir, writer ? "open" : "open for reading", e);
     }
-    this.meta = handles.get(0);
-    this.log = handles.get(1);
-    this.rows = handles.get(2);
-    this.time = handles.get(3);
-    this.tx = handles.get(4);
-    this.schemas = handles.get(5);
-    this.offsets = handles.get(6);
-    this.txInfo = handles.get(7);
+    this.cf =
+        new Families(
+            db,
+            handles.get(0),
+            handles.get(1),
+            handles.get(2),
+            handles.get(3),
+            handles.get(4),
+            handles.get(5),
+            handles.get(6),
+            handles.get(7),
+            handles.get(8));
     this.syncWrite = new WriteOptions().setSync(true);
   }
 
@@ -173,8 +207,11 @@ public final class Journal implements AutoCloseable {
     try {
       j.loadRegistry();
       j.watermark = j.readWatermark();
+      j.openFormat();
       j.truncateIncompleteTail();
       j.nextSeq = j.watermark + 1;
+      j.lastHash = j.hashAt(j.watermark);
+      j.appended = j.readCounter(APPENDED);
       return j;
     } catch (RuntimeException e) {
       j.close();
@@ -221,24 +258,84 @@ public final class Journal implements AutoCloseable {
     checkOpen();
     if (!writer) {
       try {
-        db.tryCatchUpWithPrimary();
+        cf.db().tryCatchUpWithPrimary();
       } catch (RocksDBException e) {
         throw new JournalException(dir, "catch up with the writer", e);
       }
       loadRegistry();
       watermark = readWatermark();
+      byte[] format = get(cf.meta(), FORMAT_KEY, "read the format");
+      chained = format != null || isLogEmpty();
+      byte[] id = get(cf.meta(), JOURNAL_ID, "read the journal id");
+      journalId = id;
+      tagCache.clear();
+    }
+  }
+
+  /**
+   * Checks the format on the writer: stamps a new journal, upgrades one written before the hash
+   * chain existed, refuses one from a newer rowguard.
+   */
+  private void openFormat() {
+    byte[] format = get(cf.meta(), FORMAT_KEY, "read the format");
+    if (format != null) {
+      int f = new BinaryReader(format).readInt();
+      if (f > FORMAT) {
+        throw new JournalException(
+            dir,
+            "was written by a newer rowguard (journal format "
+                + f
+                + ", this version reads up to "
+                + FORMAT
+                + "); upgrade rowguard");
+      }
+      journalId = get(cf.meta(), JOURNAL_ID, "read the journal id");
+      return;
+    }
+    if (isLogEmpty()) {
+      byte[] id = new byte[16];
+      new SecureRandom().nextBytes(id);
+      try (WriteBatch b = new WriteBatch()) {
+        b.put(cf.meta(), JOURNAL_ID, id);
+        b.put(cf.meta(), FORMAT_KEY, new BinaryWriter(4).writeInt(FORMAT).toByteArray());
+        cf.db().write(syncWrite, b);
+      } catch (RocksDBException e) {
+        throw new JournalException(dir, "stamp the journal format", e);
+      }
+      journalId = id;
+      return;
+    }
+    chained = false;
+    truncateIncompleteTail();
+    new LegacyUpgrade(this).run();
+    chained = true;
+    journalId = get(cf.meta(), JOURNAL_ID, "read the journal id");
+    watermark = readWatermark();
+  }
+
+  private boolean isLogEmpty() {
+    try (RocksIterator it = cf.db().newIterator(cf.log())) {
+      it.seekToFirst();
+      boolean empty = !it.isValid();
+      checkIterator(it, "read the log");
+      return empty;
     }
   }
 
   // ---------------------------------------------------------------- writing
 
-  /** Starts a batch. One batch at a time; a batch not committed leaves no trace. */
+  /**
+   * Starts a batch. One batch at a time; a batch not committed leaves no trace. Waits while a
+   * journal record of its own (retention, gap) is being written.
+   */
   public Batch newBatch() {
     checkOpen();
     if (!writer) {
       throw new IllegalStateException("journal " + dir + " is open for reading only");
     }
+    writeLock.acquireUninterruptibly();
     if (openBatch != null) {
+      writeLock.release();
       throw new IllegalStateException("a batch is already open on journal " + dir);
     }
     openBatch = new Batch();
@@ -249,15 +346,23 @@ public final class Journal implements AutoCloseable {
   public final class Batch implements AutoCloseable {
     private final WriteBatch writes = new WriteBatch();
     private final BinaryWriter buffer = new BinaryWriter(4096);
+    private final Chain chain = new Chain();
     private final long firstSeq = nextSeq;
     private final Map<ByteBuffer, Row> latestImages = new HashMap<>();
     private final Map<TableId, Integer> newTables = new LinkedHashMap<>();
     private final Map<TableSchema, Integer> newSchemas = new LinkedHashMap<>();
+    private final List<JournalEntry> sinceMark = new ArrayList<>();
+    private final List<String> tagged = new ArrayList<>();
     private long seq = nextSeq;
+    private byte[] hash = lastHash;
     private long committedUpTo = -1;
+    private byte[] hashAtMark;
     private boolean hasOffsets;
     private boolean done;
+    private boolean released;
     private int entries;
+    private int changes;
+    private int changesAtMark;
 
     private Batch() {}
 
@@ -273,20 +378,36 @@ public final class Journal implements AutoCloseable {
       byte[] keyBytes = event.key().encode();
       ByteBuffer rowId = ByteBuffer.wrap(Keys.rowPrefix(tableNo, keyBytes));
       ChangeEvent complete = fillUnavailable(event, rowId);
-      long s = seq++;
+      long s = seq;
       buffer.reset();
       EntryCodec.encode(buffer, schemaId, complete);
+      byte[] record = buffer.toByteArray();
+      String actor = Attribution.of(openTags.get(complete.txId()), complete).actor();
       try {
-        writes.put(log, Keys.seq(s), buffer.toByteArray());
-        writes.put(rows, Keys.row(tableNo, keyBytes, s), new byte[0]);
-        writes.put(time, Keys.time(tableNo, complete.commitMicros(), s), new byte[0]);
-        writes.put(tx, Keys.tx(complete.txId(), s), new byte[0]);
+        putRecord(s, record);
+        cf.changeKeys(
+            tableNo,
+            keyBytes,
+            s,
+            complete.commitMicros(),
+            complete.txId(),
+            actor,
+            (family, key) -> writes.put(family, key, EMPTY));
       } catch (RocksDBException e) {
         throw new JournalException(dir, "stage entry " + s, e);
       }
       latestImages.put(rowId, complete.after());
       entries++;
-      return new JournalEntry(s, complete);
+      changes++;
+      JournalEntry entry = new JournalEntry(s, complete);
+      sinceMark.add(entry);
+      return entry;
+    }
+
+    private void putRecord(long s, byte[] record) throws RocksDBException {
+      hash = chain.link(hash, s, record);
+      writes.put(cf.log(), Keys.seq(s), LogRecords.value(record, hash));
+      seq = s + 1;
     }
 
     private ChangeEvent fillUnavailable(ChangeEvent e, ByteBuffer rowId) {
@@ -303,15 +424,7 @@ public final class Journal implements AutoCloseable {
       if (afterMissing) {
         after = fill(after, before != null ? before : previousImage(rowId), e);
       }
-      return new ChangeEvent(
-          e.schema(),
-          e.op(),
-          before,
-          after,
-          e.commitMicros(),
-          e.txId(),
-          e.position(),
-          e.orderInTx());
+      return e.withImages(before, after);
     }
 
     private Row fill(Row target, Row source, ChangeEvent e) {
@@ -358,7 +471,7 @@ public final class Journal implements AutoCloseable {
         no = tableNos.size() + newTables.size() + 1;
         newTables.put(table, no);
         try {
-          writes.put(schemas, registryKey(TABLE_RECORD, no), tableRecord(table));
+          writes.put(cf.schemas(), registryKey(TABLE_RECORD, no), tableRecord(table));
         } catch (RocksDBException e) {
           throw new JournalException(dir, "stage table " + table, e);
         }
@@ -375,12 +488,65 @@ public final class Journal implements AutoCloseable {
         id = schemaIds.size() + newSchemas.size() + 1;
         newSchemas.put(schema, id);
         try {
-          writes.put(schemas, registryKey(SCHEMA_RECORD, id), SchemaCodec.encode(schema));
+          writes.put(cf.schemas(), registryKey(SCHEMA_RECORD, id), SchemaCodec.encode(schema));
         } catch (RocksDBException e) {
           throw new JournalException(dir, "stage schema of " + schema.table(), e);
         }
       }
       return id;
+    }
+
+    /**
+     * Records what a rowguard message said about a transaction. The first message of a transaction
+     * that names an actor attributes every change of it, before and after the message.
+     */
+    public void tag(String txId, TransactionTag tag) {
+      checkUsable();
+      TransactionTag known = openTags.get(txId);
+      tagged.add(txId);
+      long s = seq;
+      try {
+        putRecord(s, LogRecords.note(txId, tag));
+        cf.noteKeys(txId, s, (family, key) -> writes.put(family, key, EMPTY));
+        if (tag.actor() != null && (known == null || known.actor() == null)) {
+          for (JournalEntry earlier : changesOfOpenTransaction(txId)) {
+            ChangeEvent c = earlier.event();
+            if (c.actor() != null) {
+              writes.delete(cf.actors(), Keys.actor(c.actor(), earlier.seq()));
+            }
+            writes.put(cf.actors(), Keys.actor(tag.actor(), earlier.seq()), EMPTY);
+          }
+          openTags.put(txId, tag);
+        } else if (known == null) {
+          openTags.put(txId, tag);
+        }
+      } catch (RocksDBException e) {
+        throw new JournalException(dir, "stage the note of transaction " + txId, e);
+      }
+      entries++;
+    }
+
+    /** Changes of {@code txId} appended but not yet committed: earlier batches' and this one's. */
+    private List<JournalEntry> changesOfOpenTransaction(String txId) {
+      List<JournalEntry> out = new ArrayList<>();
+      byte[] prefix = Keys.txPrefix(txId);
+      try (RocksIterator it = cf.db().newIterator(cf.tx())) {
+        for (it.seek(Keys.tx(txId, watermark + 1));
+            it.isValid() && startsWith(it.key(), prefix);
+            it.next()) {
+          long s = Keys.seqAtEnd(it.key());
+          if (s < firstSeq && it.key().length == prefix.length + 8) {
+            out.add(entry(s));
+          }
+        }
+        checkIterator(it, "read transaction " + txId);
+      }
+      for (JournalEntry e : sinceMark) {
+        if (e.event().txId().equals(txId)) {
+          out.add(e);
+        }
+      }
+      return out;
     }
 
     /**
@@ -391,22 +557,10 @@ public final class Journal implements AutoCloseable {
     public void markCommitted() {
       checkUsable();
       committedUpTo = seq - 1;
-    }
-
-    /**
-     * Records what the application said about a transaction (a rowguard logical message in it:
-     * actor, reason, or the rollback it performs), as the UTF-8 JSON the message carried.
-     */
-    public void putTransactionInfo(String txId, String json) {
-      checkUsable();
-      try {
-        writes.put(
-            txInfo,
-            txId.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-            json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      } catch (RocksDBException e) {
-        throw new JournalException(dir, "stage transaction info of " + txId, e);
-      }
+      hashAtMark = hash;
+      changesAtMark = changes;
+      sinceMark.clear();
+      openTags.clear();
     }
 
     /** Stages the source offsets to store with this batch's entries. */
@@ -417,9 +571,9 @@ public final class Journal implements AutoCloseable {
         for (Map.Entry<ByteBuffer, ByteBuffer> e : values.entrySet()) {
           byte[] key = bytes(e.getKey());
           if (e.getValue() == null) {
-            writes.delete(offsets, key);
+            writes.delete(cf.offsets(), key);
           } else {
-            writes.put(offsets, key, bytes(e.getValue()));
+            writes.put(cf.offsets(), key, bytes(e.getValue()));
           }
         }
       } catch (RocksDBException e) {
@@ -427,8 +581,14 @@ public final class Journal implements AutoCloseable {
       }
     }
 
+    /** Records (changes and notes) appended to this batch. */
     public int entries() {
       return entries;
+    }
+
+    /** Changes appended to this batch. */
+    public int changes() {
+      return changes;
     }
 
     public boolean isDone() {
@@ -438,17 +598,21 @@ public final class Journal implements AutoCloseable {
     /** Writes everything staged in one atomic, fsynced write. */
     public void commit() {
       checkUsable();
-      long newWatermark = committedUpTo >= 0 && hasOffsets ? committedUpTo : watermark;
+      boolean moves = committedUpTo >= 0 && hasOffsets && committedUpTo != watermark;
+      long counted = appended + pendingChanges + changesAtMark;
       try {
-        if (newWatermark != watermark) {
-          writes.put(meta, WATERMARK, Keys.seq(newWatermark));
+        if (moves) {
+          writes.put(cf.meta(), WATERMARK, Keys.seq(committedUpTo));
+          writes.put(cf.meta(), HEAD, hashAtMark);
+          writes.put(cf.meta(), APPENDED, Keys.seq(counted));
         }
-        db.write(syncWrite, writes);
+        cf.db().write(syncWrite, writes);
       } catch (RocksDBException e) {
         state.compareAndSet(State.OPEN, State.FAILED);
         throw new JournalException(dir, "write of entries " + firstSeq + ".." + (seq - 1), e);
       }
       done = true;
+      tagged.forEach(tagCache::remove);
       tableNos.putAll(newTables);
       newSchemas.forEach(
           (schema, id) -> {
@@ -456,7 +620,14 @@ public final class Journal implements AutoCloseable {
             schemasById.put(id, schema);
           });
       nextSeq = seq;
-      watermark = newWatermark;
+      lastHash = hash;
+      if (moves) {
+        appended = counted;
+        pendingChanges = changes - changesAtMark;
+        watermark = committedUpTo;
+      } else {
+        pendingChanges += changes;
+      }
     }
 
     private void checkUsable() {
@@ -471,8 +642,94 @@ public final class Journal implements AutoCloseable {
     public void close() {
       done = true;
       writes.close();
-      openBatch = null;
+      if (!released) {
+        released = true;
+        openBatch = null;
+        writeLock.release();
+      }
     }
+  }
+
+  /**
+   * Appends one of the journal's own records (retention, gap) and moves the watermark past it, with
+   * {@code metaPuts(seq)} written in the same write. Only possible between source transactions:
+   * returns -1, writing nothing, while one is still arriving; else the record's sequence number.
+   */
+  long appendSystemRecord(
+      byte[] record, java.util.function.LongFunction<Map<byte[], byte[]>> metaPuts) {
+    checkOpen();
+    if (!writer) {
+      throw new IllegalStateException("journal " + dir + " is open for reading only");
+    }
+    writeLock.acquireUninterruptibly();
+    try {
+      if (watermark != nextSeq - 1) {
+        return -1;
+      }
+      long s = nextSeq;
+      byte[] hash = new Chain().link(lastHash, s, record);
+      try (WriteBatch b = new WriteBatch()) {
+        b.put(cf.log(), Keys.seq(s), LogRecords.value(record, hash));
+        b.put(cf.meta(), WATERMARK, Keys.seq(s));
+        b.put(cf.meta(), HEAD, hash);
+        for (Map.Entry<byte[], byte[]> e : metaPuts.apply(s).entrySet()) {
+          b.put(cf.meta(), e.getKey(), e.getValue());
+        }
+        cf.db().write(syncWrite, b);
+      } catch (RocksDBException e) {
+        state.compareAndSet(State.OPEN, State.FAILED);
+        throw new JournalException(dir, "write journal record " + s, e);
+      }
+      nextSeq = s + 1;
+      lastHash = hash;
+      watermark = s;
+      return s;
+    } finally {
+      writeLock.release();
+    }
+  }
+
+  /**
+   * Appends {@code record} between two source transactions, waiting up to {@code timeoutMillis} for
+   * one; returns its sequence number.
+   */
+  long appendSystemRecordWaiting(
+      byte[] record,
+      java.util.function.LongFunction<Map<byte[], byte[]>> metaPuts,
+      long timeoutMillis,
+      String what) {
+    long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+    while (true) {
+      long s = appendSystemRecord(record, metaPuts);
+      if (s > 0) {
+        return s;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new JournalException(
+            dir,
+            "could not write "
+                + what
+                + ": a source transaction kept arriving for "
+                + timeoutMillis / 1000
+                + " s");
+      }
+      sleep(50);
+    }
+  }
+
+  /**
+   * Records a gap: changes the source committed that this journal will never hold (after a restore
+   * from an older backup). Waits up to {@code timeoutMillis} for a moment between transactions.
+   */
+  public Gap recordGap(Gap gap, long timeoutMillis) {
+    long s =
+        appendSystemRecordWaiting(
+            LogRecords.gap(gap),
+            seq -> Map.of(concat(GAP_PREFIX, Keys.seq(seq)), Keys.seq(seq)),
+            timeoutMillis,
+            "a gap record");
+    return new Gap(
+        s, gap.fromMicros(), gap.toMicros(), gap.fromPosition(), gap.toPosition(), gap.reason());
   }
 
   private static byte[] bytes(ByteBuffer b) {
@@ -503,7 +760,7 @@ public final class Journal implements AutoCloseable {
     List<JournalEntry> out = new ArrayList<>();
     long limit = watermark;
     try (ReadOptions ro = new ReadOptions().setPrefixSameAsStart(false);
-        RocksIterator it = db.newIterator(rows, ro)) {
+        RocksIterator it = cf.db().newIterator(cf.rows(), ro)) {
       for (it.seek(prefix); it.isValid(); it.next()) {
         byte[] k = it.key();
         if (!startsWith(k, prefix)) {
@@ -523,7 +780,7 @@ public final class Journal implements AutoCloseable {
   }
 
   private Optional<JournalEntry> lastVersion(byte[] rowPrefix, long maxSeq) {
-    try (RocksIterator it = db.newIterator(rows)) {
+    try (RocksIterator it = cf.db().newIterator(cf.rows())) {
       byte[] end = Keys.prefixEnd(rowPrefix);
       if (end == null) {
         it.seekToLast();
@@ -551,23 +808,26 @@ public final class Journal implements AutoCloseable {
     return Optional.empty();
   }
 
-  /** The entry with sequence number {@code seq}. */
+  /** The change with sequence number {@code seq}. */
   public JournalEntry entry(long seq) {
-    byte[] bytes;
-    try {
-      bytes = db.get(log, Keys.seq(seq));
-    } catch (RocksDBException e) {
-      throw new JournalException(dir, "read entry " + seq, e);
-    }
-    if (bytes == null) {
+    byte[] value = get(cf.log(), Keys.seq(seq), "read entry " + seq);
+    if (value == null) {
       throw new JournalException(dir, "entry " + seq + " is indexed but missing from the log");
     }
-    return new JournalEntry(seq, decode(seq, bytes));
+    return new JournalEntry(seq, decode(seq, record(seq, value)));
   }
 
-  private ChangeEvent decode(long seq, byte[] bytes) {
+  byte[] record(long seq, byte[] value) {
     try {
-      return EntryCodec.decode(bytes, this::schemaById);
+      return LogRecords.record(value, chained);
+    } catch (RuntimeException e) {
+      throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
+    }
+  }
+
+  ChangeEvent decode(long seq, byte[] record) {
+    try {
+      return EntryCodec.decode(record, this::schemaById);
     } catch (RuntimeException e) {
       throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
     }
@@ -586,16 +846,21 @@ public final class Journal implements AutoCloseable {
   }
 
   /**
-   * Visits committed entries in sequence order from {@code fromSeq}, until the visitor returns
+   * Visits committed changes in sequence order from {@code fromSeq}, until the visitor returns
    * false.
    */
   public void scan(long fromSeq, Predicate<JournalEntry> visitor) {
     checkOpen();
     long limit = watermark;
-    try (RocksIterator it = db.newIterator(log)) {
+    try (RocksIterator it = cf.db().newIterator(cf.log())) {
       for (it.seek(Keys.seq(Math.max(1, fromSeq))); it.isValid(); it.next()) {
         long s = Keys.seqAtEnd(it.key());
-        if (s > limit || !visitor.test(new JournalEntry(s, decode(s, it.value())))) {
+        if (s > limit) {
+          break;
+        }
+        byte[] record = record(s, it.value());
+        if (LogRecords.kind(record) == LogRecords.Kind.CHANGE
+            && !visitor.test(new JournalEntry(s, decode(s, record)))) {
           break;
         }
       }
@@ -603,42 +868,189 @@ public final class Journal implements AutoCloseable {
     }
   }
 
-  /** The changes of one transaction, in order. */
-  public List<JournalEntry> transaction(String txId) {
+  /**
+   * Visits committed changes newest first, from {@code fromSeq} (inclusive) down, until the visitor
+   * returns false.
+   */
+  public void scanBackward(long fromSeq, Predicate<JournalEntry> visitor) {
     checkOpen();
-    byte[] prefix = Keys.txPrefix(txId);
-    List<JournalEntry> out = new ArrayList<>();
-    long limit = watermark;
-    try (RocksIterator it = db.newIterator(tx)) {
-      for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+    long start = Math.min(fromSeq, watermark);
+    if (start < 1) {
+      return;
+    }
+    try (RocksIterator it = cf.db().newIterator(cf.log())) {
+      for (it.seekForPrev(Keys.seq(start)); it.isValid(); it.prev()) {
         long s = Keys.seqAtEnd(it.key());
-        if (it.key().length == prefix.length + 8 && s <= limit) {
-          out.add(entry(s));
+        byte[] record = record(s, it.value());
+        if (LogRecords.kind(record) == LogRecords.Kind.CHANGE
+            && !visitor.test(new JournalEntry(s, decode(s, record)))) {
+          break;
         }
       }
-      checkIterator(it, "read transaction " + txId);
+      checkIterator(it, "scan the log");
     }
+  }
+
+  /** Visits every stored record up to the watermark: sequence number and stored value. */
+  void forEachRecord(long fromSeq, long toSeq, RecordVisitor visitor) {
+    try (RocksIterator it = cf.db().newIterator(cf.log())) {
+      for (it.seek(Keys.seq(Math.max(0, fromSeq))); it.isValid(); it.next()) {
+        long s = Keys.seqAtEnd(it.key());
+        if (s > toSeq || !visitor.visit(s, it.value())) {
+          break;
+        }
+      }
+      checkIterator(it, "scan the log");
+    }
+  }
+
+  @FunctionalInterface
+  interface RecordVisitor {
+    boolean visit(long seq, byte[] value);
+  }
+
+  /**
+   * The sequence number of the first change committed at or after {@code micros}, found by
+   * bisecting the log (commit order and time order agree up to a few concurrent commits); the
+   * newest sequence number plus one if none.
+   */
+  public long seqAtTime(long micros) {
+    checkOpen();
+    long lo = 1;
+    long hi = watermark + 1;
+    try (RocksIterator it = cf.db().newIterator(cf.log())) {
+      while (lo < hi) {
+        long mid = lo + (hi - lo) / 2;
+        OptionalLong t = OptionalLong.empty();
+        long at = mid;
+        for (it.seek(Keys.seq(mid)); it.isValid(); it.next()) {
+          at = Keys.seqAtEnd(it.key());
+          if (at > watermark) {
+            break;
+          }
+          byte[] record = record(at, it.value());
+          if (LogRecords.kind(record) == LogRecords.Kind.CHANGE) {
+            t = OptionalLong.of(decode(at, record).commitMicros());
+            break;
+          }
+        }
+        checkIterator(it, "search the log by time");
+        if (t.isEmpty() || t.getAsLong() >= micros) {
+          hi = mid;
+        } else {
+          lo = at + 1;
+        }
+      }
+    }
+    return lo;
+  }
+
+  /** The changes of one transaction, in order. */
+  public List<JournalEntry> transaction(String txId) {
+    List<JournalEntry> out = new ArrayList<>();
+    forEachOfTransaction(txId, false, e -> out.add(e) || true);
     return out;
   }
 
-  /** What a rowguard logical message said about a transaction, as JSON, if anything. */
-  public Optional<String> transactionInfo(String txId) {
+  /** Visits the changes of one transaction, oldest or newest first, until the visitor says stop. */
+  public void forEachOfTransaction(
+      String txId, boolean newestFirst, Predicate<JournalEntry> visitor) {
     checkOpen();
-    try {
-      byte[] v = db.get(txInfo, txId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return v == null
-          ? Optional.empty()
-          : Optional.of(new String(v, java.nio.charset.StandardCharsets.UTF_8));
-    } catch (RocksDBException e) {
-      throw new JournalException(dir, "read transaction info of " + txId, e);
+    forEachSeq(cf.tx(), Keys.txPrefix(txId), newestFirst, Long.MAX_VALUE, visitor);
+  }
+
+  /**
+   * Visits the changes attributed to {@code actor}, newest first, starting below {@code beforeSeq},
+   * until the visitor says stop.
+   */
+  public void forEachOfActor(String actor, long beforeSeq, Predicate<JournalEntry> visitor) {
+    checkOpen();
+    forEachSeq(cf.actors(), Keys.actorPrefix(actor), true, beforeSeq, visitor);
+  }
+
+  private void forEachSeq(
+      ColumnFamilyHandle family,
+      byte[] prefix,
+      boolean newestFirst,
+      long beforeSeq,
+      Predicate<JournalEntry> visitor) {
+    long limit = Math.min(watermark, beforeSeq - 1);
+    try (RocksIterator it = cf.db().newIterator(family)) {
+      if (newestFirst) {
+        it.seekForPrev(concat(prefix, Keys.seq(limit)));
+      } else {
+        it.seek(prefix);
+      }
+      while (it.isValid() && startsWith(it.key(), prefix)) {
+        byte[] k = it.key();
+        long s = Keys.seqAtEnd(k);
+        if (k.length == prefix.length + 8 && s <= limit && !visitor.test(entry(s))) {
+          break;
+        }
+        if (newestFirst) {
+          it.prev();
+        } else {
+          it.next();
+        }
+      }
+      checkIterator(it, "read an index");
     }
+  }
+
+  /**
+   * What the transaction's rowguard messages said: the first that names an actor, else the first;
+   * empty when it had none.
+   */
+  public Optional<TransactionTag> tag(String txId) {
+    checkOpen();
+    Optional<TransactionTag> cached = tagCache.get(txId);
+    if (cached != null) {
+      return cached;
+    }
+    Optional<TransactionTag> found = Optional.empty();
+    if (chained) {
+      byte[] prefix = Keys.txPrefix(txId);
+      long limit = watermark;
+      try (RocksIterator it = cf.db().newIterator(cf.txinfo())) {
+        for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+          long s = Keys.seqAtEnd(it.key());
+          if (it.key().length != prefix.length + 8 || s > limit) {
+            continue;
+          }
+          byte[] value = get(cf.log(), Keys.seq(s), "read note " + s);
+          if (value == null) {
+            throw new JournalException(dir, "note " + s + " is indexed but missing from the log");
+          }
+          TransactionTag t;
+          try {
+            t = LogRecords.decodeNote(record(s, value)).tag();
+          } catch (RuntimeException e) {
+            throw new JournalException(dir, "note " + s + " is corrupt: " + e.getMessage());
+          }
+          if (found.isEmpty() || (found.get().actor() == null && t.actor() != null)) {
+            found = Optional.of(t);
+          }
+          if (t.actor() != null) {
+            break;
+          }
+        }
+        checkIterator(it, "read the notes of transaction " + txId);
+      }
+    }
+    tagCache.put(txId, found);
+    return found;
+  }
+
+  /** Who made a change, from its transaction's message or from the change itself. */
+  public Attribution attribution(JournalEntry entry) {
+    return Attribution.of(tag(entry.event().txId()).orElse(null), entry.event());
   }
 
   /**
    * Visits every row the journal has seen of a table, in key order, with the sequence numbers of
    * its committed versions, oldest first.
    */
-  public void forEachRow(TableId table, java.util.function.Consumer<long[]> versions) {
+  public void forEachRow(TableId table, Consumer<long[]> versions) {
     checkOpen();
     Integer no = tableNos.get(table);
     if (no == null) {
@@ -648,7 +1060,7 @@ public final class Journal implements AutoCloseable {
     long limit = watermark;
     byte[] currentRow = null;
     List<Long> seqs = new ArrayList<>();
-    try (RocksIterator it = db.newIterator(rows)) {
+    try (RocksIterator it = cf.db().newIterator(cf.rows())) {
       for (it.seek(tablePrefix); it.isValid() && startsWith(it.key(), tablePrefix); it.next()) {
         byte[] k = it.key();
         byte[] row = Arrays.copyOf(k, k.length - 8);
@@ -666,7 +1078,7 @@ public final class Journal implements AutoCloseable {
     emit(seqs, versions);
   }
 
-  private static void emit(List<Long> seqs, java.util.function.Consumer<long[]> versions) {
+  private static void emit(List<Long> seqs, Consumer<long[]> versions) {
     if (!seqs.isEmpty()) {
       versions.accept(seqs.stream().mapToLong(Long::longValue).toArray());
       seqs.clear();
@@ -675,30 +1087,61 @@ public final class Journal implements AutoCloseable {
 
   /** The changes of one table committed in [fromMicros, toMicros), in commit order. */
   public List<JournalEntry> tableChanges(TableId table, long fromMicros, long toMicros) {
+    List<JournalEntry> out = new ArrayList<>();
+    forEachOfTable(table, fromMicros, toMicros, false, Long.MAX_VALUE, e -> out.add(e) || true);
+    out.sort(Comparator.comparingLong(JournalEntry::seq));
+    return out;
+  }
+
+  /**
+   * Visits the changes of one table committed in [fromMicros, toMicros) by commit time, oldest or
+   * newest first; newest first starts below the change {@code beforeSeq} (0: from the newest).
+   */
+  public void forEachOfTable(
+      TableId table,
+      long fromMicros,
+      long toMicros,
+      boolean newestFirst,
+      long beforeSeq,
+      Predicate<JournalEntry> visitor) {
     checkOpen();
     Integer no = tableNos.get(table);
     if (no == null) {
-      return List.of();
+      return;
     }
-    List<JournalEntry> out = new ArrayList<>();
+    byte[] start = Keys.timePrefix(no, fromMicros);
     byte[] end = Keys.timePrefix(no, toMicros);
-    byte[] tablePrefix = Keys.tablePrefix(no);
+    if (newestFirst && beforeSeq > 0 && beforeSeq != Long.MAX_VALUE && beforeSeq <= watermark) {
+      byte[] cursor = Keys.time(no, entry(beforeSeq).event().commitMicros(), beforeSeq);
+      if (Arrays.compareUnsigned(cursor, end) < 0) {
+        end = cursor;
+      }
+    }
     long limit = watermark;
-    try (RocksIterator it = db.newIterator(time)) {
-      for (it.seek(Keys.timePrefix(no, fromMicros));
-          it.isValid()
-              && startsWith(it.key(), tablePrefix)
-              && Arrays.compareUnsigned(it.key(), end) < 0;
-          it.next()) {
+    try (RocksIterator it = cf.db().newIterator(cf.time())) {
+      if (newestFirst) {
+        it.seekForPrev(end);
+        if (it.isValid() && Arrays.equals(it.key(), end)) {
+          it.prev();
+        }
+      } else {
+        it.seek(start);
+      }
+      while (it.isValid()
+          && Arrays.compareUnsigned(it.key(), start) >= 0
+          && Arrays.compareUnsigned(it.key(), end) < 0) {
         long s = Keys.seqAtEnd(it.key());
-        if (s <= limit) {
-          out.add(entry(s));
+        if (s <= limit && !visitor.test(entry(s))) {
+          break;
+        }
+        if (newestFirst) {
+          it.prev();
+        } else {
+          it.next();
         }
       }
       checkIterator(it, "read changes of " + table);
     }
-    out.sort(Comparator.comparingLong(JournalEntry::seq));
-    return out;
   }
 
   /** The tables the journal has entries for. */
@@ -720,7 +1163,7 @@ public final class Journal implements AutoCloseable {
   public Map<ByteBuffer, ByteBuffer> offsets() {
     checkOpen();
     Map<ByteBuffer, ByteBuffer> out = new HashMap<>();
-    try (RocksIterator it = db.newIterator(offsets)) {
+    try (RocksIterator it = cf.db().newIterator(cf.offsets())) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         out.put(ByteBuffer.wrap(it.key()), ByteBuffer.wrap(it.value()));
       }
@@ -729,9 +1172,65 @@ public final class Journal implements AutoCloseable {
     return out;
   }
 
-  /** The sequence number of the newest committed entry; 0 when empty. */
+  /** The sequence number of the newest committed record; 0 when empty. */
   public long lastSeq() {
     return watermark;
+  }
+
+  /** The number of committed changes the journal holds. */
+  public long changeCount() {
+    checkOpen();
+    long committed = writer ? appended : readCounter(APPENDED);
+    return committed - readCounter(PRUNED);
+  }
+
+  /** The gaps the journal knows of, oldest first. */
+  public List<Gap> gaps() {
+    checkOpen();
+    List<Gap> out = new ArrayList<>();
+    try (RocksIterator it = cf.db().newIterator(cf.meta())) {
+      for (it.seek(GAP_PREFIX); it.isValid() && startsWith(it.key(), GAP_PREFIX); it.next()) {
+        long s = new BinaryReader(it.value()).readLong();
+        if (s > watermark) {
+          continue;
+        }
+        byte[] value = get(cf.log(), Keys.seq(s), "read gap " + s);
+        if (value != null) {
+          out.add(LogRecords.decodeGap(s, record(s, value)));
+        }
+      }
+      checkIterator(it, "read gaps");
+    }
+    return out;
+  }
+
+  /**
+   * The cut of the newest prune: entries committed before it are gone, except each row's last
+   * version before it. Rollbacks reach back to this moment and no further.
+   */
+  public OptionalLong retentionCut() {
+    checkOpen();
+    return latestRetention().map(r -> OptionalLong.of(r.cutMicros())).orElse(OptionalLong.empty());
+  }
+
+  Optional<LogRecords.Retention> latestRetention() {
+    byte[] pointer = get(cf.meta(), RETENTION, "read the retention pointer");
+    if (pointer == null) {
+      return Optional.empty();
+    }
+    long s = new BinaryReader(pointer).readLong();
+    if (s > watermark) {
+      return Optional.empty();
+    }
+    byte[] value = get(cf.log(), Keys.seq(s), "read retention record " + s);
+    if (value == null) {
+      throw new JournalException(dir, "retention record " + s + " is missing from the log");
+    }
+    try {
+      return Optional.of(LogRecords.decodeRetention(record(s, value)));
+    } catch (RuntimeException e) {
+      throw new JournalException(dir, "retention record " + s + " is corrupt: " + e.getMessage());
+    }
   }
 
   public JournalStatus status() {
@@ -752,12 +1251,30 @@ public final class Journal implements AutoCloseable {
       if (firstEntry[0] != null) {
         first = OptionalLong.of(firstEntry[0].event().commitMicros());
       }
-      ChangeEvent newest = entry(last).event();
-      lastCommit = OptionalLong.of(newest.commitMicros());
-      position = newest.position();
-      txId = newest.txId();
+      JournalEntry[] newest = new JournalEntry[1];
+      scanBackward(
+          last,
+          e -> {
+            newest[0] = e;
+            return false;
+          });
+      if (newest[0] != null) {
+        lastCommit = OptionalLong.of(newest[0].event().commitMicros());
+        position = newest[0].event().position();
+        txId = newest[0].event().txId();
+      }
     }
-    return new JournalStatus(last, first, lastCommit, position, txId, tableNos.size(), diskBytes());
+    return new JournalStatus(
+        changeCount(),
+        first,
+        lastCommit,
+        position,
+        txId,
+        tableNos.size(),
+        diskBytes(),
+        last,
+        retentionCut(),
+        gaps().size());
   }
 
   private long diskBytes() {
@@ -779,26 +1296,117 @@ public final class Journal implements AutoCloseable {
     checkOpen();
     try {
       for (ColumnFamilyHandle h : handles) {
-        db.compactRange(h);
+        cf.db().compactRange(h);
       }
     } catch (RocksDBException e) {
       throw new JournalException(dir, "compact", e);
     }
   }
 
+  // ---------------------------------------------------------------- integrity, retention
+
+  /**
+   * Recomputes the hash chain and checks that every index agrees with the log. Works while capture
+   * runs; checks what was committed when it started.
+   */
+  public VerifyReport verify(Progress progress) {
+    checkOpen();
+    return new Verifier(this, progress).run();
+  }
+
+  /**
+   * Prunes the changes committed before {@code cutMicros}, keeping each row's last version before
+   * the cut (unless that version deleted the row) so that rollbacks to any later moment stay exact.
+   * The pruned range is summarized by a retention record in the chain. Runs beside a capture
+   * writing the journal.
+   */
+  public PruneResult prune(long cutMicros, Clock clock, Progress progress) {
+    checkOpen();
+    if (!writer) {
+      throw new IllegalStateException("journal " + dir + " is open for reading only");
+    }
+    return new Pruner(this, clock, progress).prune(cutMicros);
+  }
+
+  /** Reports progress of long work: a phase, done so far, and the total (or -1). */
+  @FunctionalInterface
+  public interface Progress {
+    void update(String phase, long done, long total);
+
+    Progress NONE = (phase, done, total) -> {};
+  }
+
   // ---------------------------------------------------------------- internals
 
-  private long readWatermark() {
+  /** Compacts the log up to {@code lastSeq}, so that pruned records leave the disk. */
+  void compactLog(long lastSeq) {
     try {
-      byte[] v = db.get(meta, WATERMARK);
-      return v == null ? 0 : new BinaryReader(v).readLong();
+      cf.db().compactRange(cf.log(), Keys.seq(0), Keys.seq(lastSeq + 1));
     } catch (RocksDBException e) {
-      throw new JournalException(dir, "read watermark", e);
+      throw new JournalException(dir, "compact the pruned log", e);
     }
   }
 
-  private void loadRegistry() {
-    try (RocksIterator it = db.newIterator(schemas)) {
+  void forgetTags() {
+    tagCache.clear();
+  }
+
+  boolean isWriter() {
+    return writer;
+  }
+
+  boolean isChained() {
+    return chained;
+  }
+
+  byte[] journalId() {
+    return journalId;
+  }
+
+  long watermark() {
+    return watermark;
+  }
+
+  Integer tableNo(TableId table) {
+    return tableNos.get(table);
+  }
+
+  WriteOptions syncWrite() {
+    return syncWrite;
+  }
+
+  byte[] get(ColumnFamilyHandle family, byte[] key, String operation) {
+    try {
+      return cf.db().get(family, key);
+    } catch (RocksDBException e) {
+      throw new JournalException(dir, operation, e);
+    }
+  }
+
+  long readCounter(byte[] key) {
+    byte[] v = get(cf.meta(), key, "read a counter");
+    return v == null ? 0 : new BinaryReader(v).readLong();
+  }
+
+  private long readWatermark() {
+    byte[] v = get(cf.meta(), WATERMARK, "read watermark");
+    return v == null ? 0 : new BinaryReader(v).readLong();
+  }
+
+  /** The chain hash of record {@code seq}; the genesis hash for 0. */
+  byte[] hashAt(long seq) {
+    if (seq == 0) {
+      return Chain.genesis(journalId);
+    }
+    byte[] value = get(cf.log(), Keys.seq(seq), "read record " + seq);
+    if (value == null) {
+      throw new JournalException(dir, "record " + seq + " (the watermark) is missing");
+    }
+    return LogRecords.hash(value);
+  }
+
+  void loadRegistry() {
+    try (RocksIterator it = cf.db().newIterator(cf.schemas())) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         byte[] k = it.key();
         int id = new BinaryReader(k, 1, 4).readInt();
@@ -816,7 +1424,7 @@ public final class Journal implements AutoCloseable {
   }
 
   /**
-   * Drops entries past the watermark: a transaction that was still arriving when the last capture
+   * Drops records past the watermark: a transaction that was still arriving when the last capture
    * stopped. A capture calls this before it starts, because the source redelivers that transaction
    * from its first change.
    */
@@ -827,27 +1435,51 @@ public final class Journal implements AutoCloseable {
     }
     truncateIncompleteTail();
     nextSeq = watermark + 1;
+    lastHash = hashAt(watermark);
+    pendingChanges = 0;
+    openTags.clear();
   }
 
   private void truncateIncompleteTail() {
-    List<Long> tail = new ArrayList<>();
-    try (RocksIterator it = db.newIterator(log);
+    Map<String, TransactionTag> tags = new HashMap<>();
+    List<Object[]> tail = new ArrayList<>();
+    try (RocksIterator it = cf.db().newIterator(cf.log());
         WriteBatch batch = new WriteBatch()) {
       for (it.seek(Keys.seq(watermark + 1)); it.isValid(); it.next()) {
         long s = Keys.seqAtEnd(it.key());
-        ChangeEvent e = decode(s, it.value());
-        int no = tableNos.get(e.table());
-        batch.delete(log, Keys.seq(s));
-        batch.delete(rows, Keys.row(no, e.key().encode(), s));
-        batch.delete(time, Keys.time(no, e.commitMicros(), s));
-        batch.delete(tx, Keys.tx(e.txId(), s));
-        tail.add(s);
+        byte[] record = record(s, it.value());
+        tail.add(new Object[] {s, record});
+        if (LogRecords.kind(record) == LogRecords.Kind.NOTE) {
+          LogRecords.Note n = LogRecords.decodeNote(record);
+          tags.merge(n.txId(), n.tag(), (a, b) -> a.actor() != null ? a : b);
+        }
       }
       checkIterator(it, "read the incomplete tail");
+      for (Object[] t : tail) {
+        long s = (Long) t[0];
+        byte[] record = (byte[]) t[1];
+        batch.delete(cf.log(), Keys.seq(s));
+        switch (LogRecords.kind(record)) {
+          case CHANGE -> {
+            ChangeEvent e = decode(s, record);
+            String actor = Attribution.of(tags.get(e.txId()), e).actor();
+            cf.changeKeys(
+                tableNos.get(e.table()),
+                e.key().encode(),
+                s,
+                e.commitMicros(),
+                e.txId(),
+                actor,
+                batch::delete);
+          }
+          case NOTE -> cf.noteKeys(LogRecords.decodeNote(record).txId(), s, batch::delete);
+          default -> {}
+        }
+      }
       if (!tail.isEmpty()) {
-        db.write(syncWrite, batch);
+        cf.db().write(syncWrite, batch);
         LOG.info(
-            "Removed {} entries of a transaction that was incomplete when the last capture"
+            "Removed {} records of a transaction that was incomplete when the last capture"
                 + " stopped; the source redelivers it whole",
             tail.size());
       }
@@ -856,7 +1488,7 @@ public final class Journal implements AutoCloseable {
     }
   }
 
-  private void checkIterator(RocksIterator it, String operation) {
+  void checkIterator(RocksIterator it, String operation) {
     try {
       it.status();
     } catch (RocksDBException e) {
@@ -864,12 +1496,31 @@ public final class Journal implements AutoCloseable {
     }
   }
 
-  private static boolean startsWith(byte[] key, byte[] prefix) {
+  static boolean startsWith(byte[] key, byte[] prefix) {
     return key.length >= prefix.length
         && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
   }
 
-  private void checkOpen() {
+  static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new JournalException(Path.of(""), "interrupted");
+    }
+  }
+
+  void checkOpen() {
     State s = state.get();
     if (s != State.OPEN) {
       throw new JournalException(dir, "is " + s.name().toLowerCase(java.util.Locale.ROOT));
@@ -888,8 +1539,8 @@ public final class Journal implements AutoCloseable {
     for (ColumnFamilyHandle h : handles) {
       h.close();
     }
-    if (db != null) {
-      db.close();
+    if (cf != null) {
+      cf.db().close();
     }
     closeOptions();
     if (secondaryDir != null) {

@@ -4,7 +4,7 @@ import io.rowguard.core.RowguardException;
 import java.nio.file.Path;
 
 /** A journal operation failed; the message names the journal directory and the operation. */
-public final class JournalException extends RowguardException {
+public class JournalException extends RowguardException {
   private static final long serialVersionUID = 1L;
 
   public JournalException(Path dir, String operation, Throwable cause) {

@@ -202,6 +202,7 @@ class JournalTest {
     Path d = Files.createTempDirectory("rowguard-sim-");
     Random random = new Random(seed);
     List<String> appended = new ArrayList<>();
+    int transactions = 0;
     List<String> durable = List.of();
     String durableOffset = null;
     try (Journal j = Journal.openWriter(d)) {
@@ -212,9 +213,14 @@ class JournalTest {
           int n = random.nextInt(6);
           for (int i = 0; i < n; i++) {
             String id = "e" + appended.size();
-            batch.append(insert(appended.size() + 1, id, "tx"));
+            String tx = "tx" + transactions;
+            if (random.nextInt(5) == 0) {
+              batch.tag(tx, new io.rowguard.core.TransactionTag("u", null, null, null, "{}"));
+            }
+            batch.append(insert(appended.size() + 1, id, tx));
             appended.add(id);
             if (random.nextInt(3) == 0) {
+              transactions++;
               batch.markCommitted();
               boundaryAt = appended.size();
             }
@@ -241,6 +247,9 @@ class JournalTest {
       List<String> visible = new ArrayList<>();
       j.scan(1, e -> visible.add((String) e.event().after().get("status")));
       assertThat(visible).as("seed %d", seed).isEqualTo(durable);
+      VerifyReport report = j.verify(Journal.Progress.NONE);
+      assertThat(report.ok()).as("seed %d: %s", seed, report.problem()).isTrue();
+      assertThat(j.changeCount()).isEqualTo(durable.size());
       if (durableOffset != null) {
         assertThat(j.offsets().values())
             .containsExactly(ByteBuffer.wrap(durableOffset.getBytes(StandardCharsets.UTF_8)));

@@ -5,6 +5,7 @@ import io.rowguard.core.Row;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.TableId;
 import io.rowguard.core.ValueFormat;
+import io.rowguard.journal.Gap;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
 import io.rowguard.journal.JournalStatus;
@@ -207,7 +208,15 @@ public final class Planner {
           "unknown transaction "
               + txId
               + ": the journal has no change of it (transaction ids are"
-              + " shown by `rowguard history`)");
+              + " shown by `rowguard history` and `rowguard audit`)"
+              + journal.retentionCut().stream()
+                  .mapToObj(
+                      cut ->
+                          "; changes committed before "
+                              + ValueFormat.instant(cut)
+                              + " were pruned by journal.retention")
+                  .findFirst()
+                  .orElse(""));
     }
     return entries;
   }
@@ -236,12 +245,32 @@ public final class Planner {
       throw new InputException("the journal is empty: there is nothing to roll back to yet");
     }
     long first = status.firstCommitMicros().getAsLong();
+    if (status.retentionCut().isPresent() && micros < status.retentionCut().getAsLong()) {
+      throw new InputException(
+          ValueFormat.instant(micros)
+              + " is before the journal's retention cut: entries committed earlier were pruned"
+              + " (journal.retention); the earliest time available is "
+              + ValueFormat.instant(Math.max(first, status.retentionCut().getAsLong())));
+    }
     if (micros < first) {
       throw new InputException(
           ValueFormat.instant(micros)
               + " is before the journal's first entry; the earliest time"
               + " available is "
               + ValueFormat.instant(first));
+    }
+    for (Gap gap : journal.gaps()) {
+      if (gap.covers(micros)) {
+        throw new InputException(
+            ValueFormat.instant(micros)
+                + " falls in a gap of the journal, between "
+                + ValueFormat.instant(gap.fromMicros())
+                + " and "
+                + ValueFormat.instant(gap.toMicros())
+                + " ("
+                + gap.reason()
+                + "): row states then are unknown; pick a time outside it");
+      }
     }
     long now = clock.millis() * 1000L;
     if (micros > now) {

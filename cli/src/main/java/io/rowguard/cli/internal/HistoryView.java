@@ -1,27 +1,24 @@
 package io.rowguard.cli.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.rowguard.core.Attribution;
 import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.Row;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.TableId;
+import io.rowguard.core.TransactionTag;
 import io.rowguard.core.ValueFormat;
 import io.rowguard.journal.JournalEntry;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.function.Function;
 
 /** Shows a row's versions: as a table for people, as one JSON document for programs. */
 public final class HistoryView {
   private static final int MAX_VALUE = 60;
-  private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private HistoryView() {}
 
@@ -30,7 +27,7 @@ public final class HistoryView {
       TableId table,
       RowKey key,
       List<JournalEntry> h,
-      Function<String, Optional<String>> txInfo) {
+      Function<JournalEntry, Attribution> attribution) {
     out.println(
         "history of "
             + table
@@ -39,21 +36,26 @@ public final class HistoryView {
             + ": "
             + h.size()
             + (h.size() == 1 ? " version" : " versions"));
-    TextTable t = new TextTable("SEQ", "COMMITTED (UTC)", "TX", "OP", "CHANGES");
+    TextTable t = new TextTable("SEQ", "COMMITTED (UTC)", "TX", "BY", "OP", "CHANGES");
     for (JournalEntry e : h) {
       ChangeEvent c = e.event();
+      Attribution a = attribution.apply(e);
       t.add(
           Long.toString(e.seq()),
           ValueFormat.instant(c.commitMicros()),
           c.txId(),
+          actor(a),
           opName(c),
-          marker(txInfo.apply(c.txId())) + describe(c));
+          marker(a) + describe(c));
     }
     t.print(out);
   }
 
   public static ObjectNode json(
-      TableId table, RowKey key, List<JournalEntry> h, Function<String, Optional<String>> txInfo) {
+      TableId table,
+      RowKey key,
+      List<JournalEntry> h,
+      Function<JournalEntry, Attribution> attribution) {
     ObjectNode doc = Json.NODES.objectNode();
     doc.put("table", table.toString());
     doc.set("key", Json.key(key));
@@ -66,7 +68,7 @@ public final class HistoryView {
       v.put("tx", c.txId());
       v.put("position", c.position());
       v.put("op", opName(c));
-      txInfo.apply(c.txId()).map(HistoryView::parse).ifPresent(info -> v.set("txInfo", info));
+      attributionJson(v, attribution.apply(e));
       v.set("before", Json.row(c.before()));
       v.set("after", Json.row(c.after()));
       ArrayNode changed = v.putArray("changed");
@@ -75,29 +77,40 @@ public final class HistoryView {
     return doc;
   }
 
-  private static JsonNode parse(String json) {
-    try {
-      return MAPPER.readTree(json);
-    } catch (IOException e) {
-      return Json.NODES.textNode(json);
+  /** Who, where that comes from, and what the transaction's message said. */
+  public static void attributionJson(ObjectNode v, Attribution a) {
+    v.put("actor", a.actor());
+    v.put("actorSource", a.isAttributed() ? a.source().label() : null);
+    TransactionTag tag = a.tag();
+    if (tag != null) {
+      if (tag.reason() != null) {
+        v.put("reason", tag.reason());
+      }
+      if (tag.request() != null) {
+        v.put("request", tag.request());
+      }
+      if (tag.rollback() != null) {
+        v.put("rollback", tag.rollback());
+      }
     }
   }
 
-  /**
-   * "[rollback by alice: bad deploy] " for rowguard's own writes, "[by alice] " for tagged ones.
-   */
-  static String marker(Optional<String> info) {
-    if (info.isEmpty()) {
+  /** The actor, or "unattributed": nobody is guessed. */
+  public static String actor(Attribution a) {
+    return a.isAttributed() ? a.actor() : "unattributed";
+  }
+
+  /** "[rollback by alice: bad deploy] " for rowguard's own writes, "[reason] " for tagged ones. */
+  static String marker(Attribution a) {
+    TransactionTag tag = a.tag();
+    if (tag == null) {
       return "";
     }
-    JsonNode n = parse(info.get());
-    String actor = n.path("actor").asText("");
-    String reason = n.path("reason").asText("");
-    String who = actor.isEmpty() ? "" : " by " + actor;
-    String why = reason.isEmpty() ? "" : ": " + reason;
-    return n.has("rollback")
-        ? "[rollback" + who + why + "] "
-        : who.isEmpty() ? "" : "[" + who.trim() + why + "] ";
+    String why = tag.reason() == null ? "" : ": " + tag.reason();
+    if (tag.isRollback()) {
+      return "[rollback" + (a.isAttributed() ? " by " + a.actor() : "") + why + "] ";
+    }
+    return tag.reason() == null ? "" : "[" + tag.reason() + "] ";
   }
 
   public static String opName(ChangeEvent c) {

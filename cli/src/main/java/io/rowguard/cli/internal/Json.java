@@ -53,7 +53,7 @@ public final class Json {
     return node;
   }
 
-  static com.fasterxml.jackson.databind.JsonNode value(Object v, ValueSchema schema) {
+  public static com.fasterxml.jackson.databind.JsonNode value(Object v, ValueSchema schema) {
     if (v == null) {
       return NODES.nullNode();
     }

@@ -1,10 +1,11 @@
 package io.rowguard.cli.internal;
 
+import io.rowguard.journal.Journal;
 import io.rowguard.replay.PlanApplier;
 import java.io.PrintStream;
 
 /** Progress of long work on stderr, at most twice a second, never on stdout. */
-public final class ProgressBar implements PlanApplier.Progress {
+public final class ProgressBar implements PlanApplier.Progress, Journal.Progress {
   private final PrintStream err;
   private final long minimum;
   private long lastNanos;

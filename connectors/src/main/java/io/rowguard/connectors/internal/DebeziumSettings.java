@@ -64,6 +64,11 @@ public final class DebeziumSettings {
     return p;
   }
 
+  /** A Debezium setting as the engine will see it: the user's, else rowguard's default. */
+  public static String engineSetting(RowguardConfig config, String key) {
+    return config.source().getOrDefault(key, defaults(config).get(key));
+  }
+
   public static String placeholder(RowguardConfig config) {
     return config.source().getOrDefault("unavailable.value.placeholder", DEFAULT_PLACEHOLDER);
   }

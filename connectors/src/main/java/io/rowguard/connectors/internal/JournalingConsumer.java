@@ -2,7 +2,12 @@ package io.rowguard.connectors.internal;
 
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
+import io.rowguard.core.TransactionListener;
+import io.rowguard.core.TransactionSummary;
 import io.rowguard.journal.Journal;
+import io.rowguard.journal.JournalEntry;
+import io.rowguard.journal.TransactionTags;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -17,6 +22,9 @@ import org.slf4j.LoggerFactory;
  * resumes from the middle of a transaction whose events share one LSN (COPY, multi-row INSERT;
  * dbz#1554): resuming only from boundaries avoids that, and the journal drops the partial
  * transaction it may hold after a crash because the source sends it again whole.
+ *
+ * <p>Each source transaction is also summed up as it arrives and handed to the {@link
+ * TransactionListener} once it is journaled.
  */
 public final class JournalingConsumer
     implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
@@ -24,15 +32,19 @@ public final class JournalingConsumer
 
   private final CaptureSession session;
   private final RecordTranslator translator;
+  private final TransactionListener listener;
   private final AtomicLong journaled = new AtomicLong();
   private volatile boolean snapshotDone;
   private boolean inTransaction;
   private boolean inSnapshot;
   private int orderInTx;
+  private TransactionSummary.Builder summary;
 
-  public JournalingConsumer(CaptureSession session, RecordTranslator translator) {
+  public JournalingConsumer(
+      CaptureSession session, RecordTranslator translator, TransactionListener listener) {
     this.session = session;
     this.translator = translator;
+    this.listener = listener;
   }
 
   @Override
@@ -41,6 +53,7 @@ public final class JournalingConsumer
       DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
       throws InterruptedException {
     Journal journal = session.journal();
+    List<TransactionSummary> completed = new ArrayList<>();
     try (Journal.Batch batch = journal.newBatch()) {
       session.currentBatch(batch);
       int boundary = -1;
@@ -51,9 +64,13 @@ public final class JournalingConsumer
             inTransaction = true;
             inSnapshot = false;
             orderInTx = 0;
+            summary = new TransactionSummary.Builder(RecordTranslator.txId(record));
           }
           case CHANGE -> {
-            batch.append(translator.toChangeEvent(record, orderInTx++));
+            JournalEntry e = batch.append(translator.toChangeEvent(record, orderInTx++));
+            if (summary != null && summary.txId().equals(e.event().txId())) {
+              summary.add(e.seq(), e.event());
+            }
             if (!inTransaction) {
               batch.markCommitted();
               boundary = i;
@@ -75,6 +92,10 @@ public final class JournalingConsumer
             orderInTx = 0;
             batch.markCommitted();
             boundary = i;
+            if (summary != null && !summary.isEmpty()) {
+              completed.add(summary.build());
+            }
+            summary = null;
           }
           case TRUNCATE -> {
             LOG.warn(
@@ -82,8 +103,22 @@ public final class JournalingConsumer
                 record.topic());
           }
           case MESSAGE -> {
+            String txId = RecordTranslator.txId(record);
             RecordTranslator.rowguardMessage(record)
-                .ifPresent(json -> batch.putTransactionInfo(RecordTranslator.txId(record), json));
+                .ifPresent(
+                    json -> {
+                      if (txId.isEmpty()) {
+                        LOG.warn(
+                            "Ignoring a rowguard message outside any transaction: emit it with"
+                                + " pg_logical_emit_message(true, ...) inside the transaction");
+                        return;
+                      }
+                      var tag = TransactionTags.parse(json);
+                      batch.tag(txId, tag);
+                      if (summary != null && summary.txId().equals(txId)) {
+                        summary.tag(tag);
+                      }
+                    });
             if (!inTransaction && !inSnapshot) {
               batch.markCommitted();
               boundary = i;
@@ -102,7 +137,7 @@ public final class JournalingConsumer
       for (int i = 0; i <= boundary; i++) {
         committer.markProcessed(records.get(i));
       }
-      int appended = batch.entries();
+      int appended = batch.changes();
       committer.markBatchFinished();
       if (!batch.isDone()) {
         batch.commit();
@@ -111,9 +146,16 @@ public final class JournalingConsumer
     } finally {
       session.currentBatch(null);
     }
+    for (TransactionSummary t : completed) {
+      try {
+        listener.journaled(t);
+      } catch (RuntimeException e) {
+        LOG.warn("A transaction listener failed on transaction {}", t.txId(), e);
+      }
+    }
   }
 
-  /** Entries journaled by this consumer since it started. */
+  /** Changes journaled by this consumer since it started. */
   public long journaled() {
     return journaled.get();
   }

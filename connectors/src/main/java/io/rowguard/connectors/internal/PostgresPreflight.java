@@ -3,6 +3,7 @@ package io.rowguard.connectors.internal;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableId;
+import io.rowguard.core.TableMatcher;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -139,6 +140,7 @@ public final class PostgresPreflight {
         }
       }
       checkPrivileges(config, c, tables, problems);
+      checkNamedTables(config, c, tables, problems);
       if (!problems.isEmpty()) {
         throw new InputException(String.join("\n", problems));
       }
@@ -241,6 +243,69 @@ public final class PostgresPreflight {
               + config.database()
               + " and ownership of the captured tables); as the tables' owner run: "
               + create);
+    }
+  }
+
+  /**
+   * Tables named by audit and guard settings must be captured (a typo would silently guard
+   * nothing), and a named actor column must exist.
+   */
+  private static void checkNamedTables(
+      RowguardConfig config, Connection c, List<CapturedTable> tables, List<String> problems)
+      throws SQLException {
+    List<TableId> captured = tables.stream().map(CapturedTable::table).toList();
+    String capturedList =
+        String.join(", ", captured.stream().limit(20).map(TableId::toString).toList());
+    java.util.Map<String, java.util.Collection<TableId>> named = new java.util.LinkedHashMap<>();
+    named.put("guard.max-rows.", config.guard().maxRows().named().keySet());
+    named.put("guard.protected-tables", config.guard().protectedTables().tables());
+    named.put("guard.require-actor", config.guard().requireActor().tables());
+    named.put("audit.actor-column.", config.actorColumns().named().keySet());
+    named.forEach(
+        (key, list) -> {
+          for (TableId t : list) {
+            if (captured.stream().noneMatch(x -> TableMatcher.covers(t, x))) {
+              problems.add(
+                  key
+                      + (key.endsWith(".") ? t.toString() : "")
+                      + " names table "
+                      + t
+                      + ", which is not captured (captured: "
+                      + capturedList
+                      + ")");
+            }
+          }
+        });
+    for (var e : config.actorColumns().named().entrySet()) {
+      for (TableId t : captured) {
+        if (TableMatcher.covers(e.getKey(), t) && !hasColumn(c, t, e.getValue())) {
+          problems.add(
+              "audit.actor-column."
+                  + e.getKey()
+                  + "="
+                  + e.getValue()
+                  + ": table "
+                  + t
+                  + " has no column "
+                  + e.getValue());
+        }
+      }
+    }
+  }
+
+  private static boolean hasColumn(Connection c, TableId table, String column) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT 1 FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid"
+                + " JOIN pg_namespace n ON n.oid = t.relnamespace"
+                + " WHERE n.nspname = ? AND t.relname = ? AND a.attname = ?"
+                + " AND a.attnum > 0 AND NOT a.attisdropped")) {
+      ps.setString(1, table.schema());
+      ps.setString(2, table.name());
+      ps.setString(3, column);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
     }
   }
 

@@ -3,6 +3,7 @@ package io.rowguard.connectors.internal;
 import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.Column;
 import io.rowguard.core.Op;
+import io.rowguard.core.PerTable;
 import io.rowguard.core.Row;
 import io.rowguard.core.TableId;
 import io.rowguard.core.TableSchema;
@@ -43,17 +44,26 @@ public final class RecordTranslator {
   }
 
   private final Map<Schema, TableSchema> schemas = new IdentityHashMap<>();
+  private final Map<TableSchema, Integer> actorColumn = new IdentityHashMap<>();
   private final List<Object> placeholders;
 
   private final long snapshotPointMicros;
+  private final PerTable<String> actorColumns;
+
+  public RecordTranslator(String placeholder, long snapshotPointMicros) {
+    this(placeholder, snapshotPointMicros, PerTable.none());
+  }
 
   /**
    * @param placeholder the value Debezium puts where the log left a value out
    * @param snapshotPointMicros a server time no later than the initial snapshot's consistent point;
    *     snapshot rows are dated there, so that every streamed change sorts after them
+   * @param actorColumns per table, the column whose new value names who wrote the row
    */
-  public RecordTranslator(String placeholder, long snapshotPointMicros) {
+  public RecordTranslator(
+      String placeholder, long snapshotPointMicros, PerTable<String> actorColumns) {
     this.snapshotPointMicros = snapshotPointMicros;
+    this.actorColumns = actorColumns;
     byte[] bytes = placeholder.getBytes(StandardCharsets.UTF_8);
     String uuid = UUID.nameUUIDFromBytes(bytes).toString();
     List<Object> ints = new ArrayList<>();
@@ -185,7 +195,38 @@ public final class RecordTranslator {
       commitMicros = Math.min(commitMicros, snapshotPointMicros);
     }
     return new ChangeEvent(
-        schema, op, before, after, commitMicros, txId(record), position(source), orderInTx);
+        schema,
+        op,
+        before,
+        after,
+        commitMicros,
+        txId(record),
+        position(source),
+        orderInTx,
+        actor(schema, op, before, after));
+  }
+
+  /**
+   * The actor the change itself names: the new value of the table's actor column when this change
+   * set it (an insert, or an update that changed it). An update that left the column alone says
+   * nothing about who made it, and a delete leaves no new value: both are unattributed.
+   */
+  private String actor(TableSchema schema, Op op, Row before, Row after) {
+    int i =
+        actorColumn.computeIfAbsent(
+            schema, s -> actorColumns.get(s.table()).map(s::indexOf).orElse(-1));
+    if (i < 0 || after == null || (op != Op.INSERT && op != Op.UPDATE)) {
+      return null;
+    }
+    Object v = after.get(i);
+    if (v == null || v == Row.UNAVAILABLE || v instanceof byte[]) {
+      return null;
+    }
+    if (op == Op.UPDATE && before != null && Values.equal(before.get(i), v)) {
+      return null;
+    }
+    String text = v.toString().strip();
+    return text.isEmpty() ? null : text;
   }
 
   private static long commitMicros(Struct source) {

@@ -10,16 +10,18 @@ import io.rowguard.core.ValueCodec;
 import java.util.function.IntFunction;
 
 /**
- * The stored form of one journal entry. The table's schema is stored once elsewhere and referred to
- * by number, so an entry holds little more than its values.
+ * The stored form of one change. The table's schema is stored once elsewhere and referred to by
+ * number, so an entry holds little more than its values.
  *
  * <pre>
- * version:u8 schemaId:varint op:u8 commitMicros:zigzag txId:string position:string
- * orderInTx:varint images:u8 (1 = before, 2 = after) [before row] [after row]
+ * version:u8 (2; 1 before actors) schemaId:varint op:u8 commitMicros:zigzag txId:string
+ * position:string orderInTx:varint images:u8 (1 = before, 2 = after) [before row] [after row]
+ * actor:nullable string (version 2)
  * </pre>
  */
 public final class EntryCodec {
-  private static final int VERSION = 1;
+  static final int VERSION_1 = 1;
+  static final int VERSION = 2;
 
   private EntryCodec() {}
 
@@ -38,6 +40,12 @@ public final class EntryCodec {
     if (e.after() != null) {
       ValueCodec.writeRow(out, e.after());
     }
+    out.writeNullableString(e.actor());
+  }
+
+  /** True for the first byte of an encoded change. */
+  static boolean isChange(int firstByte) {
+    return firstByte == VERSION || firstByte == VERSION_1;
   }
 
   /** The schema id of an encoded entry, without decoding the rest. */
@@ -47,9 +55,18 @@ public final class EntryCodec {
     return in.readVarInt();
   }
 
-  public static ChangeEvent decode(byte[] bytes, IntFunction<TableSchema> schemas) {
+  /** The operation of an encoded entry, without decoding its rows. */
+  public static Op op(byte[] bytes) {
     BinaryReader in = new BinaryReader(bytes);
     checkVersion(in.readByte());
+    in.readVarInt();
+    return Op.ofCode((char) in.readByte());
+  }
+
+  public static ChangeEvent decode(byte[] bytes, IntFunction<TableSchema> schemas) {
+    BinaryReader in = new BinaryReader(bytes);
+    int version = in.readByte();
+    checkVersion(version);
     TableSchema schema = schemas.apply(in.readVarInt());
     Op op = Op.ofCode((char) in.readByte());
     long commitMicros = in.readSignedVarLong();
@@ -59,14 +76,15 @@ public final class EntryCodec {
     int images = in.readByte();
     Row before = (images & 1) != 0 ? ValueCodec.readRow(in, schema) : null;
     Row after = (images & 2) != 0 ? ValueCodec.readRow(in, schema) : null;
+    String actor = version >= VERSION ? in.readNullableString() : null;
     if (in.hasRemaining()) {
       throw new IllegalStateException("trailing bytes after entry at offset " + in.position());
     }
-    return new ChangeEvent(schema, op, before, after, commitMicros, txId, position, order);
+    return new ChangeEvent(schema, op, before, after, commitMicros, txId, position, order, actor);
   }
 
   private static void checkVersion(int version) {
-    if (version != VERSION) {
+    if (version != VERSION && version != VERSION_1) {
       throw new IllegalStateException("unknown entry version " + version);
     }
   }

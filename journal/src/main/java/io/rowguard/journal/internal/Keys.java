@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
  *   <li>rows: {@code tableNo:u32 rowKey seq:u64}, one row's versions in commit order
  *   <li>time: {@code tableNo:u32 commitMicros:u64(sign flipped) seq:u64}
  *   <li>tx: {@code txId 0x00 seq:u64}, a transaction's changes in order
+ *   <li>txinfo: {@code txId 0x00 seq:u64}, a transaction's notes
+ *   <li>actors: {@code actor 0x00 seq:u64}, the changes attributed to an actor
  * </ul>
  */
 public final class Keys {
@@ -67,6 +69,14 @@ public final class Keys {
   public static byte[] tx(String txId, long seq) {
     byte[] id = txId.getBytes(StandardCharsets.UTF_8);
     return new BinaryWriter(id.length + 9).writeBytes(id).writeByte(0).writeLong(seq).toByteArray();
+  }
+
+  public static byte[] actorPrefix(String actor) {
+    return txPrefix(actor);
+  }
+
+  public static byte[] actor(String actor, long seq) {
+    return tx(actor, seq);
   }
 
   /** The smallest key greater than every key that starts with {@code prefix}, or null. */

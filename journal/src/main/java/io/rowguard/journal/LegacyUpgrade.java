@@ -1,0 +1,143 @@
+package io.rowguard.journal;
+
+import io.rowguard.core.TransactionTag;
+import io.rowguard.journal.internal.Chain;
+import io.rowguard.journal.internal.Keys;
+import io.rowguard.journal.internal.LogRecords;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Upgrades a journal written before the hash chain (format 1) in place: every record gets its chain
+ * hash, the rowguard messages kept beside the log become notes in it, and the format is stamped
+ * last. Resumable: the records already chained are remembered with each chunk.
+ */
+final class LegacyUpgrade {
+  private static final Logger LOG = LoggerFactory.getLogger(LegacyUpgrade.class);
+  private static final int CHUNK = 10_000;
+
+  private final Journal journal;
+
+  LegacyUpgrade(Journal journal) {
+    this.journal = journal;
+  }
+
+  void run() {
+    var cf = journal.cf;
+    long watermark = journal.readCounter(Journal.WATERMARK);
+    byte[] id = journal.get(cf.meta(), Journal.JOURNAL_ID, "read the journal id");
+    try {
+      if (id == null) {
+        id = new byte[16];
+        new SecureRandom().nextBytes(id);
+        cf.db().put(cf.meta(), journal.syncWrite(), Journal.JOURNAL_ID, id);
+      }
+      long done = journal.readCounter(Journal.MIGRATED);
+      LOG.info(
+          "Upgrading journal {} to format {}: chaining {} entries",
+          journal.dir(),
+          Journal.FORMAT,
+          watermark - done);
+      Chain chain = new Chain();
+      byte[] hash = done == 0 ? Chain.genesis(id) : hashOf(done);
+      long changes = done;
+      try (RocksIterator it = cf.db().newIterator(cf.log())) {
+        WriteBatch batch = new WriteBatch();
+        long last = done;
+        for (it.seek(Keys.seq(done + 1)); it.isValid(); it.next()) {
+          long s = Keys.seqAtEnd(it.key());
+          if (s > watermark) {
+            break;
+          }
+          byte[] record = it.value();
+          hash = chain.link(hash, s, record);
+          batch.put(cf.log(), Keys.seq(s), LogRecords.value(record, hash));
+          last = s;
+          changes++;
+          if (batch.count() >= CHUNK) {
+            batch.put(cf.meta(), Journal.MIGRATED, Keys.seq(last));
+            cf.db().write(journal.syncWrite(), batch);
+            batch.close();
+            batch = new WriteBatch();
+          }
+        }
+        journal.checkIterator(it, "read the log");
+        long next = watermark + 1;
+        for (Object[] old : oldMessages()) {
+          String txId = (String) old[0];
+          TransactionTag tag = TransactionTags.parse((String) old[1]);
+          byte[] note = LogRecords.note(txId, tag);
+          hash = chain.link(hash, next, note);
+          batch.put(cf.log(), Keys.seq(next), LogRecords.value(note, hash));
+          batch.delete(cf.txinfo(), (byte[]) old[2]);
+          WriteBatch notes = batch;
+          cf.noteKeys(txId, next, (family, key) -> notes.put(family, key, new byte[0]));
+          if (tag.actor() != null) {
+            for (long seq : changesOf(txId)) {
+              batch.put(cf.actors(), Keys.actor(tag.actor(), seq), new byte[0]);
+            }
+          }
+          next++;
+        }
+        batch.put(cf.meta(), Journal.WATERMARK, Keys.seq(next - 1));
+        batch.put(cf.meta(), Journal.HEAD, hash);
+        batch.put(cf.meta(), Journal.APPENDED, Keys.seq(changes));
+        batch.put(
+            cf.meta(),
+            Journal.FORMAT_KEY,
+            new io.rowguard.core.BinaryWriter(4).writeInt(Journal.FORMAT).toByteArray());
+        batch.delete(cf.meta(), Journal.MIGRATED);
+        cf.db().write(journal.syncWrite(), batch);
+        batch.close();
+      }
+    } catch (RocksDBException e) {
+      throw new JournalException(journal.dir(), "upgrade to format " + Journal.FORMAT, e);
+    }
+  }
+
+  private byte[] hashOf(long seq) {
+    byte[] v = journal.get(journal.cf.log(), Keys.seq(seq), "read entry " + seq);
+    return LogRecords.hash(v);
+  }
+
+  /** Format 1 kept each rowguard message under its bare transaction id: id, json, key. */
+  private List<Object[]> oldMessages() {
+    List<Object[]> out = new ArrayList<>();
+    try (RocksIterator it = journal.cf.db().newIterator(journal.cf.txinfo())) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        byte[] k = it.key();
+        boolean newForm = k.length >= 9 && k[k.length - 9] == 0 && it.value().length == 0;
+        if (!newForm) {
+          out.add(
+              new Object[] {
+                new String(k, java.nio.charset.StandardCharsets.UTF_8),
+                new String(it.value(), java.nio.charset.StandardCharsets.UTF_8),
+                k
+              });
+        }
+      }
+      journal.checkIterator(it, "read transaction messages");
+    }
+    return out;
+  }
+
+  private List<Long> changesOf(String txId) {
+    List<Long> out = new ArrayList<>();
+    byte[] prefix = Keys.txPrefix(txId);
+    try (RocksIterator it = journal.cf.db().newIterator(journal.cf.tx())) {
+      for (it.seek(prefix); it.isValid() && Journal.startsWith(it.key(), prefix); it.next()) {
+        if (it.key().length == prefix.length + 8) {
+          out.add(Keys.seqAtEnd(it.key()));
+        }
+      }
+      journal.checkIterator(it, "read transaction " + txId);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,215 @@
+package io.rowguard.journal.internal;
+
+import io.rowguard.core.BinaryReader;
+import io.rowguard.core.BinaryWriter;
+import io.rowguard.core.TransactionTag;
+import io.rowguard.journal.Gap;
+import java.util.Arrays;
+
+/**
+ * The records of the journal's log. Each stored value is a record followed by its {@link Chain}
+ * hash; the record's first byte says what it is:
+ *
+ * <ul>
+ *   <li>{@code 1}, {@code 2}: a change ({@link EntryCodec})
+ *   <li>{@code N}: a note, what a rowguard message said about a transaction: {@code txId:string
+ *       actor reason request rollback:nullable string json:string}
+ *   <li>{@code R}: a retention record, written when old entries are pruned: {@code cut:zigzag
+ *       lastPrunedSeq:u64 hashAtCut:32 keptCount:varint keptDigest:32 prunedAt:zigzag}
+ *   <li>{@code G}: a gap: changes the source committed that the journal never received ({@link
+ *       Gap})
+ * </ul>
+ *
+ * Journals written before the chain existed (format 1) store bare change records.
+ */
+public final class LogRecords {
+  public enum Kind {
+    CHANGE,
+    NOTE,
+    RETENTION,
+    GAP
+  }
+
+  private static final int NOTE = 'N';
+  private static final int RETENTION = 'R';
+  private static final int GAP = 'G';
+
+  private LogRecords() {}
+
+  public static Kind kind(byte[] record) {
+    int first = record.length == 0 ? -1 : record[0] & 0xFF;
+    if (EntryCodec.isChange(first)) {
+      return Kind.CHANGE;
+    }
+    return switch (first) {
+      case NOTE -> Kind.NOTE;
+      case RETENTION -> Kind.RETENTION;
+      case GAP -> Kind.GAP;
+      default -> throw new IllegalStateException("unknown record type " + first);
+    };
+  }
+
+  /** The record inside a stored value. */
+  public static byte[] record(byte[] value, boolean chained) {
+    if (!chained) {
+      return value;
+    }
+    if (value.length <= Chain.HASH_BYTES) {
+      throw new IllegalStateException("stored value of " + value.length + " bytes has no record");
+    }
+    return Arrays.copyOf(value, value.length - Chain.HASH_BYTES);
+  }
+
+  /** The hash stored after a record. */
+  public static byte[] hash(byte[] value) {
+    return Arrays.copyOfRange(value, value.length - Chain.HASH_BYTES, value.length);
+  }
+
+  public static byte[] value(byte[] record, byte[] hash) {
+    byte[] v = Arrays.copyOf(record, record.length + hash.length);
+    System.arraycopy(hash, 0, v, record.length, hash.length);
+    return v;
+  }
+
+  // ---------------------------------------------------------------- notes
+
+  /** A transaction's note: its id and what the rowguard message said. */
+  public record Note(String txId, TransactionTag tag) {}
+
+  public static byte[] note(String txId, TransactionTag tag) {
+    return new BinaryWriter(64 + tag.json().length())
+        .writeByte(NOTE)
+        .writeString(txId)
+        .writeNullableString(tag.actor())
+        .writeNullableString(tag.reason())
+        .writeNullableString(tag.request())
+        .writeNullableString(tag.rollback())
+        .writeString(tag.json())
+        .toByteArray();
+  }
+
+  public static Note decodeNote(byte[] record) {
+    BinaryReader in = new BinaryReader(record);
+    expect(in, NOTE);
+    String txId = in.readString();
+    TransactionTag tag =
+        new TransactionTag(
+            in.readNullableString(),
+            in.readNullableString(),
+            in.readNullableString(),
+            in.readNullableString(),
+            in.readString());
+    end(in);
+    return new Note(txId, tag);
+  }
+
+  // ---------------------------------------------------------------- retention
+
+  /**
+   * What a prune kept and where the chain resumes.
+   *
+   * @param cutMicros entries committed before this were pruned
+   * @param lastPrunedSeq the last sequence number of the pruned range; records up to it are the
+   *     kept ones, records after it are chained from {@code hashAtCut}
+   * @param hashAtCut the chain hash of record {@code lastPrunedSeq}
+   * @param keptCount records kept in the pruned range (each row's last version before the cut, and
+   *     the notes of their transactions)
+   * @param keptDigest SHA-256 over the kept records, see {@link #keptDigest}
+   * @param prunedAtMicros when the prune ran
+   */
+  public record Retention(
+      long cutMicros,
+      long lastPrunedSeq,
+      byte[] hashAtCut,
+      long keptCount,
+      byte[] keptDigest,
+      long prunedAtMicros) {}
+
+  public static byte[] retention(Retention r) {
+    return new BinaryWriter(96)
+        .writeByte(RETENTION)
+        .writeSignedVarLong(r.cutMicros())
+        .writeLong(r.lastPrunedSeq())
+        .writeBytes(r.hashAtCut())
+        .writeVarLong(r.keptCount())
+        .writeBytes(r.keptDigest())
+        .writeSignedVarLong(r.prunedAtMicros())
+        .toByteArray();
+  }
+
+  public static Retention decodeRetention(byte[] record) {
+    BinaryReader in = new BinaryReader(record);
+    expect(in, RETENTION);
+    Retention r =
+        new Retention(
+            in.readSignedVarLong(),
+            in.readLong(),
+            in.readBytes(Chain.HASH_BYTES),
+            in.readVarLong(),
+            in.readBytes(Chain.HASH_BYTES),
+            in.readSignedVarLong());
+    end(in);
+    return r;
+  }
+
+  /** Accumulates the digest of the records a prune keeps, in sequence order. */
+  public static final class KeptDigest {
+    private final java.security.MessageDigest sha = Chain.sha256();
+    private long count;
+
+    public void add(long seq, byte[] record) {
+      sha.update(new BinaryWriter(12).writeLong(seq).writeInt(record.length).toByteArray());
+      sha.update(record);
+      count++;
+    }
+
+    public long count() {
+      return count;
+    }
+
+    public byte[] digest() {
+      return sha.digest();
+    }
+  }
+
+  // ---------------------------------------------------------------- gaps
+
+  public static byte[] gap(Gap g) {
+    return new BinaryWriter(64)
+        .writeByte(GAP)
+        .writeSignedVarLong(g.fromMicros())
+        .writeSignedVarLong(g.toMicros())
+        .writeString(g.fromPosition())
+        .writeString(g.toPosition())
+        .writeString(g.reason())
+        .toByteArray();
+  }
+
+  public static Gap decodeGap(long seq, byte[] record) {
+    BinaryReader in = new BinaryReader(record);
+    expect(in, GAP);
+    Gap g =
+        new Gap(
+            seq,
+            in.readSignedVarLong(),
+            in.readSignedVarLong(),
+            in.readString(),
+            in.readString(),
+            in.readString());
+    end(in);
+    return g;
+  }
+
+  private static void expect(BinaryReader in, int type) {
+    int t = in.readByte();
+    if (t != type) {
+      throw new IllegalStateException("expected record type " + (char) type + ", found " + t);
+    }
+  }
+
+  private static void end(BinaryReader in) {
+    if (in.hasRemaining()) {
+      throw new IllegalStateException("trailing bytes at offset " + in.position());
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package io.rowguard.journal;
+
+import static io.rowguard.journal.JournalTest.SCHEMA;
+import static io.rowguard.journal.JournalTest.offsets;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.rowguard.core.Attribution;
+import io.rowguard.core.ChangeEvent;
+import io.rowguard.core.Op;
+import io.rowguard.core.Row;
+import io.rowguard.core.TransactionTag;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Who changed a row: the transaction's message first, then the change's actor column, never a
+ * guess.
+ */
+class AttributionTest {
+  @TempDir Path dir;
+
+  static ChangeEvent change(int id, String tx, String columnActor) {
+    return new ChangeEvent(
+        SCHEMA,
+        Op.INSERT,
+        null,
+        Row.of(SCHEMA, id, "new", "n"),
+        5_000_000L,
+        tx,
+        "0/1",
+        0,
+        columnActor);
+  }
+
+  static TransactionTag tag(String actor) {
+    return new TransactionTag(
+        actor, "fix", "REQ-1", null, "{\"actor\":\"" + actor + "\",\"reason\":\"fix\"}");
+  }
+
+  static List<Long> seqsOf(Journal j, String actor) {
+    List<Long> out = new ArrayList<>();
+    j.forEachOfActor(actor, Long.MAX_VALUE, e -> out.add(e.seq()));
+    return out;
+  }
+
+  static void end(Journal.Batch b, String offset) {
+    b.markCommitted();
+    b.putOffsets(offsets(offset));
+    b.commit();
+  }
+
+  @Test
+  void aMessageAttributesEveryChangeOfItsTransactionWhereverItComes() {
+    try (Journal j = Journal.openWriter(dir)) {
+      try (Journal.Batch b = j.newBatch()) {
+        b.tag("10", tag("alice")); // first, as the client helper does
+        b.append(change(1, "10", null));
+        b.append(change(2, "10", null));
+        end(b, "a");
+      }
+      try (Journal.Batch b = j.newBatch()) {
+        b.append(change(3, "11", "carol")); // the column says carol; the message wins
+        b.append(change(4, "11", null));
+        b.tag("11", tag("bob")); // last, after the changes
+        end(b, "b");
+      }
+      assertThat(seqsOf(j, "alice")).containsExactly(3L, 2L);
+      assertThat(seqsOf(j, "bob")).containsExactly(5L, 4L);
+      assertThat(seqsOf(j, "carol")).isEmpty();
+      Attribution a = j.attribution(j.entry(4));
+      assertThat(a.actor()).isEqualTo("bob");
+      assertThat(a.source()).isEqualTo(Attribution.Source.MESSAGE);
+      assertThat(a.tag().reason()).isEqualTo("fix");
+      assertThat(a.tag().request()).isEqualTo("REQ-1");
+      assertThat(j.verify(Journal.Progress.NONE).ok()).isTrue();
+    }
+  }
+
+  @Test
+  void aMessageArrivingInALaterBatchStillAttributesTheEarlierChanges() {
+    try (Journal j = Journal.openWriter(dir)) {
+      try (Journal.Batch b = j.newBatch()) {
+        b.append(change(1, "20", "carol"));
+        b.putOffsets(offsets("x")); // the transaction goes on in the next batch
+        b.commit();
+      }
+      try (Journal.Batch b = j.newBatch()) {
+        b.append(change(2, "20", null));
+        b.tag("20", tag("dave"));
+        end(b, "y");
+      }
+      assertThat(seqsOf(j, "dave")).containsExactly(2L, 1L);
+      assertThat(seqsOf(j, "carol")).isEmpty();
+      VerifyReport r = j.verify(Journal.Progress.NONE);
+      assertThat(r.ok()).as("%s", r.problem()).isTrue();
+    }
+  }
+
+  @Test
+  void theActorColumnAttributesWhenNoMessageDoesAndNothingIsGuessed() {
+    try (Journal j = Journal.openWriter(dir)) {
+      try (Journal.Batch b = j.newBatch()) {
+        b.append(change(1, "30", "erin"));
+        b.append(change(2, "30", null));
+        end(b, "a");
+      }
+      try (Journal.Batch b = j.newBatch()) {
+        b.tag(
+            "31",
+            new TransactionTag(null, "nightly job", null, null, "{\"reason\":\"nightly job\"}"));
+        b.append(change(3, "31", null));
+        end(b, "b");
+      }
+      assertThat(j.attribution(j.entry(1)))
+          .isEqualTo(new Attribution("erin", Attribution.Source.COLUMN, null));
+      assertThat(j.attribution(j.entry(2))).isEqualTo(Attribution.UNATTRIBUTED);
+      Attribution reasonOnly = j.attribution(j.entry(4));
+      assertThat(reasonOnly.isAttributed()).isFalse();
+      assertThat(reasonOnly.tag().reason()).isEqualTo("nightly job");
+      assertThat(seqsOf(j, "erin")).containsExactly(1L);
+    }
+  }
+
+  @Test
+  void aTransactionCutShortByACrashLeavesNoAttributionBehind() {
+    try (Journal j = Journal.openWriter(dir)) {
+      try (Journal.Batch b = j.newBatch()) {
+        b.append(change(1, "40", null));
+        end(b, "a");
+      }
+      try (Journal.Batch b = j.newBatch()) {
+        b.tag("41", tag("frank"));
+        b.append(change(2, "41", "gina"));
+        b.putOffsets(offsets("b")); // no END: the source sends transaction 41 again
+        b.commit();
+      }
+    }
+    try (Journal j = Journal.openWriter(dir)) {
+      assertThat(seqsOf(j, "frank")).isEmpty();
+      assertThat(j.tag("41")).isEmpty();
+      VerifyReport r = j.verify(Journal.Progress.NONE);
+      assertThat(r.ok()).as("%s", r.problem()).isTrue();
+      try (Journal.Batch b = j.newBatch()) {
+        b.tag("41", tag("frank"));
+        b.append(change(2, "41", "gina"));
+        end(b, "c");
+      }
+      assertThat(seqsOf(j, "frank")).containsExactly(3L);
+      assertThat(j.verify(Journal.Progress.NONE).ok()).isTrue();
+    }
+  }
+}
