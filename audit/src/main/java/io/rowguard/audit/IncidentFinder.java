@@ -127,12 +127,12 @@ public final class IncidentFinder {
         worstReason =
             "wrote "
                 + c.rows()
-                + " rows of "
+                + (c.rows() == 1 ? " row of " : " rows of ")
                 + e.getKey()
                 + " ("
                 + describe(c)
                 + ")"
-                + (c.rows() >= 2 * typical
+                + (c.rows() >= 5 * typical
                     ? String.format(
                         Locale.ROOT,
                         ", %.0fx its usual %s per transaction",

@@ -3,6 +3,7 @@ package io.rowguard.cli;
 import io.rowguard.cli.internal.HistoryView;
 import io.rowguard.cli.internal.Logging;
 import io.rowguard.cli.internal.PlanView;
+import io.rowguard.client.Rowguard;
 import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.Database;
 import io.rowguard.core.RowKey;
@@ -41,9 +42,10 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Start a private PostgreSQL 17 with logical replication, create a small shop, capture it"
-          + " into a journal, run a workload, show one order's history; then a bad deploy"
-          + " overwrites orders, and the demo finds it, prints the backout plan, applies it and"
-          + " proves the table is back. Needs nothing installed; leaves nothing running."
+          + " into a journal, run a workload whose transactions say who made them, show one"
+          + " order's history; then a bad deploy overwrites orders, and the demo finds it with"
+          + " `incidents`, prints the backout plan, applies it, proves the table is back and"
+          + " verifies the journal's hash chain. Needs nothing installed; leaves nothing running."
     })
 final class DemoCommand implements Callable<Integer> {
   private static final TableId ORDERS = TableId.of("public", "orders");
@@ -91,6 +93,11 @@ final class DemoCommand implements Callable<Integer> {
                 + " 70 existing rows.");
         out.flush();
         long changes;
+        String since =
+            java.time.Instant.now()
+                .minusSeconds(1)
+                .truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                .toString();
         try (Connection c = pg.getPostgresDatabase().getConnection()) {
           changes = runWorkload(c, new Random(seed));
         }
@@ -105,7 +112,7 @@ final class DemoCommand implements Callable<Integer> {
         RowKey key = RowKey.parse("7", journal.latestSchema(table).orElseThrow());
         out.println("6. $ rowguard history -c " + config.file() + " --table orders --key 7");
         HistoryView.printText(out, table, key, journal.history(table, key), journal::attribution);
-        badDeployAndRollback(out, pg, config, journal, capture, expected);
+        badDeployAndRollback(out, pg, config, journal, capture, expected, since);
       }
       out.println();
       out.printf(
@@ -129,7 +136,8 @@ final class DemoCommand implements Callable<Integer> {
       RowguardConfig config,
       Journal journal,
       Capture capture,
-      long journaled)
+      long journaled,
+      String since)
       throws Exception {
     List<String> before = orders(pg);
     String badTx;
@@ -151,19 +159,24 @@ final class DemoCommand implements Callable<Integer> {
     awaitJournal(journal, capture, journaled + changed);
     out.println();
     out.printf(
-        "7. A bad deploy (transaction %s) overwrote and deleted %d orders. Order 9's history"
-            + " shows it:%n",
-        badTx, changed);
+        "7. A bad deploy overwrote and deleted %d orders, without saying who it was. Which"
+            + " transaction was it?%n",
+        changed);
+    out.println("   $ rowguard incidents -c " + config.file() + " --since " + since + " --limit 3");
+    out.flush();
+    runCommand(out, "incidents", "-c", config.file().toString(), "--since", since, "--limit", "3");
+    out.println();
+    out.printf("8. Order 9's history shows the bad deploy (transaction %s):%n", badTx);
     TableId table = ORDERS;
     RowKey nine = RowKey.parse("9", journal.latestSchema(table).orElseThrow());
     HistoryView.printText(out, table, nine, journal.history(table, nine), journal::attribution);
     out.println();
-    out.println("8. $ rowguard backout -c " + config.file() + " --tx " + badTx + "   (dry run)");
+    out.println("9. $ rowguard backout -c " + config.file() + " --tx " + badTx + "   (dry run)");
     RollbackPlan plan = new Planner(journal, Clock.systemUTC()).backout(badTx, false);
     PlanView.printText(out, plan, 5);
     out.println();
     out.println(
-        "9. $ rowguard backout -c "
+        "10. $ rowguard backout -c "
             + config.file()
             + " --tx "
             + badTx
@@ -178,13 +191,56 @@ final class DemoCommand implements Callable<Integer> {
     List<String> after = orders(pg);
     out.println();
     out.printf(
-        "10. orders compared with its state before the bad deploy (row::text of every row):"
+        "11. orders compared with its state before the bad deploy (row::text of every row):"
             + " %d rows, %s%n",
         after.size(), after.equals(before) ? "identical" : "DIFFERENT");
     out.flush();
     if (!after.equals(before)) {
       throw new IllegalStateException("the rollback did not restore the orders table");
     }
+    long rolledBack = result.applied().values().stream().mapToLong(Integer::longValue).sum();
+    awaitJournal(journal, capture, journaled + changed + rolledBack);
+    out.println();
+    out.println("12. $ rowguard verify -c " + config.file());
+    out.flush();
+    if (runCommand(out, "verify", "-c", config.file().toString()) != Main.OK) {
+      throw new IllegalStateException("the journal did not verify");
+    }
+  }
+
+  /** Runs a rowguard command in this process, as a user would type it, printing to {@code out}. */
+  private static int runCommand(PrintWriter out, String... args) {
+    picocli.CommandLine cmd = Main.commandLine();
+    PrintWriter indented =
+        new PrintWriter(
+            new java.io.Writer() {
+              private boolean lineStart = true;
+
+              @Override
+              public void write(char[] buf, int off, int len) {
+                for (int i = off; i < off + len; i++) {
+                  if (lineStart) {
+                    out.write("   ");
+                  }
+                  out.write(buf[i]);
+                  lineStart = buf[i] == '\n';
+                }
+              }
+
+              @Override
+              public void flush() {
+                out.flush();
+              }
+
+              @Override
+              public void close() {}
+            },
+            true);
+    cmd.setOut(indented);
+    cmd.setErr(indented);
+    int exit = cmd.execute(args);
+    indented.flush();
+    return exit;
   }
 
   private static List<String> orders(EmbeddedPostgres pg) throws SQLException {
@@ -255,6 +311,7 @@ final class DemoCommand implements Callable<Integer> {
       for (int i = 0; i < orders; i++) {
         int customer = 1 + random.nextInt(20);
         c.setAutoCommit(false);
+        Rowguard.tag(c, "checkout", "place order", "cart-" + (1000 + i));
         changes +=
             s.executeUpdate(
                 "INSERT INTO orders (customer_id, status, amount) VALUES ("
@@ -271,7 +328,7 @@ final class DemoCommand implements Callable<Integer> {
                     + "@example.com' WHERE id = "
                     + customer);
         c.commit();
-        c.setAutoCommit(true);
+        Rowguard.tag(c, random.nextBoolean() ? "fulfillment" : "support", null, null);
         int order = 1 + random.nextInt(50 + i + 1);
         switch (random.nextInt(4)) {
           case 0 ->
@@ -299,12 +356,15 @@ final class DemoCommand implements Callable<Integer> {
             }
           }
         }
+        c.commit();
       }
+      Rowguard.tag(c, "fulfillment", "express shipping", "ticket-77");
       changes +=
           s.executeUpdate("UPDATE orders SET status = 'paid', updated_at = now() WHERE id = 7");
       changes +=
           s.executeUpdate(
               "UPDATE orders SET status = 'shipped', note = 'express', updated_at = now() WHERE id = 7");
+      c.commit();
     } finally {
       c.setAutoCommit(true);
     }

@@ -48,14 +48,11 @@ public final class Durations {
     return d;
   }
 
-  /** "30d", "12h", "90m", "45s": the largest whole unit. */
+  /** "30d", "12h", "90m", "45s": the largest whole unit up to days. */
   public static String format(Duration d) {
     long s = d.getSeconds();
     if (d.getNano() != 0 || s == 0) {
       return d.toMillis() + "ms";
-    }
-    if (s % 604_800 == 0) {
-      return s / 604_800 + "w";
     }
     if (s % 86_400 == 0) {
       return s / 86_400 + "d";
