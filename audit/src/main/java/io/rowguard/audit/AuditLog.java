@@ -47,10 +47,12 @@ public final class AuditLog {
     long[] count = {0};
     long[] last = {0};
     boolean[] more = {false};
+    // the table index pages by (commit time, seq) itself; the others are in seq order
+    boolean bySeq = q.txId().isPresent() || q.actor().isPresent() || q.table().isEmpty();
     Predicate<JournalEntry> visitor =
         e -> {
           ChangeEvent c = e.event();
-          if (e.seq() >= q.beforeSeq()) {
+          if (bySeq && e.seq() >= q.beforeSeq()) {
             return true;
           }
           if (c.commitMicros() < since) {

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.rowguard.audit.internal.Webhook;
 import io.rowguard.core.GuardRules;
+import io.rowguard.core.InputException;
 import io.rowguard.core.TableId;
 import io.rowguard.core.TransactionListener;
 import io.rowguard.core.TransactionSummary;
@@ -40,11 +41,19 @@ public final class Guard implements TransactionListener, AutoCloseable {
   public Guard(GuardRules rules, MeterRegistry registry, String source) {
     this.rules = rules;
     this.registry = registry;
-    this.webhook =
-        rules.webhook() == null
-            ? null
-            : new Webhook(
-                rules.webhook(), rules.webhookHeaders(), rules.webhookTimeout(), source, registry);
+    try {
+      this.webhook =
+          rules.webhook() == null
+              ? null
+              : new Webhook(
+                  rules.webhook(),
+                  rules.webhookHeaders(),
+                  rules.webhookTimeout(),
+                  source,
+                  registry);
+    } catch (IllegalArgumentException e) {
+      throw new InputException(e.getMessage());
+    }
   }
 
   @Override
@@ -91,8 +100,8 @@ public final class Guard implements TransactionListener, AutoCloseable {
                     + ", committed "
                     + when
                     + ") wrote "
-                    + rows
-                    + " rows of "
+                    + rows(rows)
+                    + " of "
                     + table
                     + ", more than guard.max-rows allows ("
                     + max
@@ -115,8 +124,8 @@ public final class Guard implements TransactionListener, AutoCloseable {
                     + ", committed "
                     + when
                     + ") wrote "
-                    + rows
-                    + " rows of protected table "
+                    + rows(rows)
+                    + " of protected table "
                     + table
                     + (t.isRollback() ? " (a rowguard rollback)" : "")));
       }
@@ -136,13 +145,17 @@ public final class Guard implements TransactionListener, AutoCloseable {
                     + " (committed "
                     + when
                     + ") wrote "
-                    + unattributed
-                    + " rows of "
+                    + rows(unattributed)
+                    + " of "
                     + table
                     + " without an actor, which guard.require-actor requires"));
       }
     }
     return out;
+  }
+
+  private static String rows(long n) {
+    return n == 1 ? "1 row" : n + " rows";
   }
 
   /** Violations seen since start. */

@@ -139,6 +139,22 @@ class GuardTest {
   }
 
   @Test
+  void aHeaderTheHttpClientRefusesIsABadConfigAtStart() {
+    GuardRules bad =
+        new GuardRules(
+            new PerTable<>(Map.of(), null),
+            TableMatcher.NONE,
+            TableMatcher.NONE,
+            URI.create("http://127.0.0.1:9/hook"),
+            Map.of("Host", "elsewhere"),
+            Duration.ofSeconds(1));
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new Guard(bad, new SimpleMeterRegistry(), "db"))
+        .isInstanceOf(io.rowguard.core.InputException.class)
+        .hasMessageContaining("guard.webhook.header.Host cannot be set");
+  }
+
+  @Test
   void aWebhookThatFailsIsCountedAndNeverBlocks() throws Exception {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext(

@@ -100,8 +100,8 @@ public final class Journal implements AutoCloseable {
   static final byte[] PRUNE_DONE = utf8("prune-done");
   static final byte[] MIGRATED = utf8("migrated-up-to");
   static final byte[] GAP_PREFIX = utf8("gap:");
-  private static final byte SCHEMA_RECORD = 'S';
-  private static final byte TABLE_RECORD = 'T';
+  static final byte SCHEMA_RECORD = 'S';
+  static final byte TABLE_RECORD = 'T';
   private static final byte[] EMPTY = new byte[0];
 
   private enum State {
@@ -200,8 +200,19 @@ public final class Journal implements AutoCloseable {
     this.syncWrite = new WriteOptions().setSync(true);
   }
 
+  /** Marks a restored journal as verified, until it is in place. */
+  static final String RESTORED_MARKER = "RESTORED";
+
+  /** Journals open for writing in this process (RocksDB's file lock does not see them). */
+  private static final Set<Path> OPEN_WRITERS = ConcurrentHashMap.newKeySet();
+
+  static boolean isOpenForWriting(Path dir) {
+    return OPEN_WRITERS.contains(dir.toAbsolutePath().normalize());
+  }
+
   /** Opens (creating it owner-only if missing) the journal for the one capture that writes it. */
   public static Journal openWriter(Path dir) {
+    finishInterruptedRestore(dir);
     createPrivateDirectory(dir);
     Journal j = new Journal(dir, true);
     try {
@@ -212,6 +223,7 @@ public final class Journal implements AutoCloseable {
       j.nextSeq = j.watermark + 1;
       j.lastHash = j.hashAt(j.watermark);
       j.appended = j.readCounter(APPENDED);
+      OPEN_WRITERS.add(dir.toAbsolutePath().normalize());
       return j;
     } catch (RuntimeException e) {
       j.close();
@@ -225,13 +237,52 @@ public final class Journal implements AutoCloseable {
       throw new InputException(
           "no journal at " + dir + " yet: run `rowguard capture -c FILE` first");
     }
-    Journal j = new Journal(dir, false);
+    Journal j = null;
+    for (int attempt = 1; j == null; attempt++) {
+      try {
+        j = new Journal(dir, false);
+      } catch (JournalException e) {
+        // a capture creating the journal right now has not created every column family yet
+        if (attempt == 50 || !String.valueOf(e.getMessage()).contains("Column family not found")) {
+          throw e;
+        }
+        sleep(100);
+      }
+    }
     try {
       j.refresh();
       return j;
     } catch (RuntimeException e) {
       j.close();
       throw e;
+    }
+  }
+
+  /**
+   * A restore that was cut short between moving the old journal aside and moving the verified one
+   * in leaves the journal's place empty and the restored journal beside it: move it in.
+   */
+  private static void finishInterruptedRestore(Path dir) {
+    Path staging = dir.resolveSibling(dir.getFileName() + ".restoring");
+    if (Files.isRegularFile(dir.resolve("CURRENT"))
+        || !Files.isRegularFile(staging.resolve(RESTORED_MARKER))) {
+      return;
+    }
+    try {
+      if (Files.isDirectory(dir)) {
+        try (Stream<Path> entries = Files.list(dir)) {
+          if (entries.findAny().isPresent()) {
+            return; // not ours to replace
+          }
+        }
+        Files.delete(dir);
+      }
+      Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.delete(dir.resolve(RESTORED_MARKER));
+      LOG.warn(
+          "Finished an interrupted restore: moved the restored journal {} to {}", staging, dir);
+    } catch (IOException e) {
+      throw new JournalException(dir, "finish an interrupted restore from " + staging, e);
     }
   }
 
@@ -470,8 +521,11 @@ public final class Journal implements AutoCloseable {
       if (no == null) {
         no = tableNos.size() + newTables.size() + 1;
         newTables.put(table, no);
+        byte[] key = registryKey(TABLE_RECORD, no);
+        byte[] value = tableRecord(table);
         try {
-          writes.put(cf.schemas(), registryKey(TABLE_RECORD, no), tableRecord(table));
+          putRecord(seq, LogRecords.table(key, value));
+          writes.put(cf.schemas(), key, value);
         } catch (RocksDBException e) {
           throw new JournalException(dir, "stage table " + table, e);
         }
@@ -487,8 +541,11 @@ public final class Journal implements AutoCloseable {
       if (id == null) {
         id = schemaIds.size() + newSchemas.size() + 1;
         newSchemas.put(schema, id);
+        byte[] key = registryKey(SCHEMA_RECORD, id);
+        byte[] value = SchemaCodec.encode(schema);
         try {
-          writes.put(cf.schemas(), registryKey(SCHEMA_RECORD, id), SchemaCodec.encode(schema));
+          putRecord(seq, LogRecords.schema(key, value));
+          writes.put(cf.schemas(), key, value);
         } catch (RocksDBException e) {
           throw new JournalException(dir, "stage schema of " + schema.table(), e);
         }
@@ -739,11 +796,11 @@ public final class Journal implements AutoCloseable {
     return out;
   }
 
-  private static byte[] registryKey(byte kind, int id) {
+  static byte[] registryKey(byte kind, int id) {
     return new BinaryWriter(5).writeByte(kind).writeInt(id).toByteArray();
   }
 
-  private static byte[] tableRecord(TableId table) {
+  static byte[] tableRecord(TableId table) {
     return new BinaryWriter().writeString(table.schema()).writeString(table.name()).toByteArray();
   }
 
@@ -814,7 +871,23 @@ public final class Journal implements AutoCloseable {
     if (value == null) {
       throw new JournalException(dir, "entry " + seq + " is indexed but missing from the log");
     }
-    return new JournalEntry(seq, decode(seq, record(seq, value)));
+    byte[] record = record(seq, value);
+    LogRecords.Kind kind;
+    try {
+      kind = LogRecords.kind(record);
+    } catch (RuntimeException e) {
+      throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
+    }
+    if (kind != LogRecords.Kind.CHANGE) {
+      throw new JournalException(
+          dir,
+          "entry "
+              + seq
+              + " is a "
+              + kind.name().toLowerCase(java.util.Locale.ROOT)
+              + " record, not a change");
+    }
+    return new JournalEntry(seq, decode(seq, record));
   }
 
   byte[] record(long seq, byte[] value) {
@@ -1111,8 +1184,11 @@ public final class Journal implements AutoCloseable {
     }
     byte[] start = Keys.timePrefix(no, fromMicros);
     byte[] end = Keys.timePrefix(no, toMicros);
-    if (newestFirst && beforeSeq > 0 && beforeSeq != Long.MAX_VALUE && beforeSeq <= watermark) {
-      byte[] cursor = Keys.time(no, entry(beforeSeq).event().commitMicros(), beforeSeq);
+    if (newestFirst && beforeSeq > 0 && beforeSeq != Long.MAX_VALUE) {
+      byte[] cursor = timeCursor(no, beforeSeq);
+      if (cursor == null) {
+        return;
+      }
       if (Arrays.compareUnsigned(cursor, end) < 0) {
         end = cursor;
       }
@@ -1142,6 +1218,31 @@ public final class Journal implements AutoCloseable {
       }
       checkIterator(it, "read changes of " + table);
     }
+  }
+
+  /**
+   * The exclusive end, in the time index, of "below change {@code beforeSeq}": that change's own
+   * key; for a sequence number that is not a change, just past the nearest change below it; null
+   * when there is none.
+   */
+  private byte[] timeCursor(int tableNo, long beforeSeq) {
+    byte[] value = beforeSeq <= watermark ? get(cf.log(), Keys.seq(beforeSeq), "read entry") : null;
+    if (value != null) {
+      byte[] record = record(beforeSeq, value);
+      if (LogRecords.kind(record) == LogRecords.Kind.CHANGE) {
+        return Keys.time(tableNo, decode(beforeSeq, record).commitMicros(), beforeSeq);
+      }
+    }
+    JournalEntry[] below = {null};
+    scanBackward(
+        beforeSeq - 1,
+        e -> {
+          below[0] = e;
+          return false;
+        });
+    return below[0] == null
+        ? null
+        : Keys.time(tableNo, below[0].event().commitMicros(), below[0].seq() + 1);
   }
 
   /** The tables the journal has entries for. */
@@ -1175,6 +1276,33 @@ public final class Journal implements AutoCloseable {
   /** The sequence number of the newest committed record; 0 when empty. */
   public long lastSeq() {
     return watermark;
+  }
+
+  /**
+   * The committed state at one instant: the newest committed record, its chain hash, and the
+   * changes held.
+   */
+  public record CommittedState(long lastSeq, byte[] head, long changes) {}
+
+  public CommittedState committedState() {
+    checkOpen();
+    org.rocksdb.Snapshot snapshot = cf.db().getSnapshot();
+    try (ReadOptions ro = new ReadOptions().setSnapshot(snapshot)) {
+      byte[] w = cf.db().get(cf.meta(), ro, WATERMARK);
+      byte[] h = cf.db().get(cf.meta(), ro, HEAD);
+      byte[] a = cf.db().get(cf.meta(), ro, APPENDED);
+      byte[] p = cf.db().get(cf.meta(), ro, PRUNED);
+      long lastSeq = w == null ? 0 : new BinaryReader(w).readLong();
+      return new CommittedState(
+          lastSeq,
+          h == null ? Chain.genesis(journalId) : h,
+          (a == null ? 0 : new BinaryReader(a).readLong())
+              - (p == null ? 0 : new BinaryReader(p).readLong()));
+    } catch (RocksDBException e) {
+      throw new JournalException(dir, "read the committed state", e);
+    } finally {
+      cf.db().releaseSnapshot(snapshot);
+    }
   }
 
   /** The number of committed changes the journal holds. */
@@ -1440,51 +1568,88 @@ public final class Journal implements AutoCloseable {
     openTags.clear();
   }
 
+  /**
+   * Streams over the tail three times, so that a tail as large as an interrupted initial snapshot
+   * needs no memory: the notes' actors first; then the changes, deleted with their index keys in
+   * chunks; then the notes, registrations and the journal's own records. Changes go before what
+   * they depend on (a note decides an actor key, a registration how a change decodes), so a
+   * truncation cut short by another crash is simply done again.
+   */
   private void truncateIncompleteTail() {
     Map<String, TransactionTag> tags = new HashMap<>();
-    List<Object[]> tail = new ArrayList<>();
-    try (RocksIterator it = cf.db().newIterator(cf.log());
-        WriteBatch batch = new WriteBatch()) {
-      for (it.seek(Keys.seq(watermark + 1)); it.isValid(); it.next()) {
-        long s = Keys.seqAtEnd(it.key());
-        byte[] record = record(s, it.value());
-        tail.add(new Object[] {s, record});
-        if (LogRecords.kind(record) == LogRecords.Kind.NOTE) {
-          LogRecords.Note n = LogRecords.decodeNote(record);
-          tags.merge(n.txId(), n.tag(), (a, b) -> a.actor() != null ? a : b);
-        }
-      }
-      checkIterator(it, "read the incomplete tail");
-      for (Object[] t : tail) {
-        long s = (Long) t[0];
-        byte[] record = (byte[]) t[1];
-        batch.delete(cf.log(), Keys.seq(s));
-        switch (LogRecords.kind(record)) {
-          case CHANGE -> {
-            ChangeEvent e = decode(s, record);
-            String actor = Attribution.of(tags.get(e.txId()), e).actor();
-            cf.changeKeys(
-                tableNos.get(e.table()),
-                e.key().encode(),
-                s,
-                e.commitMicros(),
-                e.txId(),
-                actor,
-                batch::delete);
+    long[] changes = {0};
+    List<Long> others = new ArrayList<>();
+    forEachRecord(
+        watermark + 1,
+        Long.MAX_VALUE,
+        (s, value) -> {
+          byte[] record = record(s, value);
+          if (LogRecords.kind(record) == LogRecords.Kind.NOTE) {
+            LogRecords.Note n = LogRecords.decodeNote(record);
+            tags.merge(n.txId(), n.tag(), (a, b) -> a.actor() != null ? a : b);
           }
-          case NOTE -> cf.noteKeys(LogRecords.decodeNote(record).txId(), s, batch::delete);
-          default -> {}
+          return true;
+        });
+    try {
+      WriteBatch[] batch = {new WriteBatch()};
+      try {
+        forEachRecord(
+            watermark + 1,
+            Long.MAX_VALUE,
+            (s, value) -> {
+              byte[] record = record(s, value);
+              if (LogRecords.kind(record) != LogRecords.Kind.CHANGE) {
+                others.add(s);
+                return true;
+              }
+              ChangeEvent e = decode(s, record);
+              try {
+                batch[0].delete(cf.log(), Keys.seq(s));
+                cf.changeKeys(
+                    tableNos.get(e.table()),
+                    e.key().encode(),
+                    s,
+                    e.commitMicros(),
+                    e.txId(),
+                    Attribution.of(tags.get(e.txId()), e).actor(),
+                    batch[0]::delete);
+                changes[0]++;
+                if (batch[0].count() >= 50_000) {
+                  cf.db().write(syncWrite, batch[0]);
+                  batch[0].close();
+                  batch[0] = new WriteBatch();
+                }
+              } catch (RocksDBException ex) {
+                throw new JournalException(dir, "remove the incomplete tail", ex);
+              }
+              return true;
+            });
+        for (long s : others) {
+          byte[] record = record(s, get(cf.log(), Keys.seq(s), "read record " + s));
+          batch[0].delete(cf.log(), Keys.seq(s));
+          switch (LogRecords.kind(record)) {
+            case NOTE -> cf.noteKeys(LogRecords.decodeNote(record).txId(), s, batch[0]::delete);
+            case TABLE, SCHEMA ->
+                batch[0].delete(cf.schemas(), LogRecords.decodeRegistration(record).key());
+            default -> {}
+          }
         }
-      }
-      if (!tail.isEmpty()) {
-        cf.db().write(syncWrite, batch);
-        LOG.info(
-            "Removed {} records of a transaction that was incomplete when the last capture"
-                + " stopped; the source redelivers it whole",
-            tail.size());
+        cf.db().write(syncWrite, batch[0]);
+      } finally {
+        batch[0].close();
       }
     } catch (RocksDBException e) {
       throw new JournalException(dir, "remove the incomplete tail", e);
+    }
+    if (changes[0] + others.size() > 0) {
+      tableNos.clear();
+      schemasById.clear();
+      schemaIds.clear();
+      loadRegistry();
+      LOG.info(
+          "Removed {} changes of a transaction that was incomplete when the last capture"
+              + " stopped; the source redelivers it whole",
+          changes[0]);
     }
   }
 
@@ -1532,6 +1697,9 @@ public final class Journal implements AutoCloseable {
   public void close() {
     if (state.getAndSet(State.CLOSED) == State.CLOSED) {
       return;
+    }
+    if (writer) {
+      OPEN_WRITERS.remove(dir.toAbsolutePath().normalize());
     }
     if (syncWrite != null) {
       syncWrite.close();

@@ -40,13 +40,14 @@ public final class JournalBackups {
       throw new IllegalStateException("a backup is taken through the journal's writer");
     }
     createPrivateDirectory(backupDir);
+    // what the backup holds at least: it is taken after this
+    Journal.CommittedState state = journal.committedState();
     JournalStatus status = journal.status();
-    String head = Chain.hex(journal.hashAt(status.lastSeq()));
     Map<String, String> meta = new LinkedHashMap<>();
-    meta.put("lastSeq", Long.toString(status.lastSeq()));
-    meta.put("changes", Long.toString(status.entries()));
+    meta.put("lastSeq", Long.toString(state.lastSeq()));
+    meta.put("changes", Long.toString(state.changes()));
     status.lastCommitMicros().ifPresent(m -> meta.put("lastCommit", Long.toString(m)));
-    meta.put("head", head);
+    meta.put("head", Chain.hex(state.head()));
     try (BackupEngineOptions options = new BackupEngineOptions(backupDir.toString());
         BackupEngine engine = BackupEngine.open(Env.getDefault(), options)) {
       engine.createNewBackupWithMetadata(journal.cf.db(), encode(meta), false);
@@ -98,56 +99,123 @@ public final class JournalBackups {
               + String.join(", ", backups.stream().map(b -> Integer.toString(b.id())).toList())
               + ")");
     }
-    if (Files.isRegularFile(journalDir.resolve("CURRENT"))) {
-      try (Journal current = Journal.openWriter(journalDir)) {
-        // proves that no capture holds it
-      } catch (JournalInUseException e) {
-        throw new InputException(
-            "journal " + journalDir + " is in use: stop the capture on it before restoring");
+    try (DirectoryLock lock = DirectoryLock.take(journalDir)) {
+      Path staging = journalDir.resolveSibling(journalDir.getFileName() + ".restoring");
+      deleteRecursively(staging);
+      createPrivateDirectory(staging);
+      try (BackupEngineOptions options = new BackupEngineOptions(backupDir.toString());
+          BackupEngine engine = BackupEngine.open(Env.getDefault(), options);
+          RestoreOptions restore = new RestoreOptions(false)) {
+        engine.restoreDbFromBackup(chosen, staging.toString(), staging.toString(), restore);
+      } catch (RocksDBException e) {
+        deleteRecursively(staging);
+        throw new JournalException(backupDir, "restore backup " + chosen, e);
+      }
+      VerifyReport report;
+      try (Journal restored = Journal.openWriter(staging)) {
+        report = restored.verify(Journal.Progress.NONE);
+      } catch (RuntimeException e) {
+        deleteRecursively(staging);
+        throw e;
+      }
+      if (!report.ok()) {
+        deleteRecursively(staging);
+        throw new JournalException(
+            backupDir,
+            "backup "
+                + chosen
+                + " does not verify, nothing was changed: "
+                + report.problem().get().describe());
+      }
+      Path previous = null;
+      try {
+        writeDurably(staging.resolve(Journal.RESTORED_MARKER), "backup " + chosen + "\n");
+        if (Files.exists(journalDir)) {
+          String stamp =
+              DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+                  .withZone(ZoneOffset.UTC)
+                  .format(clock.instant());
+          previous =
+              journalDir.resolveSibling(journalDir.getFileName() + ".before-restore-" + stamp);
+          Files.move(journalDir, previous, StandardCopyOption.ATOMIC_MOVE);
+        }
+        // a crash here leaves the verified journal in staging: the next writer moves it in
+        Files.move(staging, journalDir, StandardCopyOption.ATOMIC_MOVE);
+        Files.delete(journalDir.resolve(Journal.RESTORED_MARKER));
+      } catch (IOException e) {
+        throw new JournalException(journalDir, "put the restored journal in place", e);
+      }
+      return new RestoreResult(chosen, journalDir, java.util.Optional.ofNullable(previous), report);
+    }
+  }
+
+  private static void writeDurably(Path file, String text) throws IOException {
+    Files.writeString(file, text);
+    try (java.nio.channels.FileChannel ch =
+        java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.force(true);
+    }
+  }
+
+  /**
+   * Holds a journal's RocksDB lock file, so that no capture can open the journal while a restore
+   * replaces it; refuses when a capture (in this or another process) holds it.
+   */
+  private static final class DirectoryLock implements AutoCloseable {
+    private final java.nio.channels.FileChannel channel;
+    private final java.nio.channels.FileLock lock;
+
+    private DirectoryLock(java.nio.channels.FileChannel channel, java.nio.channels.FileLock lock) {
+      this.channel = channel;
+      this.lock = lock;
+    }
+
+    static DirectoryLock take(Path journalDir) {
+      Path file = journalDir.resolve("LOCK");
+      if (!Files.isRegularFile(file)) {
+        return new DirectoryLock(null, null);
+      }
+      InputException inUse =
+          new InputException(
+              "journal " + journalDir + " is in use: stop the capture on it before restoring");
+      if (Journal.isOpenForWriting(journalDir)) {
+        throw inUse;
+      }
+      try {
+        java.nio.channels.FileChannel ch =
+            java.nio.channels.FileChannel.open(
+                file,
+                java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock l;
+        try {
+          l = ch.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+          l = null;
+        }
+        if (l == null) {
+          ch.close();
+          throw inUse;
+        }
+        return new DirectoryLock(ch, l);
+      } catch (IOException e) {
+        throw new JournalException(journalDir, "lock for the restore", e);
       }
     }
-    Path staging = journalDir.resolveSibling(journalDir.getFileName() + ".restoring");
-    deleteRecursively(staging);
-    createPrivateDirectory(staging);
-    try (BackupEngineOptions options = new BackupEngineOptions(backupDir.toString());
-        BackupEngine engine = BackupEngine.open(Env.getDefault(), options);
-        RestoreOptions restore = new RestoreOptions(false)) {
-      engine.restoreDbFromBackup(chosen, staging.toString(), staging.toString(), restore);
-    } catch (RocksDBException e) {
-      deleteRecursively(staging);
-      throw new JournalException(backupDir, "restore backup " + chosen, e);
-    }
-    VerifyReport report;
-    try (Journal restored = Journal.openWriter(staging)) {
-      report = restored.verify(Journal.Progress.NONE);
-    } catch (RuntimeException e) {
-      deleteRecursively(staging);
-      throw e;
-    }
-    if (!report.ok()) {
-      deleteRecursively(staging);
-      throw new JournalException(
-          backupDir,
-          "backup "
-              + chosen
-              + " does not verify, nothing was changed: "
-              + report.problem().get().describe());
-    }
-    Path previous = null;
-    try {
-      if (Files.exists(journalDir)) {
-        String stamp =
-            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
-                .withZone(ZoneOffset.UTC)
-                .format(clock.instant());
-        previous = journalDir.resolveSibling(journalDir.getFileName() + ".before-restore-" + stamp);
-        Files.move(journalDir, previous, StandardCopyOption.ATOMIC_MOVE);
+
+    @Override
+    public void close() {
+      try {
+        if (lock != null) {
+          lock.release();
+        }
+        if (channel != null) {
+          channel.close();
+        }
+      } catch (IOException e) {
+        // the lock goes with the channel
       }
-      Files.move(staging, journalDir, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new JournalException(journalDir, "put the restored journal in place", e);
     }
-    return new RestoreResult(chosen, journalDir, java.util.Optional.ofNullable(previous), report);
   }
 
   private static String encode(Map<String, String> meta) {

@@ -69,6 +69,15 @@ final class LegacyUpgrade {
         }
         journal.checkIterator(it, "read the log");
         long next = watermark + 1;
+        for (byte[][] entry : registry()) {
+          byte[] registration =
+              entry[0][0] == Journal.TABLE_RECORD
+                  ? LogRecords.table(entry[0], entry[1])
+                  : LogRecords.schema(entry[0], entry[1]);
+          hash = chain.link(hash, next, registration);
+          batch.put(cf.log(), Keys.seq(next), LogRecords.value(registration, hash));
+          next++;
+        }
         for (Object[] old : oldMessages()) {
           String txId = (String) old[0];
           TransactionTag tag = TransactionTags.parse((String) old[1]);
@@ -104,6 +113,20 @@ final class LegacyUpgrade {
   private byte[] hashOf(long seq) {
     byte[] v = journal.get(journal.cf.log(), Keys.seq(seq), "read entry " + seq);
     return LogRecords.hash(v);
+  }
+
+  /** The table and schema registry: key, value; tables first, as they were registered. */
+  private List<byte[][]> registry() {
+    List<byte[][]> out = new ArrayList<>();
+    try (RocksIterator it = journal.cf.db().newIterator(journal.cf.schemas())) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        out.add(new byte[][] {it.key(), it.value()});
+      }
+      journal.checkIterator(it, "read the schema registry");
+    }
+    out.sort(
+        java.util.Comparator.comparing((byte[][] e) -> e[0][0] == Journal.TABLE_RECORD ? 0 : 1));
+    return out;
   }
 
   /** Format 1 kept each rowguard message under its bare transaction id: id, json, key. */

@@ -3,10 +3,12 @@ package io.rowguard.journal;
 import io.rowguard.core.Attribution;
 import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.Op;
+import io.rowguard.journal.internal.Chain;
 import io.rowguard.journal.internal.Keys;
 import io.rowguard.journal.internal.LogRecords;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -23,16 +25,21 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>The pruned range ends at the last change before the cut (and the notes of its transaction):
  *       transactions are never split.
- *   <li>A first pass over the range decides what stays and digests it; a retention record in the
- *       chain then names the range, the chain hash where it ends and that digest, so the chain
- *       stays verifiable from there and the kept records are checked against the digest.
- *   <li>A second pass deletes the rest, in sequence order. A row's versions are deleted oldest
- *       first and its last version last, so the decisions come out the same if the pass is cut
- *       short by a crash and run again: an unfinished prune is finished by the next one.
+ *   <li>A first pass over the range checks it (the hash chain from the previous prune's end, and
+ *       what that prune kept against its digest: a prune must not bake tampering in), decides what
+ *       stays and digests it. A retention record in the chain then names the range, the chain hash
+ *       where it ends and that digest, so the chain stays verifiable from there and the kept
+ *       records are checked against the digest.
+ *   <li>A second pass deletes the rest, in sequence order; a "pruned" record in the chain says it
+ *       finished. A row's versions are deleted oldest first and its last version last, so the
+ *       decisions come out the same if the pass is cut short by a crash and run again: an
+ *       unfinished prune is finished by the next one.
  * </ol>
  *
+ * What stays: each row's last version up to the range's end unless it is a delete, the notes of the
+ * transactions of those versions, and every table and schema registration (changes refer to them).
  * Runs beside the capture that writes the journal: it touches only records below the watermark,
- * which the writer never changes, and appends its retention record between two transactions.
+ * which the writer never changes, and appends its own records between two transactions.
  */
 final class Pruner {
   private static final Logger LOG = LoggerFactory.getLogger(Pruner.class);
@@ -71,12 +78,14 @@ final class Pruner {
     if (previous.isPresent() && journal.readCounter(Journal.PRUNE_DONE) != previousEnd) {
       LOG.info("Finishing the prune of entries before the last retention cut");
       delete(previousEnd);
+      markDone(previousEnd, journal.readCounter(Journal.RETENTION));
     }
     long end = rangeEnd(Math.max(1, previousEnd + 1), cutMicros);
     if (end <= previousEnd) {
       return new PruneResult(cutMicros, 0, 0, 0, 0, 0);
     }
-    // pass 1: what stays, and its digest
+    // pass 1: check, decide what stays, digest it
+    Check check = new Check(previous, previousEnd);
     LogRecords.KeptDigest kept = new LogRecords.KeptDigest();
     long[] keptChanges = {0};
     walk(
@@ -90,11 +99,12 @@ final class Pruner {
             }
           }
         },
-        null);
-    long keptCount = kept.count();
+        null,
+        check);
+    check.finish(end);
     LogRecords.Retention retention =
         new LogRecords.Retention(
-            cutMicros, end, journal.hashAt(end), keptCount, kept.digest(), clock.millis() * 1000L);
+            cutMicros, end, check.hash, kept.count(), kept.digest(), clock.millis() * 1000L);
     long retentionSeq =
         journal.appendSystemRecordWaiting(
             LogRecords.retention(retention),
@@ -103,6 +113,7 @@ final class Pruner {
             "the retention record");
     // pass 2: delete the rest
     long[] removed = delete(end);
+    markDone(end, retentionSeq);
     journal.compactLog(end);
     LOG.info(
         "Pruned {} changes and {} notes committed before {}; kept {} rows' last versions",
@@ -111,6 +122,67 @@ final class Pruner {
         io.rowguard.core.ValueFormat.instant(cutMicros),
         keptChanges[0]);
     return new PruneResult(cutMicros, end, removed[0], removed[1], keptChanges[0], retentionSeq);
+  }
+
+  /** Records in the chain that the prune up to {@code end} finished. */
+  private void markDone(long end, long retentionSeq) {
+    journal.appendSystemRecordWaiting(
+        LogRecords.pruned(new LogRecords.Pruned(end, retentionSeq)),
+        seq -> Map.of(Journal.PRUNE_DONE, Keys.seq(end)),
+        600_000,
+        "the end of a prune");
+  }
+
+  /**
+   * What pass 1 checks before anything is pruned: the records the previous prune kept match its
+   * digest, and the chain holds from the previous prune's end (or the start) to this one's.
+   */
+  private final class Check {
+    private final Optional<LogRecords.Retention> previous;
+    private final long previousEnd;
+    private final LogRecords.KeptDigest previouslyKept = new LogRecords.KeptDigest();
+    private final Chain chain = new Chain();
+    private byte[] hash;
+    private long expected;
+
+    Check(Optional<LogRecords.Retention> previous, long previousEnd) {
+      this.previous = previous;
+      this.previousEnd = previousEnd;
+      this.hash =
+          previous.map(LogRecords.Retention::hashAtCut).orElse(Chain.genesis(journal.journalId()));
+      this.expected = previousEnd + 1;
+    }
+
+    void record(long seq, byte[] value, byte[] record) {
+      if (seq <= previousEnd) {
+        previouslyKept.add(seq, record);
+        return;
+      }
+      if (seq != expected) {
+        refuse("entry " + expected + " is missing from the log");
+      }
+      hash = chain.link(hash, seq, record);
+      if (!Arrays.equals(hash, LogRecords.hash(value))) {
+        refuse("entry " + seq + " does not match the hash chain");
+      }
+      expected = seq + 1;
+    }
+
+    void finish(long end) {
+      if (expected != end + 1) {
+        refuse("entry " + expected + " is missing from the log");
+      }
+      if (previous.isPresent()
+          && (previouslyKept.count() != previous.get().keptCount()
+              || !Arrays.equals(previouslyKept.digest(), previous.get().keptDigest()))) {
+        refuse("the entries kept by the previous prune do not match its retention record");
+      }
+    }
+
+    private void refuse(String why) {
+      throw new JournalException(
+          journal.dir(), "refusing to prune a journal that does not verify: " + why);
+    }
   }
 
   /**
@@ -156,9 +228,9 @@ final class Pruner {
   /**
    * Visits records up to {@code end} in sequence order with whether each stays. Notes that go are
    * held back until their transaction's changes are visited (a change's actor key depends on its
-   * notes) and visited after them.
+   * notes) and visited after them. {@code check}, if given, sees every record first, in order.
    */
-  private void walk(long end, String phase, Decision decision, Runnable afterEach) {
+  private void walk(long end, String phase, Decision decision, Runnable afterEach, Check check) {
     List<Object[]> heldNotes = new ArrayList<>();
     String[] currentTx = {null};
     long[] seen = {0};
@@ -170,6 +242,9 @@ final class Pruner {
             throw new JournalException(journal.dir(), phase + " was interrupted; it resumes later");
           }
           byte[] record = journal.record(seq, value);
+          if (check != null) {
+            check.record(seq, value, record);
+          }
           try {
             switch (LogRecords.kind(record)) {
               case CHANGE -> {
@@ -178,16 +253,17 @@ final class Pruner {
                   flushNotes(heldNotes, decision, e.txId());
                   currentTx[0] = e.txId();
                 }
-                decision.decided(seq, record, isBase(seq, e, end));
+                decision.decided(seq, record, isBase(journal, seq, e, end));
               }
               case NOTE -> {
                 String txId = LogRecords.decodeNote(record).txId();
-                if (hasKeptChange(txId, end)) {
+                if (hasKeptChange(journal, txId, end)) {
                   decision.decided(seq, record, true);
                 } else {
                   heldNotes.add(new Object[] {seq, record, txId});
                 }
               }
+              case TABLE, SCHEMA -> decision.decided(seq, record, true);
               default -> decision.decided(seq, record, false);
             }
           } catch (RocksDBException ex) {
@@ -222,8 +298,21 @@ final class Pruner {
     }
   }
 
+  /**
+   * Whether record {@code seq} stays when the range up to {@code end} is pruned. The decision
+   * depends only on records that stay or come later, which a prune never deletes before it.
+   */
+  static boolean stays(Journal journal, long seq, byte[] record, long end) {
+    return switch (LogRecords.kind(record)) {
+      case CHANGE -> isBase(journal, seq, journal.decode(seq, record), end);
+      case NOTE -> hasKeptChange(journal, LogRecords.decodeNote(record).txId(), end);
+      case TABLE, SCHEMA -> true;
+      default -> false;
+    };
+  }
+
   /** True when change {@code seq} is its row's last version up to {@code end}, not a delete. */
-  private boolean isBase(long seq, ChangeEvent e, long end) {
+  static boolean isBase(Journal journal, long seq, ChangeEvent e, long end) {
     if (e.op() == Op.DELETE) {
       return false;
     }
@@ -242,7 +331,7 @@ final class Pruner {
     return true;
   }
 
-  private boolean hasKeptChange(String txId, long end) {
+  static boolean hasKeptChange(Journal journal, String txId, long end) {
     byte[] prefix = Keys.txPrefix(txId);
     try (RocksIterator it = journal.cf.db().newIterator(journal.cf.tx())) {
       for (it.seek(prefix); it.isValid() && Journal.startsWith(it.key(), prefix); it.next()) {
@@ -251,7 +340,7 @@ final class Pruner {
           continue;
         }
         byte[] value = journal.get(journal.cf.log(), Keys.seq(s), "read entry " + s);
-        if (value != null && isBase(s, journal.decode(s, journal.record(s, value)), end)) {
+        if (value != null && isBase(journal, s, journal.decode(s, journal.record(s, value)), end)) {
           return true;
         }
       }
@@ -305,15 +394,16 @@ final class Pruner {
           () -> {
             if (batch[0].count() >= batchSize) {
               try {
-                flush(batch[0], pendingChanges, false, end);
+                flush(batch[0], pendingChanges);
               } catch (RocksDBException e) {
                 throw new JournalException(journal.dir(), "prune", e);
               }
               batch[0].close();
               batch[0] = new WriteBatch();
             }
-          });
-      flush(batch[0], pendingChanges, true, end);
+          },
+          null);
+      flush(batch[0], pendingChanges);
     } catch (RocksDBException e) {
       throw new JournalException(journal.dir(), "prune", e);
     } finally {
@@ -323,13 +413,9 @@ final class Pruner {
     return removed;
   }
 
-  private void flush(WriteBatch b, long[] pendingChanges, boolean last, long end)
-      throws RocksDBException {
+  private void flush(WriteBatch b, long[] pendingChanges) throws RocksDBException {
     long pruned = journal.readCounter(Journal.PRUNED) + pendingChanges[0];
     b.put(journal.cf.meta(), Journal.PRUNED, Keys.seq(pruned));
-    if (last) {
-      b.put(journal.cf.meta(), Journal.PRUNE_DONE, Keys.seq(end));
-    }
     journal.cf.db().write(journal.syncWrite(), b);
     pendingChanges[0] = 0;
   }

@@ -32,6 +32,10 @@ final class Verifier {
   private final Map<ColumnFamilyHandle, String> indexes = new LinkedHashMap<>();
   private final Map<ColumnFamilyHandle, KeySum> expected = new LinkedHashMap<>();
   private final List<String> remarks = new ArrayList<>();
+
+  /** Registrations seen in the log: registry key to its sequence number and value. */
+  private final Map<java.nio.ByteBuffer, Object[]> registrations = new LinkedHashMap<>();
+
   private Problem first;
 
   Verifier(Journal journal, Journal.Progress progress) {
@@ -58,26 +62,24 @@ final class Verifier {
     long watermark = journal.watermark();
     long lastPruned = 0;
     byte[] previous = Chain.genesis(journal.journalId());
-    LogRecords.Retention retention = null;
+    LogRecords.Retention retention;
     try {
       retention = journal.latestRetention().orElse(null);
     } catch (JournalException e) {
-      report(new Problem(0, "the retention record is unreadable: " + e.getMessage(), null));
+      report(
+          new Problem(
+              journal.readCounter(Journal.RETENTION),
+              "is the newest retention record, and cannot be read: " + e.getMessage(),
+              null));
+      return report(0, 0, watermark, previous);
     }
-    boolean strictRegion = false;
     if (retention != null) {
       lastPruned = retention.lastPrunedSeq();
       previous = retention.hashAtCut();
-      strictRegion = journal.readCounter(Journal.PRUNE_DONE) == lastPruned;
-      if (!strictRegion) {
-        remarks.add(
-            "a prune is still removing entries before "
-                + io.rowguard.core.ValueFormat.instant(retention.cutMicros())
-                + ": the entries kept before it are checked once it finishes");
-      }
     }
-    LogRecords.KeptDigest kept = new LogRecords.KeptDigest();
-    long[] counts = new long[3]; // records, changes, region records
+    LogRecords.KeptDigest region = new LogRecords.KeptDigest();
+    boolean finished = false; // the chain says the newest prune finished deleting
+    long[] counts = new long[2]; // records, records before the cut
     long expectedSeq = lastPruned + 1;
     long lastSeen = 0;
     byte[][] chainState = {previous};
@@ -98,15 +100,14 @@ final class Verifier {
         byte[] record;
         try {
           record = LogRecords.record(value, true);
+          LogRecords.kind(record);
         } catch (RuntimeException e) {
           report(new Problem(s, "is corrupt: " + e.getMessage(), null));
           break;
         }
         if (s <= lastPruned) {
-          counts[2]++;
-          if (strictRegion) {
-            kept.add(s, record);
-          }
+          counts[1]++;
+          region.add(s, record);
         } else {
           if (s != expectedSeq) {
             report(missing(expectedSeq, s - 1));
@@ -117,12 +118,15 @@ final class Verifier {
             report(
                 new Problem(
                     s,
-                    "does not match the hash chain: it was altered, or entries were" + " reordered",
+                    "does not match the hash chain: it was altered, or entries were reordered",
                     tryDecode(s, record)));
             break;
           }
           chainState[0] = hash;
           expectedSeq = s + 1;
+          if (retention != null && LogRecords.kind(record) == LogRecords.Kind.PRUNED) {
+            finished |= LogRecords.decodePruned(record).lastPrunedSeq() == lastPruned;
+          }
         }
         if (!expectKeys(s, record)) {
           break;
@@ -136,14 +140,25 @@ final class Verifier {
     if (first == null && watermark > lastPruned && lastSeen < watermark) {
       report(missing(Math.max(lastSeen, lastPruned) + 1, watermark));
     }
-    if (first == null && retention != null && strictRegion) {
-      if (kept.count() != retention.keptCount()
-          || !Arrays.equals(kept.digest(), retention.keptDigest())) {
+    long kept = 0;
+    if (first == null && retention != null) {
+      LogRecords.KeptDigest digest = region;
+      if (!finished) {
+        // a prune is still deleting: check the records that stay, as the prune decides them
+        remarks.add(
+            "a prune is still removing entries committed before "
+                + io.rowguard.core.ValueFormat.instant(retention.cutMicros())
+                + "; those it removes next were not checked");
+        digest = staying(lastPruned);
+      }
+      kept = digest.count();
+      if (digest.count() != retention.keptCount()
+          || !Arrays.equals(digest.digest(), retention.keptDigest())) {
         report(
             new Problem(
                 0,
                 "the "
-                    + kept.count()
+                    + digest.count()
                     + " entries kept from before the retention cut of "
                     + io.rowguard.core.ValueFormat.instant(retention.cutMicros())
                     + " do not match what the retention record says ("
@@ -166,16 +181,76 @@ final class Verifier {
     if (first == null || first.seq() == 0) {
       checkIndexes(watermark);
     }
+    if (first == null || first.seq() == 0) {
+      checkRegistry();
+    }
     progress.update("verified", watermark, total);
-    long changes = journal.changeCount();
+    return report(counts[0], kept, watermark, chainState[0]);
+  }
+
+  private VerifyReport report(long records, long kept, long headSeq, byte[] head) {
     return new VerifyReport(
-        counts[0],
-        changes,
-        strictRegion ? counts[2] : 0,
-        watermark,
-        Chain.hex(chainState[0]),
+        records,
+        journal.changeCount(),
+        kept,
+        headSeq,
+        Chain.hex(head),
         Optional.ofNullable(first).map(this::toProblem),
         remarks);
+  }
+
+  /** The digest of the records before the cut that a prune up to {@code end} keeps. */
+  private LogRecords.KeptDigest staying(long end) {
+    LogRecords.KeptDigest d = new LogRecords.KeptDigest();
+    journal.forEachRecord(
+        1,
+        end,
+        (seq, value) -> {
+          byte[] record = LogRecords.record(value, true);
+          if (Pruner.stays(journal, seq, record, end)) {
+            d.add(seq, record);
+          }
+          return true;
+        });
+    return d;
+  }
+
+  /** The table and schema registry holds exactly what the registrations in the log say. */
+  private void checkRegistry() {
+    Map<java.nio.ByteBuffer, byte[]> actual = new LinkedHashMap<>();
+    try (RocksIterator it = journal.cf.db().newIterator(journal.cf.schemas())) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        actual.put(java.nio.ByteBuffer.wrap(it.key()), it.value());
+      }
+      journal.checkIterator(it, "read the schema registry");
+    }
+    for (Map.Entry<java.nio.ByteBuffer, Object[]> e : registrations.entrySet()) {
+      byte[] stored = actual.remove(e.getKey());
+      long seq = (Long) e.getValue()[0];
+      if (stored == null) {
+        report(new Problem(seq, "registers a table or schema the registry no longer has", null));
+        return;
+      }
+      if (!Arrays.equals(stored, (byte[]) e.getValue()[1])) {
+        report(
+            new Problem(
+                seq,
+                "registers a table or schema that the registry holds differently: the registry"
+                    + " was altered",
+                null));
+        return;
+      }
+    }
+    if (!actual.isEmpty()) {
+      report(
+          new Problem(
+              0,
+              "the schema registry has "
+                  + actual.size()
+                  + " entries no registration in the journal accounts for: they were added"
+                  + " behind its back",
+              null));
+    }
   }
 
   /** Keeps the first problem; one tied to an entry beats one that is not (sequence 0). */
@@ -214,6 +289,11 @@ final class Verifier {
   /** Adds the index keys a record implies to the expected sums; false on an undecodable record. */
   private boolean expectKeys(long seq, byte[] record) {
     try {
+      LogRecords.Kind kind = LogRecords.kind(record);
+      if (kind == LogRecords.Kind.TABLE || kind == LogRecords.Kind.SCHEMA) {
+        LogRecords.Registration r = LogRecords.decodeRegistration(record);
+        registrations.put(java.nio.ByteBuffer.wrap(r.key()), new Object[] {seq, r.value()});
+      }
       for (Map.Entry<ColumnFamilyHandle, List<byte[]>> e : keysOf(seq, record).entrySet()) {
         KeySum sum = expected.get(e.getKey());
         e.getValue().forEach(sum::add);

@@ -55,22 +55,26 @@ class AttributionTest {
   @Test
   void aMessageAttributesEveryChangeOfItsTransactionWhereverItComes() {
     try (Journal j = Journal.openWriter(dir)) {
+      long a1;
+      long a2;
+      long b1;
+      long b2;
       try (Journal.Batch b = j.newBatch()) {
         b.tag("10", tag("alice")); // first, as the client helper does
-        b.append(change(1, "10", null));
-        b.append(change(2, "10", null));
+        a1 = b.append(change(1, "10", null)).seq();
+        a2 = b.append(change(2, "10", null)).seq();
         end(b, "a");
       }
       try (Journal.Batch b = j.newBatch()) {
-        b.append(change(3, "11", "carol")); // the column says carol; the message wins
-        b.append(change(4, "11", null));
+        b1 = b.append(change(3, "11", "carol")).seq(); // the column says carol; the message wins
+        b2 = b.append(change(4, "11", null)).seq();
         b.tag("11", tag("bob")); // last, after the changes
         end(b, "b");
       }
-      assertThat(seqsOf(j, "alice")).containsExactly(3L, 2L);
-      assertThat(seqsOf(j, "bob")).containsExactly(5L, 4L);
+      assertThat(seqsOf(j, "alice")).containsExactly(a2, a1);
+      assertThat(seqsOf(j, "bob")).containsExactly(b2, b1);
       assertThat(seqsOf(j, "carol")).isEmpty();
-      Attribution a = j.attribution(j.entry(4));
+      Attribution a = j.attribution(j.entry(b1));
       assertThat(a.actor()).isEqualTo("bob");
       assertThat(a.source()).isEqualTo(Attribution.Source.MESSAGE);
       assertThat(a.tag().reason()).isEqualTo("fix");
@@ -82,17 +86,19 @@ class AttributionTest {
   @Test
   void aMessageArrivingInALaterBatchStillAttributesTheEarlierChanges() {
     try (Journal j = Journal.openWriter(dir)) {
+      long first;
+      long second;
       try (Journal.Batch b = j.newBatch()) {
-        b.append(change(1, "20", "carol"));
+        first = b.append(change(1, "20", "carol")).seq();
         b.putOffsets(offsets("x")); // the transaction goes on in the next batch
         b.commit();
       }
       try (Journal.Batch b = j.newBatch()) {
-        b.append(change(2, "20", null));
+        second = b.append(change(2, "20", null)).seq();
         b.tag("20", tag("dave"));
         end(b, "y");
       }
-      assertThat(seqsOf(j, "dave")).containsExactly(2L, 1L);
+      assertThat(seqsOf(j, "dave")).containsExactly(second, first);
       assertThat(seqsOf(j, "carol")).isEmpty();
       VerifyReport r = j.verify(Journal.Progress.NONE);
       assertThat(r.ok()).as("%s", r.problem()).isTrue();
@@ -102,25 +108,28 @@ class AttributionTest {
   @Test
   void theActorColumnAttributesWhenNoMessageDoesAndNothingIsGuessed() {
     try (Journal j = Journal.openWriter(dir)) {
+      long erin;
+      long nobody;
+      long reason;
       try (Journal.Batch b = j.newBatch()) {
-        b.append(change(1, "30", "erin"));
-        b.append(change(2, "30", null));
+        erin = b.append(change(1, "30", "erin")).seq();
+        nobody = b.append(change(2, "30", null)).seq();
         end(b, "a");
       }
       try (Journal.Batch b = j.newBatch()) {
         b.tag(
             "31",
             new TransactionTag(null, "nightly job", null, null, "{\"reason\":\"nightly job\"}"));
-        b.append(change(3, "31", null));
+        reason = b.append(change(3, "31", null)).seq();
         end(b, "b");
       }
-      assertThat(j.attribution(j.entry(1)))
+      assertThat(j.attribution(j.entry(erin)))
           .isEqualTo(new Attribution("erin", Attribution.Source.COLUMN, null));
-      assertThat(j.attribution(j.entry(2))).isEqualTo(Attribution.UNATTRIBUTED);
-      Attribution reasonOnly = j.attribution(j.entry(4));
+      assertThat(j.attribution(j.entry(nobody))).isEqualTo(Attribution.UNATTRIBUTED);
+      Attribution reasonOnly = j.attribution(j.entry(reason));
       assertThat(reasonOnly.isAttributed()).isFalse();
       assertThat(reasonOnly.tag().reason()).isEqualTo("nightly job");
-      assertThat(seqsOf(j, "erin")).containsExactly(1L);
+      assertThat(seqsOf(j, "erin")).containsExactly(erin);
     }
   }
 
@@ -143,12 +152,13 @@ class AttributionTest {
       assertThat(j.tag("41")).isEmpty();
       VerifyReport r = j.verify(Journal.Progress.NONE);
       assertThat(r.ok()).as("%s", r.problem()).isTrue();
+      long again;
       try (Journal.Batch b = j.newBatch()) {
         b.tag("41", tag("frank"));
-        b.append(change(2, "41", "gina"));
+        again = b.append(change(2, "41", "gina")).seq();
         end(b, "c");
       }
-      assertThat(seqsOf(j, "frank")).containsExactly(3L);
+      assertThat(seqsOf(j, "frank")).containsExactly(again);
       assertThat(j.verify(Journal.Progress.NONE).ok()).isTrue();
     }
   }

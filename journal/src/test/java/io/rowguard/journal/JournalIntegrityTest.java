@@ -25,7 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 class JournalIntegrityTest {
   @TempDir Path dir;
 
-  /** Transactions of one to three changes, every third one tagged; 1 µs apart per order id. */
+  /**
+   * Transactions of one to three changes, every third one tagged; returns the number of records
+   * (registrations included).
+   */
   static int fill(Journal j, int transactions, Random random) {
     int seqs = 0;
     int id = 0;
@@ -56,7 +59,16 @@ class JournalIntegrityTest {
         b.commit();
       }
     }
-    return seqs;
+    return (int) j.lastSeq();
+  }
+
+  /** The first change at or after {@code seq}. */
+  static long changeAtOrAfter(Path dir, long seq) {
+    try (Journal r = Journal.openReader(dir)) {
+      long[] found = {0};
+      r.scan(seq, e -> (found[0] = e.seq()) == 0);
+      return found[0];
+    }
   }
 
   static VerifyReport verify(Path dir) {
@@ -78,7 +90,7 @@ class JournalIntegrityTest {
     assertThat(r.records()).isEqualTo(records);
     assertThat(r.headSeq()).isEqualTo(records);
     assertThat(r.headHash()).hasSize(64);
-    assertThat(r.changes()).isEqualTo(records - 4); // four tagged transactions
+    assertThat(r.changes()).isEqualTo(records - 4 - 2); // four notes, a table and a schema
   }
 
   @Test
@@ -86,7 +98,7 @@ class JournalIntegrityTest {
     try (Journal j = Journal.openWriter(dir)) {
       fill(j, 12, new Random(2));
     }
-    long seq = 7;
+    long seq = changeAtOrAfter(dir, 7);
     try (RawJournal raw = new RawJournal(dir)) {
       byte[] v = raw.entry(seq);
       int at = indexOf(v, "paid".getBytes(StandardCharsets.UTF_8));
@@ -100,7 +112,9 @@ class JournalIntegrityTest {
     assertThat(p.table()).contains(ORDERS);
     assertThat(p.key()).isPresent();
     assertThat(p.commitMicros()).isPresent();
-    assertThat(p.describe()).startsWith("entry 7 (public.orders key ").contains("hash chain");
+    assertThat(p.describe())
+        .startsWith("entry " + seq + " (public.orders key ")
+        .contains("hash chain");
   }
 
   @Test
@@ -108,7 +122,7 @@ class JournalIntegrityTest {
     try (Journal j = Journal.openWriter(dir)) {
       fill(j, 12, new Random(3));
     }
-    long seq = 8;
+    long seq = changeAtOrAfter(dir, 8);
     long commit;
     String key;
     try (Journal j = Journal.openReader(dir)) {
@@ -148,14 +162,14 @@ class JournalIntegrityTest {
     try (Journal j = Journal.openWriter(dir)) {
       fill(j, 12, new Random(5));
     }
-    byte[] victim;
+    long seq = changeAtOrAfter(dir, 6);
     try (RawJournal raw = new RawJournal(dir)) {
-      victim =
-          raw.keys("rows").stream().filter(k -> Keys.seqAtEnd(k) == 6).findFirst().orElseThrow();
+      byte[] victim =
+          raw.keys("rows").stream().filter(k -> Keys.seqAtEnd(k) == seq).findFirst().orElseThrow();
       raw.delete("rows", victim);
     }
     VerifyReport.Problem p = verify(dir).problem().orElseThrow();
-    assertThat(p.seq()).isEqualTo(6);
+    assertThat(p.seq()).isEqualTo(seq);
     assertThat(p.what()).contains("row history index");
   }
 
@@ -171,6 +185,39 @@ class JournalIntegrityTest {
     }
     VerifyReport.Problem p = verify(dir).problem().orElseThrow();
     assertThat(p.what()).contains("actor index");
+  }
+
+  @Test
+  void aSchemaChangedInTheRegistryIsFound() throws Exception {
+    try (Journal j = Journal.openWriter(dir)) {
+      fill(j, 4, new Random(10));
+    }
+    try (RawJournal raw = new RawJournal(dir)) {
+      byte[] key = raw.keys("schemas").stream().filter(k -> k[0] == 'S').findFirst().orElseThrow();
+      byte[] v = raw.get("schemas", key);
+      // swap the names of the columns "status" and "note": values would show under the wrong ones
+      String text = new String(v, StandardCharsets.ISO_8859_1);
+      text = text.replace("status", "XXXXXX").replace("note", "stat").replace("XXXXXX", "status");
+      raw.put("schemas", key, text.getBytes(StandardCharsets.ISO_8859_1));
+    }
+    VerifyReport.Problem p = verify(dir).problem().orElseThrow();
+    assertThat(p.what()).contains("registry");
+  }
+
+  @Test
+  void anUnreadableRetentionRecordIsReportedAsSuch() throws Exception {
+    try (Journal j = Journal.openWriter(dir)) {
+      fill(j, 6, new Random(11));
+      j.prune(3_500_000L, java.time.Clock.systemUTC(), Journal.Progress.NONE);
+    }
+    long pointer;
+    try (RawJournal raw = new RawJournal(dir)) {
+      pointer = Keys.seqAtEnd(raw.get("default", "retention".getBytes(StandardCharsets.UTF_8)));
+      raw.delete("log", Keys.seq(pointer));
+    }
+    VerifyReport.Problem p = verify(dir).problem().orElseThrow();
+    assertThat(p.seq()).isEqualTo(pointer);
+    assertThat(p.what()).contains("retention record");
   }
 
   @Test

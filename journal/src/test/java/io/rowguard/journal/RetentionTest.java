@@ -252,6 +252,58 @@ class RetentionTest {
   }
 
   @Test
+  void aPruneRefusesToBakeInEarlierTampering() throws Exception {
+    try (Journal j = Journal.openWriter(dir)) {
+      workload(j, new Random(12), 20, 1, new TreeMap<>());
+    }
+    try (RawJournal raw = new RawJournal(dir)) {
+      byte[] v = raw.entry(3);
+      int at =
+          JournalIntegrityTest.indexOf(v, "v".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      v[at] = 'w';
+      raw.putEntry(3, v);
+    }
+    try (Journal j = Journal.openWriter(dir)) {
+      assertThatThrownBy(() -> j.prune(10 * SECOND, CLOCK, Journal.Progress.NONE))
+          .isInstanceOf(JournalException.class)
+          .hasMessageContaining("refusing to prune a journal that does not verify: entry 3");
+      assertThat(j.retentionCut()).isEmpty();
+      assertThat(j.verify(Journal.Progress.NONE).problem())
+          .get()
+          .extracting(p -> p.seq())
+          .isEqualTo(3L);
+    }
+  }
+
+  @Test
+  void resettingThePruneCounterDoesNotHideAnAlteredBase() throws Exception {
+    long base;
+    try (Journal j = Journal.openWriter(dir)) {
+      workload(j, new Random(13), 20, 1, new TreeMap<>());
+      j.prune(10 * SECOND, CLOCK, Journal.Progress.NONE);
+      long[] first = {0};
+      j.scan(1, e -> (first[0] = e.seq()) == 0);
+      base = first[0];
+    }
+    try (RawJournal raw = new RawJournal(dir)) {
+      raw.put(
+          "default",
+          "prune-done".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          io.rowguard.journal.internal.Keys.seq(0));
+      byte[] v = raw.entry(base);
+      int at =
+          JournalIntegrityTest.indexOf(v, "v".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      v[at] = 'w';
+      raw.putEntry(base, v);
+    }
+    try (Journal r = Journal.openReader(dir)) {
+      VerifyReport report = r.verify(Journal.Progress.NONE);
+      assertThat(report.ok()).isFalse();
+      assertThat(report.problem().get().what()).contains("retention");
+    }
+  }
+
+  @Test
   void aReaderCannotPrune() {
     try (Journal j = Journal.openWriter(dir)) {
       workload(j, new Random(1), 3, 1, new TreeMap<>());

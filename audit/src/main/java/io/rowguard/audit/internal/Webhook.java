@@ -61,6 +61,17 @@ public final class Webhook implements AutoCloseable {
         Counter.builder("rowguard.guard.webhook.failed")
             .description("violations whose webhook POST failed after retries")
             .register(registry);
+    // the HTTP client refuses some headers (Host, Connection, ...): say so now, not per request
+    HttpRequest.Builder probe = HttpRequest.newBuilder(url);
+    this.headers.forEach(
+        (name, value) -> {
+          try {
+            probe.header(name, value);
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                "guard.webhook.header." + name + " cannot be set: " + e.getMessage(), e);
+          }
+        });
     this.sender = new Thread(this::run, "rowguard-webhook");
     sender.setDaemon(true);
     sender.start();
@@ -88,7 +99,13 @@ public final class Webhook implements AutoCloseable {
         return;
       }
       if (v != null) {
-        send(v);
+        try {
+          send(v);
+        } catch (RuntimeException e) {
+          failed.increment();
+          failures.incrementAndGet();
+          LOG.warn("guard webhook {} failed for tx {}: {}", url, v.txId(), e.toString());
+        }
       }
     }
   }

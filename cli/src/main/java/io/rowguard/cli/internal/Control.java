@@ -102,16 +102,30 @@ public final class Control {
       }
     }
 
-    /** Stops listening and waits for a request in progress. */
+    /**
+     * Stops listening and waits for a request in progress (a backup): the journal must not close
+     * under it.
+     */
     @Override
     public void close() {
       closed = true;
       try {
         channel.close();
-        thread.join(600_000);
       } catch (IOException e) {
         LOG.debug("closing the control socket", e);
-      } catch (InterruptedException e) {
+      }
+      boolean interrupted = false;
+      while (thread.isAlive()) {
+        try {
+          thread.join(30_000);
+          if (thread.isAlive()) {
+            LOG.warn("waiting for a backup in progress to finish before stopping");
+          }
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
         Thread.currentThread().interrupt();
       }
       try {
@@ -132,6 +146,7 @@ public final class Control {
             parent,
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       }
+      checkPrivate(parent);
       Files.deleteIfExists(path); // left by a capture that was killed
       ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
       channel.bind(UnixDomainSocketAddress.of(path));
@@ -143,6 +158,27 @@ public final class Control {
           path,
           e.getMessage());
       return Optional.empty();
+    }
+  }
+
+  /** The socket's directory must be this user's alone: someone else could swap the socket. */
+  private static void checkPrivate(Path dir) throws IOException {
+    var owner = Files.getOwner(dir);
+    var me =
+        dir.getFileSystem()
+            .getUserPrincipalLookupService()
+            .lookupPrincipalByName(System.getProperty("user.name"));
+    var perms = Files.getPosixFilePermissions(dir);
+    if (!owner.equals(me) || !perms.equals(PosixFilePermissions.fromString("rwx------"))) {
+      throw new IOException(
+          dir
+              + " is not private to "
+              + me.getName()
+              + " (owner "
+              + owner.getName()
+              + ", "
+              + PosixFilePermissions.toString(perms)
+              + ")");
     }
   }
 

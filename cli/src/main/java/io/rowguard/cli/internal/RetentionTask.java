@@ -59,15 +59,25 @@ public final class RetentionTask implements AutoCloseable {
     }
   }
 
-  /** Stops, interrupting a prune in progress (it resumes next time), before the journal closes. */
+  /**
+   * Stops, interrupting a prune in progress (it resumes next time), and waits for it: the journal
+   * must not close under a thread still inside it.
+   */
   @Override
   public void close() {
     executor.shutdownNow();
-    try {
-      if (!executor.awaitTermination(60, TimeUnit.SECONDS)) {
-        LOG.warn("retention: a prune did not stop within 60 s");
+    boolean interrupted = false;
+    while (true) {
+      try {
+        if (executor.awaitTermination(30, TimeUnit.SECONDS)) {
+          break;
+        }
+        LOG.warn("retention: waiting for a prune to stop");
+      } catch (InterruptedException e) {
+        interrupted = true;
       }
-    } catch (InterruptedException e) {
+    }
+    if (interrupted) {
       Thread.currentThread().interrupt();
     }
   }

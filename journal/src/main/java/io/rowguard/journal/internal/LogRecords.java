@@ -27,12 +27,18 @@ public final class LogRecords {
     CHANGE,
     NOTE,
     RETENTION,
-    GAP
+    GAP,
+    TABLE,
+    SCHEMA,
+    PRUNED
   }
 
   private static final int NOTE = 'N';
   private static final int RETENTION = 'R';
   private static final int GAP = 'G';
+  private static final int TABLE = 'T';
+  private static final int SCHEMA = 'S';
+  private static final int PRUNED = 'D';
 
   private LogRecords() {}
 
@@ -45,6 +51,9 @@ public final class LogRecords {
       case NOTE -> Kind.NOTE;
       case RETENTION -> Kind.RETENTION;
       case GAP -> Kind.GAP;
+      case TABLE -> Kind.TABLE;
+      case SCHEMA -> Kind.SCHEMA;
+      case PRUNED -> Kind.PRUNED;
       default -> throw new IllegalStateException("unknown record type " + first);
     };
   }
@@ -198,6 +207,59 @@ public final class LogRecords {
             in.readString());
     end(in);
     return g;
+  }
+
+  // ---------------------------------------------------------------- registrations
+
+  /** A registration: the {@code schemas} family's key and value it stands for. */
+  public record Registration(byte[] key, byte[] value) {}
+
+  public static byte[] table(byte[] registryKey, byte[] registryValue) {
+    return new BinaryWriter(16 + registryValue.length)
+        .writeByte(TABLE)
+        .writeBlob(registryKey)
+        .writeBlob(registryValue)
+        .toByteArray();
+  }
+
+  public static byte[] schema(byte[] registryKey, byte[] registryValue) {
+    return new BinaryWriter(16 + registryValue.length)
+        .writeByte(SCHEMA)
+        .writeBlob(registryKey)
+        .writeBlob(registryValue)
+        .toByteArray();
+  }
+
+  public static Registration decodeRegistration(byte[] record) {
+    BinaryReader in = new BinaryReader(record);
+    int t = in.readByte();
+    if (t != TABLE && t != SCHEMA) {
+      throw new IllegalStateException("expected a registration, found record type " + t);
+    }
+    Registration r = new Registration(in.readBlob(), in.readBlob());
+    end(in);
+    return r;
+  }
+
+  // ---------------------------------------------------------------- prune finished
+
+  /** A prune finished deleting the range up to {@code lastPrunedSeq}. */
+  public record Pruned(long lastPrunedSeq, long retentionSeq) {}
+
+  public static byte[] pruned(Pruned p) {
+    return new BinaryWriter(17)
+        .writeByte(PRUNED)
+        .writeLong(p.lastPrunedSeq())
+        .writeLong(p.retentionSeq())
+        .toByteArray();
+  }
+
+  public static Pruned decodePruned(byte[] record) {
+    BinaryReader in = new BinaryReader(record);
+    expect(in, PRUNED);
+    Pruned p = new Pruned(in.readLong(), in.readLong());
+    end(in);
+    return p;
   }
 
   private static void expect(BinaryReader in, int type) {
