@@ -2,11 +2,8 @@ package io.rowguard.audit;
 
 import io.rowguard.core.Attribution;
 import io.rowguard.core.ChangeEvent;
-import io.rowguard.core.Row;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -73,7 +70,7 @@ public final class AuditLog {
             more[0] = true;
             return false;
           }
-          sink.accept(new AuditRow(e, a, changedColumns(c)));
+          sink.accept(new AuditRow(e, a, c.changedColumns()));
           count[0]++;
           last[0] = e.seq();
           return true;
@@ -98,18 +95,6 @@ public final class AuditLog {
       journal.scanBackward(from, visitor);
     }
     return new Page(count[0], more[0] ? OptionalLong.of(last[0]) : OptionalLong.empty());
-  }
-
-  /** The columns a change changed: for an update those that differ, else every column. */
-  public static List<String> changedColumns(ChangeEvent c) {
-    List<String> out = new ArrayList<>();
-    Row any = c.after() != null ? c.after() : c.before();
-    for (int i = 0; i < any.size(); i++) {
-      if (c.before() == null || c.after() == null || !c.before().sameValue(c.after(), i)) {
-        out.add(any.schema().column(i).name());
-      }
-    }
-    return out;
   }
 
   static long safeMinus(long a, long b) {

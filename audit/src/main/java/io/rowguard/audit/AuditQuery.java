@@ -45,4 +45,33 @@ public record AuditQuery(
   public AuditQuery before(long seq) {
     return new AuditQuery(table, actor, unattributed, txId, sinceMicros, untilMicros, seq, limit);
   }
+
+  public AuditQuery table(TableId t) {
+    return new AuditQuery(
+        Optional.of(t), actor, unattributed, txId, sinceMicros, untilMicros, beforeSeq, limit);
+  }
+
+  public AuditQuery actor(String a) {
+    return new AuditQuery(
+        table, Optional.of(a), unattributed, txId, sinceMicros, untilMicros, beforeSeq, limit);
+  }
+
+  public AuditQuery unattributedOnly() {
+    return new AuditQuery(table, actor, true, txId, sinceMicros, untilMicros, beforeSeq, limit);
+  }
+
+  public AuditQuery tx(String id) {
+    return new AuditQuery(
+        table, actor, unattributed, Optional.of(id), sinceMicros, untilMicros, beforeSeq, limit);
+  }
+
+  public AuditQuery since(long micros) {
+    return new AuditQuery(
+        table, actor, unattributed, txId, OptionalLong.of(micros), untilMicros, beforeSeq, limit);
+  }
+
+  public AuditQuery until(long micros) {
+    return new AuditQuery(
+        table, actor, unattributed, txId, sinceMicros, OptionalLong.of(micros), beforeSeq, limit);
+  }
 }

@@ -104,9 +104,7 @@ public final class BlastRadius {
       }
       rows.accept(
           new TouchedRow(
-              row.getValue(),
-              AuditLog.changedColumns(row.getValue().event()),
-              List.copyOf(writers)));
+              row.getValue(), row.getValue().event().changedColumns(), List.copyOf(writers)));
     }
     List<LaterTransaction> ordered = new ArrayList<>();
     later.values().stream()

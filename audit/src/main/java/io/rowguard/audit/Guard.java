@@ -77,81 +77,69 @@ public final class Guard implements TransactionListener, AutoCloseable {
   public List<Violation> check(TransactionSummary t) {
     List<Violation> out = new ArrayList<>();
     String actor = t.actors().isEmpty() ? null : String.join(", ", t.actors());
-    String when = ValueFormat.instant(t.commitMicros());
     String who = actor == null ? "nobody attributed" : "by " + actor;
+    String wrote =
+        "transaction "
+            + t.txId()
+            + " (%s, committed "
+            + ValueFormat.instant(t.commitMicros())
+            + ") wrote %s of %s";
     for (Map.Entry<TableId, TransactionSummary.TableCounts> e : t.tables().entrySet()) {
       TableId table = e.getKey();
       long rows = e.getValue().rows();
       Long max = rules.maxRows().get(table).orElse(null);
       if (max != null && rows > max) {
         out.add(
-            new Violation(
+            violation(
                 "max-rows",
+                t,
                 table,
-                t.txId(),
-                t.commitMicros(),
                 actor,
                 rows,
                 max,
-                "transaction "
-                    + t.txId()
-                    + " ("
-                    + who
-                    + ", committed "
-                    + when
-                    + ") wrote "
-                    + rows(rows)
-                    + " of "
-                    + table
+                String.format(wrote, who, rows(rows), table)
                     + ", more than guard.max-rows allows ("
                     + max
                     + ")"));
       }
       if (rules.protectedTables().matches(table)) {
         out.add(
-            new Violation(
+            violation(
                 "protected-table",
+                t,
                 table,
-                t.txId(),
-                t.commitMicros(),
                 actor,
                 rows,
                 -1,
-                "transaction "
-                    + t.txId()
-                    + " ("
-                    + who
-                    + ", committed "
-                    + when
-                    + ") wrote "
-                    + rows(rows)
-                    + " of protected table "
-                    + table
+                String.format(wrote, who, rows(rows), "protected table " + table)
                     + (t.isRollback() ? " (a rowguard rollback)" : "")));
       }
       long unattributed = e.getValue().unattributed();
       if (unattributed > 0 && rules.requireActor().matches(table)) {
         out.add(
-            new Violation(
+            violation(
                 "require-actor",
+                t,
                 table,
-                t.txId(),
-                t.commitMicros(),
                 actor,
                 unattributed,
                 -1,
-                "transaction "
-                    + t.txId()
-                    + " (committed "
-                    + when
-                    + ") wrote "
-                    + rows(unattributed)
-                    + " of "
-                    + table
+                String.format(wrote, "nobody attributed", rows(unattributed), table)
                     + " without an actor, which guard.require-actor requires"));
       }
     }
     return out;
+  }
+
+  private static Violation violation(
+      String rule,
+      TransactionSummary t,
+      TableId table,
+      String actor,
+      long rows,
+      long limit,
+      String message) {
+    return new Violation(rule, table, t.txId(), t.commitMicros(), actor, rows, limit, message);
   }
 
   private static String rows(long n) {

@@ -13,8 +13,6 @@ import io.rowguard.journal.Journal;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,15 +67,11 @@ class AuditLogTest {
   @Test
   void filtersCombine() {
     AuditQuery aliceOrders =
-        new AuditQuery(
-            Optional.of(ORDERS),
-            Optional.of("alice"),
-            false,
-            Optional.empty(),
-            OptionalLong.of(START + 30 * SECOND),
-            OptionalLong.of(START + 59 * SECOND),
-            Long.MAX_VALUE,
-            0);
+        AuditQuery.all()
+            .table(ORDERS)
+            .actor("alice")
+            .since(START + 30 * SECOND)
+            .until(START + 59 * SECOND);
     assertThat(run(aliceOrders))
         .hasSize(10)
         .allSatisfy(
@@ -87,41 +81,15 @@ class AuditLogTest {
               assertThat(r.change().commitMicros())
                   .isBetween(START + 30 * SECOND, START + 59 * SECOND);
             });
-    AuditQuery unattributed =
-        new AuditQuery(
-            Optional.empty(),
-            Optional.empty(),
-            true,
-            Optional.empty(),
-            OptionalLong.of(START + 270 * SECOND),
-            OptionalLong.empty(),
-            Long.MAX_VALUE,
-            0);
+    AuditQuery unattributed = AuditQuery.all().unattributedOnly().since(START + 270 * SECOND);
     assertThat(run(unattributed))
         .hasSize(10)
         .allSatisfy(r -> assertThat(r.attribution().isAttributed()).isFalse());
     String tx = run(AuditQuery.all().withLimit(1)).get(0).change().txId();
-    AuditQuery oneTx =
-        new AuditQuery(
-            Optional.empty(),
-            Optional.empty(),
-            false,
-            Optional.of(tx),
-            OptionalLong.empty(),
-            OptionalLong.empty(),
-            Long.MAX_VALUE,
-            0);
+    AuditQuery oneTx = AuditQuery.all().tx(tx);
     assertThat(run(oneTx)).hasSize(1).allSatisfy(r -> assertThat(r.change().txId()).isEqualTo(tx));
     AuditQuery customersByTime =
-        new AuditQuery(
-            Optional.of(Shop.CUSTOMERS),
-            Optional.empty(),
-            false,
-            Optional.empty(),
-            OptionalLong.of(START + 3 * SECOND),
-            OptionalLong.of(START + 9 * SECOND),
-            Long.MAX_VALUE,
-            0);
+        AuditQuery.all().table(Shop.CUSTOMERS).since(START + 3 * SECOND).until(START + 9 * SECOND);
     assertThat(run(customersByTime))
         .extracting(r -> r.change().commitMicros())
         .containsExactly(START + 9 * SECOND, START + 6 * SECOND, START + 3 * SECOND);
@@ -139,16 +107,7 @@ class AuditLogTest {
       shop.commit(51, null, order(3, "c"));
       shop.commit(48, by("alice"), order(4, "d"));
       AuditLog a = new AuditLog(j);
-      AuditQuery q =
-          new AuditQuery(
-              Optional.of(ORDERS),
-              Optional.empty(),
-              false,
-              Optional.empty(),
-              OptionalLong.empty(),
-              OptionalLong.empty(),
-              Long.MAX_VALUE,
-              1);
+      AuditQuery q = AuditQuery.all().table(ORDERS).withLimit(1);
       List<Long> seen = new ArrayList<>();
       while (true) {
         List<AuditRow> rows = new ArrayList<>();
@@ -173,25 +132,7 @@ class AuditLogTest {
   void pagesCoverTheAnswerExactlyOnce() {
     for (AuditQuery q :
         List.of(
-            AuditQuery.all(),
-            new AuditQuery(
-                Optional.of(ORDERS),
-                Optional.empty(),
-                false,
-                Optional.empty(),
-                OptionalLong.empty(),
-                OptionalLong.empty(),
-                Long.MAX_VALUE,
-                0),
-            new AuditQuery(
-                Optional.empty(),
-                Optional.of("alice"),
-                false,
-                Optional.empty(),
-                OptionalLong.empty(),
-                OptionalLong.empty(),
-                Long.MAX_VALUE,
-                0))) {
+            AuditQuery.all(), AuditQuery.all().table(ORDERS), AuditQuery.all().actor("alice"))) {
       List<Long> whole = run(q).stream().map(AuditRow::seq).toList();
       List<Long> paged = new ArrayList<>();
       AuditQuery page = q.withLimit(37);

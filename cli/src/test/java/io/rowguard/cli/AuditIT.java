@@ -1,5 +1,7 @@
 package io.rowguard.cli;
 
+import static io.rowguard.cli.Cli.ok;
+import static io.rowguard.cli.Cli.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,8 +12,6 @@ import io.rowguard.connectors.JournalAwait;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -32,7 +32,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Who changed what, on a real PostgreSQL: attribution from a message, from an actor column, and
@@ -50,24 +49,6 @@ class AuditIT {
   static long changes;
 
   @TempDir static Path dir;
-
-  record Result(int exit, String out, String err) {}
-
-  static Result run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cmd = Main.commandLine();
-    cmd.setOut(new PrintWriter(out, true));
-    cmd.setErr(new PrintWriter(err, true));
-    int exit = cmd.execute(args);
-    return new Result(exit, out.toString(), err.toString());
-  }
-
-  static Result ok(String... args) {
-    Result r = run(args);
-    assertThat(r.exit()).as("%s: %s", String.join(" ", args), r.err()).isZero();
-    return r;
-  }
 
   @BeforeAll
   static void trafficWithABadWriteInIt() throws Exception {
@@ -176,7 +157,7 @@ class AuditIT {
     assertThat(bob.get("versions").get(0).get("actor").asText()).isEqualTo("bob");
     assertThat(bob.get("versions").get(0).get("actorSource").asText()).isEqualTo("column");
 
-    Result nobody = ok("history", "-c", file.toString(), "--table", "orders", "--key", "5");
+    Cli.Result nobody = ok("history", "-c", file.toString(), "--table", "orders", "--key", "5");
     assertThat(nobody.out()).contains("BY").contains("unattributed");
     JsonNode five =
         json(ok("history", "-c", file.toString(), "--table", "orders", "--key", "5", "--json"));
@@ -210,7 +191,7 @@ class AuditIT {
     assertThat(items.get("changes").get(0).get("table").asText())
         .isEqualTo("Sales.\"Order Items\"");
 
-    Result csv = ok("audit", "-c", file.toString(), "--tx", massTx, "--limit", "0", "--csv");
+    Cli.Result csv = ok("audit", "-c", file.toString(), "--tx", massTx, "--limit", "0", "--csv");
     List<String> lines = csv.out().lines().toList();
     assertThat(lines.get(0))
         .isEqualTo("seq,committed,tx,actor,actor_source,op,table,key,changed_columns,reason");
@@ -285,7 +266,7 @@ class AuditIT {
         args.add("--before");
         args.add(before);
       }
-      Result r = ok(args.toArray(String[]::new));
+      Cli.Result r = ok(args.toArray(String[]::new));
       pages++;
       r.out().lines().skip(1).forEach(l -> paged.add(Long.parseLong(l.split("\\s+")[0])));
       Matcher m = next.matcher(r.err());
@@ -301,7 +282,7 @@ class AuditIT {
 
   @Test
   void incidentsPutsTheMassOverwriteFirst() throws Exception {
-    Result text = ok("incidents", "-c", file.toString(), "--since", "2000-01-01T00:00:00Z");
+    Cli.Result text = ok("incidents", "-c", file.toString(), "--since", "2000-01-01T00:00:00Z");
     List<String> lines = text.out().lines().toList();
     assertThat(lines.get(2)).startsWith("1 ").contains(massTx).contains("unattributed");
     assertThat(text.out()).contains("blast-radius -c " + file + " --tx " + massTx);
@@ -328,7 +309,7 @@ class AuditIT {
     }
     JsonNode firstRow = r.get("rows").get(0);
     assertThat(firstRow.get("changed").toString()).contains("status").contains("amount");
-    Result text = ok("blast-radius", "-c", file.toString(), "--tx", massTx, "--limit", "5");
+    Cli.Result text = ok("blast-radius", "-c", file.toString(), "--tx", massTx, "--limit", "5");
     assertThat(text.out())
         .contains("… and 295 more rows")
         .contains("30 later transaction(s) wrote some of these rows");
@@ -336,7 +317,7 @@ class AuditIT {
 
   @Test
   void verifyPassesWhileCaptureRuns() {
-    Result r = ok("verify", "-c", file.toString());
+    Cli.Result r = ok("verify", "-c", file.toString());
     assertThat(r.out()).contains("verified").contains("the hash chain and every index are intact");
     assertThat(r.out()).containsPattern("head: entry \\d+, hash [0-9a-f]{64}");
   }
@@ -370,7 +351,7 @@ class AuditIT {
               "forever"
             },
             new String[] {"blast-radius", "-c", file.toString(), "--tx", "4242424242"})) {
-      Result r = run(args);
+      Cli.Result r = run(args);
       assertThat(r.exit()).as("%s: %s", String.join(" ", args), r.err()).isEqualTo(2);
       assertThat(r.err().strip().lines().count())
           .as("%s: %s", String.join(" ", args), r.err())
@@ -379,7 +360,7 @@ class AuditIT {
     }
   }
 
-  static JsonNode json(Result r) throws Exception {
+  static JsonNode json(Cli.Result r) throws Exception {
     return new ObjectMapper().readTree(r.out());
   }
 }

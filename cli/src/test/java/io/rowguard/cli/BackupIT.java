@@ -1,13 +1,13 @@
 package io.rowguard.cli;
 
+import static io.rowguard.cli.Cli.ok;
+import static io.rowguard.cli.Cli.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.journal.Journal;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -16,13 +16,10 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Backups taken while `rowguard capture` runs (in its own JVM, asked over its control socket),
@@ -44,23 +41,6 @@ class BackupIT {
     pg.close();
   }
 
-  record Result(int exit, String out, String err) {}
-
-  static Result run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cmd = Main.commandLine();
-    cmd.setOut(new PrintWriter(out, true));
-    cmd.setErr(new PrintWriter(err, true));
-    return new Result(cmd.execute(args), out.toString(), err.toString());
-  }
-
-  static Result ok(String... args) {
-    Result r = run(args);
-    assertThat(r.exit()).as("%s: %s", String.join(" ", args), r.err()).isZero();
-    return r;
-  }
-
   @Test
   void backUpUnderCaptureRestoreVerifyAndResume() throws Exception {
     pg.exec(
@@ -80,7 +60,7 @@ class BackupIT {
       assertThat(first.get("changes").asLong()).isGreaterThanOrEqualTo(120);
       insert("b1", 200, 249);
       awaitChanges(config, 170);
-      Result second = ok("backup", "-c", config.toString(), "--to", backups.toString());
+      Cli.Result second = ok("backup", "-c", config.toString(), "--to", backups.toString());
       assertThat(second.out()).startsWith("backup 2 of ");
       assertThat(Files.readString(dir.resolve("capture.log")))
           .contains("asked by `rowguard backup`");
@@ -96,7 +76,7 @@ class BackupIT {
 
     // written while capture is stopped: the slot holds it
     insert("b1", 300, 324);
-    Result restored =
+    Cli.Result restored =
         ok("restore", "-c", config.toString(), "--from", backups.toString(), "--backup-id", "2");
     assertThat(restored.out())
         .contains("restored backup 2")
@@ -137,7 +117,7 @@ class BackupIT {
     }
     ok("restore", "-c", config.toString(), "--from", backups.toString());
 
-    Result refused = run("capture", "-c", config.toString());
+    Cli.Result refused = run("capture", "-c", config.toString());
     assertThat(refused.exit()).as(refused.err()).isEqualTo(2);
     assertThat(refused.err())
         .contains("the journal ends at")
@@ -151,7 +131,7 @@ class BackupIT {
       ok("verify", "-c", config.toString());
       JsonNode status = json(ok("status", "-c", config.toString(), "--json"));
       assertThat(status.get("gaps").asInt()).isEqualTo(1);
-      Result rollback =
+      Cli.Result rollback =
           run(
               "rollback",
               "-c",
@@ -177,14 +157,7 @@ class BackupIT {
     Map<String, String> props = pg.configProperties(dir.resolve("journal-" + name), include, name);
     // no heartbeat moves the slot while the test looks
     props.put("source.heartbeat.interval.ms", "3600000");
-    Path file = dir.resolve(name + ".properties");
-    Files.writeString(
-        file,
-        new TreeMap<>(props)
-            .entrySet().stream()
-                .map(e -> e.getKey() + "=" + e.getValue())
-                .collect(Collectors.joining("\n")));
-    return file;
+    return Cli.writeConfig(dir.resolve(name + ".properties"), props);
   }
 
   Path journalDir(Path config) {
@@ -230,24 +203,7 @@ class BackupIT {
   }
 
   Process startCapture(Path config, String... extra) throws Exception {
-    var cmd =
-        new java.util.ArrayList<>(
-            java.util.List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                Main.class.getName(),
-                "capture",
-                "-c",
-                config.toString(),
-                "--progress-interval",
-                "0"));
-    cmd.addAll(java.util.List.of(extra));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.redirectErrorStream(true);
-    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("capture.log").toFile()));
-    return pb.start();
+    return Cli.startCapture(config, dir.resolve("capture.log"), extra);
   }
 
   static void stopCapture(Process p) throws Exception {
@@ -255,7 +211,7 @@ class BackupIT {
     assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
   }
 
-  static JsonNode json(Result r) throws Exception {
+  static JsonNode json(Cli.Result r) throws Exception {
     return new ObjectMapper().readTree(r.out());
   }
 

@@ -1,5 +1,6 @@
 package io.rowguard.cli;
 
+import static io.rowguard.cli.Cli.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,8 +10,6 @@ import io.rowguard.connectors.JournalAwait;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +24,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The command line against a real PostgreSQL: reads while capture runs, and bad input. */
 class CliIT {
@@ -67,18 +65,6 @@ class CliIT {
 
   @TempDir Path dir;
 
-  record Result(int exit, String out, String err) {}
-
-  static Result run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cmd = Main.commandLine();
-    cmd.setOut(new PrintWriter(out, true));
-    cmd.setErr(new PrintWriter(err, true));
-    int exit = cmd.execute(args);
-    return new Result(exit, out.toString(), err.toString());
-  }
-
   Path writeConfig(Map<String, String> props) throws Exception {
     Path file = dir.resolve("rowguard-" + System.nanoTime() + ".properties");
     Files.writeString(
@@ -105,14 +91,14 @@ class CliIT {
       pg.exec("UPDATE orders SET status = 'paid', amount = 12.50 WHERE id = 1");
       JournalAwait.entries(journal, 5);
 
-      Result history = run("history", "-c", file.toString(), "--table", "orders", "--key", "1");
+      Cli.Result history = run("history", "-c", file.toString(), "--table", "orders", "--key", "1");
       assertThat(history.exit()).as(history.err()).isZero();
       assertThat(history.out())
           .contains("history of public.orders key 1: 2 versions")
           .contains("snapshot")
           .contains("status: new -> paid; amount: 10.00 -> 12.50");
 
-      Result json =
+      Cli.Result json =
           run(
               "history",
               "-c",
@@ -126,13 +112,13 @@ class CliIT {
       JsonNode doc = new ObjectMapper().readTree(json.out());
       assertThat(doc.get("versions").get(0).get("after").get("sku").asText()).isEqualTo("b");
 
-      Result status = run("status", "-c", file.toString(), "--json");
+      Cli.Result status = run("status", "-c", file.toString(), "--json");
       assertThat(status.exit()).as(status.err()).isZero();
       JsonNode s = new ObjectMapper().readTree(status.out());
       assertThat(s.get("entries").asLong()).isEqualTo(5);
       assertThat(s.get("database").get("slotActive").asBoolean()).isTrue();
 
-      Result text = run("status", "-c", file.toString());
+      Cli.Result text = run("status", "-c", file.toString());
       assertThat(text.out())
           .contains("entries       5 in 2 table(s)")
           .contains("slot rg_live active");
@@ -188,7 +174,7 @@ class CliIT {
             "-c",
             writeConfig(with(guard, "source.database.password", "wrong")).toString()),
         "rejected user 'guard'");
-    Result withSecret =
+    Cli.Result withSecret =
         run(
             "capture",
             "-c",
@@ -218,7 +204,7 @@ class CliIT {
             with(with(good, "source.database.user", "weak"), "source.database.password", "weakpw"),
             "source.publication.name",
             "rg_weak");
-    Result weakRun = run("capture", "-c", writeConfig(weak).toString());
+    Cli.Result weakRun = run("capture", "-c", writeConfig(weak).toString());
     assertBadInput(
         weakRun,
         "user weak may not read the replication log; run: ALTER ROLE \"weak\" REPLICATION;");
@@ -280,7 +266,7 @@ class CliIT {
                   + " SELECT (txid_current() % 4294967296)::text");
       JournalAwait.entries(journal, 15);
 
-      Result dry = run("rollback", "-c", file.toString(), "--table", "accounts", "--to", t);
+      Cli.Result dry = run("rollback", "-c", file.toString(), "--table", "accounts", "--to", t);
       assertThat(dry.exit()).as(dry.err()).isZero();
       assertThat(dry.out())
           .contains("5 row(s) to update, 0 to insert, 0 to delete")
@@ -288,7 +274,7 @@ class CliIT {
           .contains("Dry run: nothing was written");
       assertThat(query("SELECT count(*) FROM accounts WHERE balance = 0")).isEqualTo("5");
 
-      Result json = run("backout", "-c", file.toString(), "--tx", bad, "--json");
+      Cli.Result json = run("backout", "-c", file.toString(), "--tx", bad, "--json");
       JsonNode plan = new ObjectMapper().readTree(json.out());
       assertThat(plan.get("summary").get("update").asInt()).isEqualTo(5);
       assertThat(plan.get("rows").get(0).get("sql").asText())
@@ -296,7 +282,7 @@ class CliIT {
 
       // a concurrent writer moved row 2 on: abort writes nothing and exits 3
       pg.exec("UPDATE accounts SET owner = 'changed by hand' WHERE id = 2");
-      Result conflict =
+      Cli.Result conflict =
           run(
               "rollback",
               "-c",
@@ -314,7 +300,7 @@ class CliIT {
       assertThat(conflict.out()).contains("conflict: public.accounts key 2").contains("owner");
       assertThat(query("SELECT count(*) FROM accounts WHERE balance = 0")).isEqualTo("5");
 
-      Result applied =
+      Cli.Result applied =
           run(
               "rollback",
               "-c",
@@ -335,10 +321,11 @@ class CliIT {
       assertThat(query("SELECT string_agg(a::text, ';' ORDER BY id) FROM accounts a"))
           .isEqualTo(good);
       JournalAwait.entries(journal, 21); // 10 snapshot + 5 bad + 1 by hand + 5 rolled back
-      Result history = run("history", "-c", file.toString(), "--table", "accounts", "--key", "3");
+      Cli.Result history =
+          run("history", "-c", file.toString(), "--table", "accounts", "--key", "3");
       assertThat(history.out()).contains("[rollback by oncall: bad job]");
 
-      Result export =
+      Cli.Result export =
           run(
               "export",
               "-c",
@@ -354,7 +341,7 @@ class CliIT {
           .startsWith("id,owner,balance\n1,owner 1,100.00\n")
           .contains("10,owner 10,1000.00");
       Path out = dir.resolve("accounts.jsonl");
-      Result toFile =
+      Cli.Result toFile =
           run(
               "export",
               "-c",
@@ -436,7 +423,7 @@ class CliIT {
     }
   }
 
-  private static void assertBadInput(Result r, String message) {
+  private static void assertBadInput(Cli.Result r, String message) {
     assertThat(r.exit()).as("exit code; stderr: %s", r.err()).isEqualTo(2);
     assertThat(r.err()).contains(message).doesNotContain("\tat ").doesNotContain("Exception");
     assertThat(r.out()).isEmpty();

@@ -13,25 +13,18 @@ import io.rowguard.connectors.JournalAwait;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Guard rules judge each transaction as capture journals it, and tell a webhook. */
 class GuardIT {
@@ -68,15 +61,7 @@ class GuardIT {
   }
 
   Path writeConfig(Map<String, String> props) throws Exception {
-    Path file = dir.resolve("guard-" + System.nanoTime() + ".properties");
-    Files.writeString(
-        file,
-        new TreeMap<>(props)
-            .entrySet().stream()
-                .map(e -> e.getKey() + "=" + e.getValue())
-                .collect(Collectors.joining("\n")),
-        StandardCharsets.UTF_8);
-    return file;
+    return Cli.writeConfig(dir.resolve("guard-" + System.nanoTime() + ".properties"), props);
   }
 
   @Test
@@ -137,13 +122,9 @@ class GuardIT {
   void aRuleNamingATableThatIsNotCapturedIsRefusedAtStart() throws Exception {
     Map<String, String> props = pg.configProperties(dir.resolve("j2"), "public.orders", "guard2");
     props.put("guard.protected-tables", "public.paymnets");
-    StringWriter err = new StringWriter();
-    CommandLine cmd = Main.commandLine();
-    cmd.setOut(new PrintWriter(new StringWriter(), true));
-    cmd.setErr(new PrintWriter(err, true));
-    int exit = cmd.execute("capture", "-c", writeConfig(props).toString());
-    assertThat(exit).isEqualTo(2);
-    assertThat(err.toString())
+    Cli.Result r = Cli.run("capture", "-c", writeConfig(props).toString());
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err())
         .contains("guard.protected-tables names table public.paymnets, which is not captured");
   }
 

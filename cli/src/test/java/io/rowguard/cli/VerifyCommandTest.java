@@ -11,8 +11,6 @@ import io.rowguard.core.TableSchema;
 import io.rowguard.core.ValueSchema;
 import io.rowguard.core.ValueType;
 import io.rowguard.journal.Journal;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,7 +24,6 @@ import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
-import picocli.CommandLine;
 
 /** `rowguard verify` on a journal changed behind its back: one line naming the entry, exit 1. */
 class VerifyCommandTest {
@@ -39,13 +36,6 @@ class VerifyCommandTest {
           List.of("id"));
 
   @TempDir Path dir;
-
-  int run(StringWriter out, StringWriter err, String... args) {
-    CommandLine cmd = Main.commandLine();
-    cmd.setOut(new PrintWriter(out, true));
-    cmd.setErr(new PrintWriter(err, true));
-    return cmd.execute(args);
-  }
 
   @Test
   void anIntactJournalVerifiesAndAnAlteredOneNamesTheEntry() throws Exception {
@@ -84,27 +74,23 @@ class VerifyCommandTest {
             "source.database.dbname=shop",
             "journal.dir=" + journalDir));
 
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    assertThat(run(out, err, "verify", "-c", config.toString())).as(err.toString()).isZero();
-    assertThat(out.toString()).contains("verified 22 entries (20 changes"); // and two registrations
+    Cli.Result intact = Cli.ok("verify", "-c", config.toString());
+    assertThat(intact.out()).contains("verified 22 entries (20 changes"); // and two registrations
 
     alter(journalDir, 15); // row 13 (entries 1 and 2 register the table and its schema)
-    out = new StringWriter();
-    err = new StringWriter();
-    assertThat(run(out, err, "verify", "-c", config.toString())).isEqualTo(1);
-    assertThat(out.toString()).isEmpty();
-    assertThat(err.toString().strip())
+    Cli.Result altered = Cli.run("verify", "-c", config.toString());
+    assertThat(altered.exit()).isEqualTo(1);
+    assertThat(altered.out()).isEmpty();
+    assertThat(altered.err().strip())
         .startsWith(
             "rowguard: journal " + journalDir + " is not intact: entry 15 (public.orders key 13,")
         .contains("committed 2027-01-15T08:00:00.000013Z")
         .contains("does not match the hash chain")
         .doesNotContain("\n");
 
-    out = new StringWriter();
-    assertThat(run(out, new StringWriter(), "verify", "-c", config.toString(), "--json"))
-        .isEqualTo(1);
-    assertThat(out.toString()).contains("\"ok\" : false").contains("\"seq\" : 15");
+    Cli.Result json = Cli.run("verify", "-c", config.toString(), "--json");
+    assertThat(json.exit()).isEqualTo(1);
+    assertThat(json.out()).contains("\"ok\" : false").contains("\"seq\" : 15");
   }
 
   /** Rewrites entry {@code seq}'s status from "paid" to "PAID", leaving its hash as it was. */

@@ -14,21 +14,49 @@ import java.util.Map;
 
 /** A private PostgreSQL 17 with logical replication, started for a test class. */
 public final class PostgresFixture implements AutoCloseable {
-  private final EmbeddedPostgres pg;
+  private EmbeddedPostgres pg;
+  private final Path dataDir;
 
-  private PostgresFixture(EmbeddedPostgres pg) {
+  private PostgresFixture(EmbeddedPostgres pg, Path dataDir) {
     this.pg = pg;
+    this.dataDir = dataDir;
+  }
+
+  private static EmbeddedPostgres.Builder builder() {
+    return EmbeddedPostgres.builder()
+        .setServerConfig("wal_level", "logical")
+        .setServerConfig("max_wal_senders", "10")
+        .setServerConfig("max_replication_slots", "10")
+        .setServerConfig("fsync", "off");
   }
 
   public static PostgresFixture start() {
     try {
+      return new PostgresFixture(builder().start(), null);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A server whose data lives in {@code dataDir}, so that {@link #restart} keeps it. */
+  public static PostgresFixture startRestartable(Path dataDir) {
+    try {
       return new PostgresFixture(
-          EmbeddedPostgres.builder()
-              .setServerConfig("wal_level", "logical")
-              .setServerConfig("max_wal_senders", "10")
-              .setServerConfig("max_replication_slots", "10")
-              .setServerConfig("fsync", "off")
-              .start());
+          builder().setDataDirectory(dataDir).setCleanDataDirectory(false).start(), dataDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Stops the server (a fast shutdown: clients are cut off) and starts it again, same port. */
+  public void restart() {
+    if (dataDir == null) {
+      throw new IllegalStateException("start the fixture with startRestartable to restart it");
+    }
+    int port = pg.getPort();
+    try {
+      pg.close();
+      pg = builder().setDataDirectory(dataDir).setCleanDataDirectory(false).setPort(port).start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -71,6 +71,18 @@ public record ChangeEvent(
     return schema.keyOf(after != null ? after : before);
   }
 
+  /** The columns the change changed: for an update those that differ, else every column. */
+  public java.util.List<String> changedColumns() {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    Row any = after != null ? after : before;
+    for (int i = 0; i < any.size(); i++) {
+      if (before == null || after == null || !before.sameValue(after, i)) {
+        out.add(any.schema().column(i).name());
+      }
+    }
+    return out;
+  }
+
   /** The same change with other images (values the log left out, filled in). */
   public ChangeEvent withImages(Row newBefore, Row newAfter) {
     return new ChangeEvent(

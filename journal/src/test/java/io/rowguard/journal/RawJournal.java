@@ -53,6 +53,21 @@ final class RawJournal implements AutoCloseable {
     put("log", Keys.seq(seq), value);
   }
 
+  /**
+   * Changes entry {@code seq}'s first byte {@code from} to {@code to}, leaving its hash as it was.
+   */
+  void alter(long seq, char from, char to) throws RocksDBException {
+    byte[] v = entry(seq);
+    for (int i = 0; i < v.length; i++) {
+      if (v[i] == from) {
+        v[i] = (byte) to;
+        putEntry(seq, v);
+        return;
+      }
+    }
+    throw new AssertionError("entry " + seq + " has no '" + from + "'");
+  }
+
   /** Every key of a family. */
   List<byte[]> keys(String family) {
     List<byte[]> out = new ArrayList<>();

@@ -238,11 +238,7 @@ class RetentionTest {
       base = first[0];
     }
     try (RawJournal raw = new RawJournal(dir)) {
-      byte[] v = raw.entry(base);
-      int at =
-          JournalIntegrityTest.indexOf(v, "v".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      v[at] = 'w';
-      raw.putEntry(base, v);
+      raw.alter(base, 'v', 'w');
     }
     try (Journal r = Journal.openReader(dir)) {
       VerifyReport report = r.verify(Journal.Progress.NONE);
@@ -257,11 +253,7 @@ class RetentionTest {
       workload(j, new Random(12), 20, 1, new TreeMap<>());
     }
     try (RawJournal raw = new RawJournal(dir)) {
-      byte[] v = raw.entry(3);
-      int at =
-          JournalIntegrityTest.indexOf(v, "v".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      v[at] = 'w';
-      raw.putEntry(3, v);
+      raw.alter(3, 'v', 'w');
     }
     try (Journal j = Journal.openWriter(dir)) {
       assertThatThrownBy(() -> j.prune(10 * SECOND, CLOCK, Journal.Progress.NONE))
@@ -290,11 +282,7 @@ class RetentionTest {
           "default",
           "prune-done".getBytes(java.nio.charset.StandardCharsets.UTF_8),
           io.rowguard.journal.internal.Keys.seq(0));
-      byte[] v = raw.entry(base);
-      int at =
-          JournalIntegrityTest.indexOf(v, "v".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      v[at] = 'w';
-      raw.putEntry(base, v);
+      raw.alter(base, 'v', 'w');
     }
     try (Journal r = Journal.openReader(dir)) {
       VerifyReport report = r.verify(Journal.Progress.NONE);

@@ -11,7 +11,6 @@ import io.rowguard.core.TransactionTag;
 import io.rowguard.core.ValueFormat;
 import io.rowguard.journal.JournalEntry;
 import java.io.PrintWriter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
@@ -72,7 +71,7 @@ public final class HistoryView {
       v.set("before", Json.row(c.before()));
       v.set("after", Json.row(c.after()));
       ArrayNode changed = v.putArray("changed");
-      changedColumns(c).forEach(changed::add);
+      c.changedColumns().forEach(changed::add);
     }
     return doc;
   }
@@ -120,25 +119,13 @@ public final class HistoryView {
     };
   }
 
-  /** The columns an update changed; every column for other operations. */
-  public static List<String> changedColumns(ChangeEvent c) {
-    List<String> out = new ArrayList<>();
-    Row any = c.after() != null ? c.after() : c.before();
-    for (int i = 0; i < any.size(); i++) {
-      if (c.before() == null || c.after() == null || !c.before().sameValue(c.after(), i)) {
-        out.add(any.schema().column(i).name());
-      }
-    }
-    return out;
-  }
-
   static String describe(ChangeEvent c) {
     return switch (c.op()) {
       case READ, INSERT -> values(c.after());
       case DELETE -> "deleted; was " + values(c.before());
       case UPDATE -> {
         StringBuilder sb = new StringBuilder();
-        for (String col : changedColumns(c)) {
+        for (String col : c.changedColumns()) {
           int i = c.after().schema().indexOf(col);
           var schema = c.after().schema().column(i).schema();
           if (sb.length() > 0) {

@@ -53,6 +53,17 @@ public final class JournalingConsumer
       DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
       throws InterruptedException {
     Journal journal = session.journal();
+    if (sourceRestarted(records)) {
+      // The connector lost its connection (a server restart, a killed walsender) and resumed from
+      // the last stored offsets, a transaction boundary: what the journal holds of the
+      // transaction it was in comes again, whole.
+      LOG.info("The source reconnected mid-transaction; it sends that transaction again");
+      journal.discardIncomplete();
+      inTransaction = false;
+      inSnapshot = false;
+      orderInTx = 0;
+      summary = null;
+    }
     List<TransactionSummary> completed = new ArrayList<>();
     try (Journal.Batch batch = journal.newBatch()) {
       session.currentBatch(batch);
@@ -153,6 +164,31 @@ public final class JournalingConsumer
         LOG.warn("A transaction listener failed on transaction {}", t.txId(), e);
       }
     }
+  }
+
+  /**
+   * True when the source started over from the stored offsets in the middle of a transaction (or of
+   * the snapshot): a transaction begins while the last one never ended, or a snapshot's first
+   * record arrives while one is under way. PostgreSQL never interleaves transactions, so nothing
+   * else looks like that.
+   */
+  private boolean sourceRestarted(List<RecordChangeEvent<SourceRecord>> records) {
+    for (RecordChangeEvent<SourceRecord> r : records) {
+      SourceRecord record = r.record();
+      switch (RecordTranslator.kind(record)) {
+        case BEGIN -> {
+          return inTransaction;
+        }
+        case SNAPSHOT_READ -> {
+          return inSnapshot && RecordTranslator.isFirstSnapshotRecord(record);
+        }
+        case OTHER -> {}
+        default -> {
+          return false;
+        }
+      }
+    }
+    return false;
   }
 
   /** Changes journaled by this consumer since it started. */

@@ -116,6 +116,12 @@ public final class RecordTranslator {
     return source != null && "last".equals(source.getString("snapshot"));
   }
 
+  /** True for the first record of a snapshot. */
+  public static boolean isFirstSnapshotRecord(SourceRecord record) {
+    Struct source = ((Struct) record.value()).getStruct("source");
+    return source != null && "first".equals(source.getString("snapshot"));
+  }
+
   /** The message prefix rowguard and its client helper write with. */
   public static final String MESSAGE_PREFIX = "rowguard";
 
