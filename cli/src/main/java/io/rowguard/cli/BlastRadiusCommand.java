@@ -67,13 +67,14 @@ final class BlastRadiusCommand implements Callable<Integer> {
     long[] shown = {0};
     long[] total = {0};
     StreamingTable rows = new StreamingTable(out, "TABLE", "KEY", "OP", "CHANGED", "LATER WRITERS");
-    out.println("rows written by transaction " + tx + ":");
     BlastRadius.Result r =
         new BlastRadius(journal)
             .of(
                 tx,
                 row -> {
-                  total[0]++;
+                  if (total[0]++ == 0) {
+                    out.println("rows written by transaction " + tx + ":");
+                  }
                   if (limit == 0 || shown[0] < limit) {
                     shown[0]++;
                     ChangeEvent c = row.change().event();

@@ -159,7 +159,11 @@ public final class Capture implements AutoCloseable {
   private void completed(boolean success, String message, Throwable error) {
     if (!success && state.get() == State.RUNNING) {
       String why = message == null ? "the capture engine stopped" : message;
-      if (error != null && error.getMessage() != null && !why.contains(error.getMessage())) {
+      io.rowguard.core.RowguardException own = ownCause(error);
+      if (own != null) {
+        // the journal's own words: what failed, where, and what to do
+        why = own.getMessage();
+      } else if (error != null && error.getMessage() != null && !why.contains(error.getMessage())) {
         why = why + ": " + rootMessage(error);
       }
       failure.set(new CaptureException(why, error));
@@ -168,6 +172,15 @@ public final class Capture implements AutoCloseable {
       failure.compareAndSet(null, new CaptureException(message, error));
     }
     finished.countDown();
+  }
+
+  private static io.rowguard.core.RowguardException ownCause(Throwable t) {
+    for (Throwable c = t; c != null && c.getCause() != c; c = c.getCause()) {
+      if (c instanceof io.rowguard.core.RowguardException r) {
+        return r;
+      }
+    }
+    return null;
   }
 
   private static String rootMessage(Throwable t) {

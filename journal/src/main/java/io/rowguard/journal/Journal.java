@@ -120,6 +120,9 @@ public final class Journal implements AutoCloseable {
   private final WriteOptions syncWrite;
   private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
 
+  /** Why the journal failed, when it did: later calls report this, not just "failed". */
+  private volatile JournalException failure;
+
   private final Map<TableId, Integer> tableNos = new ConcurrentHashMap<>();
   private final Map<Integer, TableSchema> schemasById = new ConcurrentHashMap<>();
   private final Map<TableSchema, Integer> schemaIds = new ConcurrentHashMap<>();
@@ -180,7 +183,7 @@ public final class Journal implements AutoCloseable {
     } catch (RocksDBException | IOException e) {
       closeOptions();
       String m = String.valueOf(e.getMessage());
-      if (m.contains("lock") || m.contains("LOCK")) {
+      if (m.contains("While lock file") || m.contains("lock hold by current process")) {
         throw new JournalInUseException(dir);
       }
       throw new JournalException(dir, writer ? "open" : "open for reading", e);
@@ -665,8 +668,7 @@ public final class Journal implements AutoCloseable {
         }
         cf.db().write(syncWrite, writes);
       } catch (RocksDBException e) {
-        state.compareAndSet(State.OPEN, State.FAILED);
-        throw new JournalException(dir, "write of entries " + firstSeq + ".." + (seq - 1), e);
+        throw fail(new JournalException(dir, "write of entries " + firstSeq + ".." + (seq - 1), e));
       }
       done = true;
       tagged.forEach(tagCache::remove);
@@ -734,8 +736,7 @@ public final class Journal implements AutoCloseable {
         }
         cf.db().write(syncWrite, b);
       } catch (RocksDBException e) {
-        state.compareAndSet(State.OPEN, State.FAILED);
-        throw new JournalException(dir, "write journal record " + s, e);
+        throw fail(new JournalException(dir, "write journal record " + s, e));
       }
       nextSeq = s + 1;
       lastHash = hash;
@@ -1687,9 +1688,20 @@ public final class Journal implements AutoCloseable {
 
   void checkOpen() {
     State s = state.get();
+    if (s == State.FAILED && failure != null) {
+      throw new JournalException(failure);
+    }
     if (s != State.OPEN) {
       throw new JournalException(dir, "is " + s.name().toLowerCase(java.util.Locale.ROOT));
     }
+  }
+
+  /** Stops the journal after a failed write: nothing more is written until it is reopened. */
+  private JournalException fail(JournalException e) {
+    if (state.compareAndSet(State.OPEN, State.FAILED)) {
+      failure = e;
+    }
+    return e;
   }
 
   /** Closes column families, then the database, then options. Safe to call twice. */

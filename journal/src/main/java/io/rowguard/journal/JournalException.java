@@ -15,8 +15,25 @@ public class JournalException extends RowguardException {
     super("journal " + dir + ": " + message);
   }
 
+  /** The failure that stopped a journal, thrown again by later calls on it. */
+  JournalException(JournalException earlier) {
+    super(earlier.getMessage(), earlier);
+  }
+
   private static String describe(Throwable cause) {
     String m = cause.getMessage();
-    return m == null || m.isBlank() ? cause.getClass().getSimpleName() : m;
+    String text = m == null || m.isBlank() ? cause.getClass().getSimpleName() : m;
+    if (cause instanceof org.rocksdb.RocksDBException r
+        && r.getStatus() != null
+        && r.getStatus().getCode() == org.rocksdb.Status.Code.Corruption) {
+      return "a journal file is corrupt (" + text + "); restore a backup (`rowguard restore`)";
+    }
+    if (cause instanceof org.rocksdb.RocksDBException r
+        && r.getStatus() != null
+        && r.getStatus().getCode() == org.rocksdb.Status.Code.IOError
+        && text.contains("No space left")) {
+      return "the disk is full (" + text + ")";
+    }
+    return text;
   }
 }
