@@ -25,9 +25,14 @@ public final class PostgresFixture implements AutoCloseable {
   private static EmbeddedPostgres.Builder builder() {
     return EmbeddedPostgres.builder()
         .setServerConfig("wal_level", "logical")
-        .setServerConfig("max_wal_senders", "10")
-        .setServerConfig("max_replication_slots", "10")
-        .setServerConfig("fsync", "off");
+        // test classes start a capture, and so a slot, per test
+        .setServerConfig("max_wal_senders", "40")
+        .setServerConfig("max_replication_slots", "40")
+        .setServerConfig("fsync", "off")
+        // as on a default server: a commit has returned once its WAL is flushed, and so is what
+        // logical decoding can see (the embedded server otherwise commits asynchronously, and a
+        // change oracle read right after a commit could miss it)
+        .setServerConfig("synchronous_commit", "on");
   }
 
   public static PostgresFixture start() {

@@ -11,6 +11,8 @@ import java.util.concurrent.Future;
 import org.apache.kafka.connect.runtime.WorkerConfig;
 import org.apache.kafka.connect.storage.OffsetBackingStore;
 import org.apache.kafka.connect.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Debezium's source offsets, kept in the journal. {@link #set} runs on the engine thread inside
@@ -18,11 +20,22 @@ import org.apache.kafka.connect.util.Callback;
  * commits both in one RocksDB write, so the journal and the position it resumes from can never
  * disagree. Only after that write returns does the connector confirm the position to the source
  * (for PostgreSQL, the replication slot's flush LSN).
+ *
+ * <p>Offsets Debezium flushes outside a batch are dropped. The engine flushes once more when it
+ * stops, with the offsets of every record the consumer marked processed; if the consumer was
+ * stopped between marking a batch's records and writing that batch, those offsets point past
+ * entries that were never written, and storing them would skip those transactions on the next
+ * start. The offsets of every batch that was written are already stored with it.
  */
 public final class JournalOffsetStore implements OffsetBackingStore {
+  private static final Logger LOG = LoggerFactory.getLogger(JournalOffsetStore.class);
   private CaptureSession session;
 
   public JournalOffsetStore() {}
+
+  JournalOffsetStore(CaptureSession session) {
+    this.session = session;
+  }
 
   @Override
   public void configure(WorkerConfig config) {
@@ -57,11 +70,7 @@ public final class JournalOffsetStore implements OffsetBackingStore {
         batch.putOffsets(values);
         batch.commit();
       } else {
-        // Offsets flushed outside a batch (engine shutdown) belong to entries already written.
-        try (Journal.Batch alone = session.journal().newBatch()) {
-          alone.putOffsets(values);
-          alone.commit();
-        }
+        LOG.debug("Not storing offsets flushed outside a batch: {}", values.size());
       }
       if (callback != null) {
         callback.onCompletion(null, null);
