@@ -30,6 +30,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -402,7 +403,11 @@ public final class Journal implements AutoCloseable {
     private final BinaryWriter buffer = new BinaryWriter(4096);
     private final Chain chain = new Chain();
     private final long firstSeq = nextSeq;
-    private final Map<ByteBuffer, Row> latestImages = new HashMap<>();
+    private final List<JournalEntry> batchChanges = new ArrayList<>();
+    // the latest image of each row this batch changed, built only when a change needs it
+    private Map<ByteBuffer, Row> latestImages;
+    // table number and schema id per schema object: capture reuses one object per table version
+    private final Map<TableSchema, int[]> ids = new IdentityHashMap<>();
     private final Map<TableId, Integer> newTables = new LinkedHashMap<>();
     private final Map<TableSchema, Integer> newSchemas = new LinkedHashMap<>();
     private final List<JournalEntry> sinceMark = new ArrayList<>();
@@ -427,11 +432,11 @@ public final class Journal implements AutoCloseable {
      */
     public JournalEntry append(ChangeEvent event) {
       checkUsable();
-      int tableNo = tableNo(event.table());
-      int schemaId = schemaId(event.schema());
+      int[] tableAndSchema = ids(event.schema());
+      int tableNo = tableAndSchema[0];
+      int schemaId = tableAndSchema[1];
       byte[] keyBytes = event.key().encode();
-      ByteBuffer rowId = ByteBuffer.wrap(Keys.rowPrefix(tableNo, keyBytes));
-      ChangeEvent complete = fillUnavailable(event, rowId);
+      ChangeEvent complete = fillUnavailable(event, tableNo, keyBytes);
       long s = seq;
       buffer.reset();
       EntryCodec.encode(buffer, schemaId, complete);
@@ -450,12 +455,28 @@ public final class Journal implements AutoCloseable {
       } catch (RocksDBException e) {
         throw new JournalException(dir, "stage entry " + s, e);
       }
-      latestImages.put(rowId, complete.after());
       entries++;
       changes++;
       JournalEntry entry = new JournalEntry(s, complete);
       sinceMark.add(entry);
+      batchChanges.add(entry);
+      if (latestImages != null) {
+        latestImages.put(rowId(tableNo, keyBytes), complete.after());
+      }
       return entry;
+    }
+
+    private int[] ids(TableSchema schema) {
+      int[] known = ids.get(schema);
+      if (known == null) {
+        known = new int[] {tableNo(schema.table()), schemaId(schema)};
+        ids.put(schema, known);
+      }
+      return known;
+    }
+
+    private static ByteBuffer rowId(int tableNo, byte[] keyBytes) {
+      return ByteBuffer.wrap(Keys.rowPrefix(tableNo, keyBytes));
     }
 
     private void putRecord(long s, byte[] record) throws RocksDBException {
@@ -464,7 +485,7 @@ public final class Journal implements AutoCloseable {
       seq = s + 1;
     }
 
-    private ChangeEvent fillUnavailable(ChangeEvent e, ByteBuffer rowId) {
+    private ChangeEvent fillUnavailable(ChangeEvent e, int tableNo, byte[] keyBytes) {
       Row before = e.before();
       Row after = e.after();
       boolean beforeMissing = before != null && before.hasUnavailable();
@@ -472,6 +493,7 @@ public final class Journal implements AutoCloseable {
       if (!beforeMissing && !afterMissing) {
         return e;
       }
+      ByteBuffer rowId = rowId(tableNo, keyBytes);
       if (beforeMissing) {
         before = fill(before, previousImage(rowId), e);
       }
@@ -509,6 +531,13 @@ public final class Journal implements AutoCloseable {
     }
 
     private Row previousImage(ByteBuffer rowId) {
+      if (latestImages == null) {
+        latestImages = new HashMap<>();
+        for (JournalEntry c : batchChanges) {
+          ChangeEvent ev = c.event();
+          latestImages.put(rowId(ids(ev.schema())[0], ev.key().encode()), ev.after());
+        }
+      }
       if (latestImages.containsKey(rowId)) {
         return latestImages.get(rowId);
       }

@@ -46,6 +46,9 @@ public final class DebeziumSettings {
     d.put("snapshot.mode", "initial");
     // keeps the slot advancing while captured tables are idle
     d.put("heartbeat.interval.ms", "10000");
+    // a batch that is not full waits this long for more changes (Debezium's default of 500 ms
+    // would be most of the commit-to-journal latency at moderate rates)
+    d.put("poll.interval.ms", "20");
     d.put("offset.flush.interval.ms", "0");
     d.put("offset.flush.timeout.ms", "60000");
     return d;

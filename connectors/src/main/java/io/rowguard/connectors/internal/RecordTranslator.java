@@ -44,8 +44,15 @@ public final class RecordTranslator {
   }
 
   private final Map<Schema, TableSchema> schemas = new IdentityHashMap<>();
+  private final Map<Schema, Envelope> envelopes = new IdentityHashMap<>();
+  private final Map<Schema, SourceFields> sources = new IdentityHashMap<>();
+  private Object lastTx;
+  private String lastTxText = "";
   private final Map<TableSchema, Integer> actorColumn = new IdentityHashMap<>();
-  private final List<Object> placeholders;
+  private final String placeholder;
+  private final byte[] placeholderBytes;
+  private final String placeholderUuid;
+  private final List<Object> placeholderCollections;
 
   private final long snapshotPointMicros;
   private final PerTable<String> actorColumns;
@@ -72,11 +79,11 @@ public final class RecordTranslator {
       ints.add((int) b);
       longs.add((long) b);
     }
-    this.placeholders =
+    this.placeholder = placeholder;
+    this.placeholderBytes = bytes;
+    this.placeholderUuid = uuid;
+    this.placeholderCollections =
         List.of(
-            placeholder,
-            bytes,
-            uuid,
             List.of(placeholder),
             List.of((Object) bytes),
             List.of(uuid),
@@ -90,24 +97,25 @@ public final class RecordTranslator {
       return Kind.OTHER;
     }
     Schema schema = value.schema();
+    Field opField = schema.field("op"); // change envelopes first: nearly every record is one
+    if (opField != null) {
+      Object op = value.get(opField);
+      if (!(op instanceof String code) || code.length() != 1) {
+        return Kind.OTHER;
+      }
+      return switch (code.charAt(0)) {
+        case 'c', 'u', 'd' -> Kind.CHANGE;
+        case 'r' -> Kind.SNAPSHOT_READ;
+        case 'm' -> Kind.MESSAGE;
+        case 't' -> Kind.TRUNCATE;
+        default -> Kind.OTHER;
+      };
+    }
     if (schema.field("status") != null && schema.field("id") != null) {
       String status = value.getString("status");
       return "BEGIN".equals(status) ? Kind.BEGIN : "END".equals(status) ? Kind.END : Kind.OTHER;
     }
-    if (schema.field("op") == null) {
-      return Kind.OTHER;
-    }
-    String op = value.getString("op");
-    if (op == null || op.length() != 1) {
-      return Kind.OTHER;
-    }
-    return switch (op.charAt(0)) {
-      case 'c', 'u', 'd' -> Kind.CHANGE;
-      case 'r' -> Kind.SNAPSHOT_READ;
-      case 'm' -> Kind.MESSAGE;
-      case 't' -> Kind.TRUNCATE;
-      default -> Kind.OTHER;
-    };
+    return Kind.OTHER;
   }
 
   /** True for the last record of the initial snapshot. */
@@ -169,10 +177,11 @@ public final class RecordTranslator {
 
   public ChangeEvent toChangeEvent(SourceRecord record, int orderInTx) {
     Struct value = (Struct) record.value();
-    Op op = Op.ofCode(value.getString("op").charAt(0));
-    Struct source = value.getStruct("source");
-    Struct beforeStruct = value.getStruct("before");
-    Struct afterStruct = value.getStruct("after");
+    Envelope f = envelope(value.schema());
+    Op op = Op.ofCode(((String) value.get(f.op)).charAt(0));
+    Struct source = (Struct) value.get(f.source);
+    Struct beforeStruct = (Struct) value.get(f.before);
+    Struct afterStruct = (Struct) value.get(f.after);
     Struct any = afterStruct != null ? afterStruct : beforeStruct;
     if (any == null) {
       throw new IllegalStateException(
@@ -180,8 +189,11 @@ public final class RecordTranslator {
               + record.topic()
               + "; rowguard needs REPLICA IDENTITY FULL");
     }
-    TableId table = TableId.of(source.getString("schema"), source.getString("table"));
-    TableSchema schema = tableSchema(table, any.schema(), record.keySchema());
+    SourceFields sf = sourceFields(source.schema());
+    TableSchema schema =
+        tableSchema(
+            (String) source.get(sf.schema), (String) source.get(sf.table), any.schema(), record);
+    TableId table = schema.table();
     Row before = op == Op.UPDATE || op == Op.DELETE ? row(schema, beforeStruct, false) : null;
     Row after = op == Op.DELETE ? null : row(schema, afterStruct, op == Op.UPDATE);
     if ((op == Op.UPDATE || op == Op.DELETE) && before == null) {
@@ -194,7 +206,7 @@ public final class RecordTranslator {
               + table.quoted()
               + " REPLICA IDENTITY FULL");
     }
-    long commitMicros = commitMicros(source);
+    long commitMicros = commitMicros(source, sf);
     if (op == Op.READ) {
       // A snapshot row is the row as of the snapshot's consistent point, not when it was read;
       // streamed changes all commit after that point.
@@ -206,10 +218,54 @@ public final class RecordTranslator {
         before,
         after,
         commitMicros,
-        txId(record),
-        position(source),
+        txId(source, sf),
+        position(source, sf),
         orderInTx,
         actor(schema, op, before, after));
+  }
+
+  /** An envelope schema's fields, looked up once per schema object rather than by name per row. */
+  private record Envelope(Field op, Field source, Field before, Field after) {}
+
+  /** A source block schema's fields; absent ones are null. */
+  private record SourceFields(
+      Field schema, Field table, Field txId, Field tsUs, Field tsMs, Field lsn) {}
+
+  private Envelope envelope(Schema s) {
+    Envelope e = envelopes.get(s);
+    if (e == null) {
+      e = new Envelope(s.field("op"), s.field("source"), s.field("before"), s.field("after"));
+      envelopes.put(s, e);
+    }
+    return e;
+  }
+
+  private SourceFields sourceFields(Schema s) {
+    SourceFields f = sources.get(s);
+    if (f == null) {
+      f =
+          new SourceFields(
+              s.field("schema"),
+              s.field("table"),
+              s.field("txId"),
+              s.field("ts_us"),
+              s.field("ts_ms"),
+              s.field("lsn"));
+      sources.put(s, f);
+    }
+    return f;
+  }
+
+  private String txId(Struct source, SourceFields f) {
+    Object tx = f.txId == null ? null : source.get(f.txId);
+    if (tx == null) {
+      return "";
+    }
+    if (!tx.equals(lastTx)) {
+      lastTx = tx;
+      lastTxText = tx.toString();
+    }
+    return lastTxText;
   }
 
   /**
@@ -235,28 +291,46 @@ public final class RecordTranslator {
     return text.isEmpty() ? null : text;
   }
 
-  private static long commitMicros(Struct source) {
-    if (source.schema().field("ts_us") != null && source.get("ts_us") != null) {
-      return source.getInt64("ts_us");
+  private static long commitMicros(Struct source, SourceFields f) {
+    Object us = f.tsUs == null ? null : source.get(f.tsUs);
+    if (us != null) {
+      return (Long) us;
     }
-    return source.getInt64("ts_ms") * 1000L;
+    return (Long) source.get(f.tsMs) * 1000L;
   }
 
-  private static String position(Struct source) {
-    if (source.schema().field("lsn") != null && source.get("lsn") != null) {
-      long lsn = source.getInt64("lsn");
-      return Long.toHexString(lsn >>> 32).toUpperCase(java.util.Locale.ROOT)
-          + "/"
-          + Long.toHexString(lsn & 0xFFFFFFFFL).toUpperCase(java.util.Locale.ROOT);
-    }
-    return "";
+  private static String position(Struct source, SourceFields f) {
+    Object lsn = f.lsn == null ? null : source.get(f.lsn);
+    return lsn == null ? "" : lsn((Long) lsn);
   }
 
-  private TableSchema tableSchema(TableId table, Schema rowSchema, Schema keySchema) {
+  /** An LSN as PostgreSQL prints it: two upper-case hex numbers without leading zeros. */
+  static String lsn(long lsn) {
+    char[] out = new char[17];
+    int n = hex(out, 0, lsn >>> 32);
+    out[n++] = '/';
+    n = hex(out, n, lsn & 0xFFFFFFFFL);
+    return new String(out, 0, n);
+  }
+
+  private static int hex(char[] out, int at, long v) {
+    int digits = Math.max(1, (67 - Long.numberOfLeadingZeros(v)) / 4);
+    for (int i = digits - 1; i >= 0; i--) {
+      out[at++] = "0123456789ABCDEF".charAt((int) (v >>> (4 * i)) & 0xF);
+    }
+    return at;
+  }
+
+  private TableSchema tableSchema(
+      String schemaName, String tableName, Schema rowSchema, SourceRecord record) {
     TableSchema cached = schemas.get(rowSchema);
-    if (cached != null) {
+    if (cached != null
+        && cached.table().schema().equals(schemaName)
+        && cached.table().name().equals(tableName)) {
       return cached;
     }
+    TableId table = TableId.of(schemaName, tableName);
+    Schema keySchema = record.keySchema();
     List<Column> columns = new ArrayList<>();
     for (Field f : rowSchema.fields()) {
       columns.add(new Column(f.name(), convert(f.schema())));
@@ -337,10 +411,19 @@ public final class RecordTranslator {
     return Row.of(schema, values);
   }
 
+  /** Only the types that can be stored out of line (TOAST) can carry the placeholder. */
   private boolean isPlaceholder(Object v) {
-    for (Object p : placeholders) {
-      if (Values.equal(v, p)) {
-        return true;
+    if (v instanceof String s) {
+      return s.equals(placeholder) || s.equals(placeholderUuid);
+    }
+    if (v instanceof byte[] b) {
+      return java.util.Arrays.equals(b, placeholderBytes);
+    }
+    if (v instanceof List<?> || v instanceof Map<?, ?>) {
+      for (Object p : placeholderCollections) {
+        if (Values.equal(v, p)) {
+          return true;
+        }
       }
     }
     return false;
@@ -350,6 +433,10 @@ public final class RecordTranslator {
   static Object normalize(Object v, ValueSchema schema) {
     if (v == null) {
       return null;
+    }
+    Class<?> c = v.getClass();
+    if (c == String.class || c == Long.class || c == Integer.class || c == Boolean.class) {
+      return v; // most values, without the interface checks below
     }
     if (v instanceof ByteBuffer b) {
       ByteBuffer d = b.duplicate();
