@@ -7,7 +7,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * A row's primary key: the key columns' names and values. Integer values of any width are held as
@@ -28,6 +27,10 @@ public final class RowKey {
 
   private final List<String> columns;
   private final List<Object> values;
+  // computed on first use: equal keys compute equal bytes, so a race only computes them twice;
+  // volatile so that a thread that sees the array also sees its contents
+  private volatile byte[] encoded;
+  private int hash;
 
   private RowKey(List<String> columns, List<Object> values) {
     this.columns = columns;
@@ -52,6 +55,9 @@ public final class RowKey {
     }
     if (v instanceof Float f) {
       return f.doubleValue();
+    }
+    if (v instanceof byte[] b) {
+      return b.clone(); // the key's encoding is cached: the caller's array must not change it
     }
     if (v == Row.UNAVAILABLE || v instanceof List<?> || v instanceof Map<?, ?>) {
       throw new IllegalArgumentException("a primary key value cannot be " + v);
@@ -268,11 +274,20 @@ public final class RowKey {
 
   /** Self-delimiting, order-preserving bytes for use in journal index keys. */
   public byte[] encode() {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(16);
-    for (Object v : values) {
-      encodeValue(v, out);
+    return encoded().clone();
+  }
+
+  private byte[] encoded() {
+    byte[] e = encoded;
+    if (e == null) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream(16);
+      for (Object v : values) {
+        encodeValue(v, out);
+      }
+      e = out.toByteArray();
+      encoded = e;
     }
-    return out.toByteArray();
+    return e;
   }
 
   private static void encodeValue(Object v, ByteArrayOutputStream out) {
@@ -347,12 +362,27 @@ public final class RowKey {
   @Override
   public boolean equals(Object o) {
     return o instanceof RowKey other
-        && columns.equals(other.columns)
-        && Arrays.equals(encode(), other.encode());
+        && Arrays.equals(encoded(), other.encoded())
+        && columns.equals(other.columns);
   }
 
+  /**
+   * FNV-1a over the encoding: {@link Arrays#hashCode(byte[])} gives the same value to many
+   * sequential integer keys (its multiplier 31 is smaller than a byte's range), which turns hash
+   * maps of keys into trees.
+   */
   @Override
   public int hashCode() {
-    return Objects.hash(columns, Arrays.hashCode(encode()));
+    int h = hash;
+    if (h == 0) {
+      long x = 0xcbf29ce484222325L ^ columns.hashCode();
+      for (byte b : encoded()) {
+        x = (x ^ (b & 0xFF)) * 0x100000001b3L;
+      }
+      h = (int) (x ^ (x >>> 32));
+      hash = h == 0 ? 1 : h;
+      h = hash;
+    }
+    return h;
   }
 }

@@ -52,6 +52,19 @@ class RowKeyTest {
     assertThat(RowKey.parse(key.toString(), COMPOSITE)).isEqualTo(key);
   }
 
+  /** Sequential ids are the common key: their hashes must not pile up in a few hash buckets. */
+  @Test
+  void sequentialIntegerKeysHashApart() {
+    java.util.Set<Integer> hashes = new java.util.HashSet<>();
+    for (long id = 1; id <= 100_000; id++) {
+      RowKey k = RowKey.of(List.of("id"), List.of(id));
+      assertThat(k).isEqualTo(RowKey.of(List.of("id"), List.of(id)));
+      assertThat(k.hashCode()).isEqualTo(RowKey.of(List.of("id"), List.of(id)).hashCode());
+      hashes.add(k.hashCode());
+    }
+    assertThat(hashes).hasSizeGreaterThan(99_900);
+  }
+
   @Test
   void integersOfAnyWidthAreTheSameKey() {
     assertThat(RowKey.of(List.of("id"), List.of(42)))
