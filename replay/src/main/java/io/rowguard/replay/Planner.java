@@ -63,24 +63,26 @@ public final class Planner {
   public RollbackPlan rollbackTable(TableId table, PointInTime point) {
     Bound bound = bound(point);
     Predicate<JournalEntry> before = bound.before();
-    long fromMicros = bound.fromMicros();
-    Map<RowKey, Row[]> rows = new LinkedHashMap<>();
-    for (JournalEntry e : journal.tableChanges(table, fromMicros, Long.MAX_VALUE)) {
-      if (before.test(e)) {
-        continue;
-      }
-      Row[] states = rows.get(e.event().key());
-      if (states == null) {
-        rows.put(e.event().key(), new Row[] {e.event().before(), e.event().after()});
-      } else {
-        states[1] = e.event().after();
-      }
-    }
+    // per row: the first change since the point (its before image is the target) and the last
+    // (its after image is the current state); streamed, so memory holds one entry per row
+    Map<RowKey, RowSpan> rows = new LinkedHashMap<>();
+    journal.forEachOfTable(
+        table,
+        bound.fromMicros(),
+        Long.MAX_VALUE,
+        false,
+        Long.MAX_VALUE,
+        e -> {
+          if (!before.test(e)) {
+            rows.computeIfAbsent(e.event().key(), k -> new RowSpan()).add(e);
+          }
+          return true;
+        });
     List<RowChange> changes = new ArrayList<>();
     int unchanged = 0;
-    for (Map.Entry<RowKey, Row[]> r : rows.entrySet()) {
-      Row target = r.getValue()[0];
-      Row current = r.getValue()[1];
+    for (Map.Entry<RowKey, RowSpan> r : rows.entrySet()) {
+      Row target = r.getValue().target;
+      Row current = r.getValue().current;
       List<String> changed = changedColumns(current, target);
       if ((current == null && target == null)
           || (current != null && target != null && changed.isEmpty())) {
@@ -90,6 +92,25 @@ public final class Planner {
       }
     }
     return plan("rollback of table " + table + " to " + describe(point), changes, unchanged);
+  }
+
+  /** A row's first and last change since a point, by journal order. */
+  private static final class RowSpan {
+    long first = Long.MAX_VALUE;
+    long last = Long.MIN_VALUE;
+    Row target;
+    Row current;
+
+    void add(JournalEntry e) {
+      if (e.seq() < first) {
+        first = e.seq();
+        target = e.event().before();
+      }
+      if (e.seq() > last) {
+        last = e.seq();
+        current = e.event().after();
+      }
+    }
   }
 
   /**

@@ -9,7 +9,10 @@ import io.rowguard.core.TableId;
 import io.rowguard.journal.Journal;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,6 +62,30 @@ class TypeMatrixIT {
 
   @TempDir Path dir;
 
+  /**
+   * Every row as text, whole (not one column that happens to share the alias's name), with timetz
+   * at UTC: Debezium 3.5 hands timetz values over in UTC, the instant kept and the offset lost (see
+   * docs/user-guide.md).
+   */
+  static List<String> rows(PostgresFixture pg) throws Exception {
+    List<String> names = new ArrayList<>();
+    for (String column : COLUMNS.substring(0, COLUMNS.indexOf(", PRIMARY KEY")).split(", ")) {
+      String name = column.strip().split(" ")[0];
+      names.add(name.equals("ttz") ? "ttz AT TIME ZONE 'UTC'" : name);
+    }
+    List<String> out = new ArrayList<>();
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT ROW(" + String.join(", ", names) + ")::text FROM matrix ORDER BY 1")) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
   @Test
   void everyValueOfEveryRowComesBackExactly() throws Exception {
     try (PostgresFixture pg = PostgresFixture.start()) {
@@ -78,7 +105,7 @@ class TypeMatrixIT {
                 + ROWS.get(2)
                 + ", "
                 + ROWS.get(3).replace("'00:00:00+14'", "'00:00:00+00'"));
-        List<String> original = ReplayIT.rowsOf(pg, "matrix");
+        List<String> original = rows(pg);
         long t = ReplayIT.micros(pg);
         Thread.sleep(5);
         pg.exec(
@@ -91,7 +118,7 @@ class TypeMatrixIT {
                 + " bits = B'0111', x = '<x/>' WHERE k1 IN (1, 3)",
             "DELETE FROM matrix WHERE k1 IN (2, 4)",
             "INSERT INTO matrix (k1, k2) VALUES (9, 'junk')");
-        drain(pg, config, journal, 8);
+        drain(pg, config);
         RollbackPlan plan =
             new Planner(journal, Clock.systemUTC())
                 .rollbackTable(TableId.of("public", "matrix"), new PointInTime.At(t));
@@ -101,17 +128,38 @@ class TypeMatrixIT {
                   .apply(plan, ConflictPolicy.ABORT, "t", "matrix", PlanApplier.Progress.NONE);
           assertThat(r.conflicts()).isEmpty();
         }
-        assertThat(ReplayIT.rowsOf(pg, "matrix")).containsExactlyElementsOf(original);
+        assertThat(rows(pg)).containsExactlyElementsOf(original);
       }
     }
   }
 
-  static void drain(PostgresFixture pg, RowguardConfig config, Journal journal, long entries)
-      throws Exception {
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (journal.lastSeq() < entries && System.nanoTime() < deadline) {
-      Thread.sleep(20);
+  /** Waits until capture has journaled everything committed so far: the slot has confirmed it. */
+  static void drain(PostgresFixture pg, RowguardConfig config) throws Exception {
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement()) {
+      String lsn;
+      try (ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
+        rs.next();
+        lsn = rs.getString(1);
+      }
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (System.nanoTime() < deadline) {
+        try (ResultSet rs =
+            s.executeQuery(
+                "SELECT confirmed_flush_lsn >= '"
+                    + lsn
+                    + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = '"
+                    + config.source().get("slot.name")
+                    + "'")) {
+          if (rs.next() && rs.getBoolean(1)) {
+            return;
+          }
+        }
+        // moves the slot on when nothing else is left to send
+        s.execute("SELECT pg_logical_emit_message(false, 'tick', 'x')");
+        Thread.sleep(50);
+      }
     }
-    assertThat(journal.lastSeq()).isGreaterThanOrEqualTo(entries);
+    throw new AssertionError("capture did not catch up");
   }
 }
