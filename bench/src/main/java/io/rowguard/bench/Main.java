@@ -1,0 +1,31 @@
+package io.rowguard.bench;
+
+import java.util.Arrays;
+
+/**
+ * {@code java -jar bench/target/rowguard-bench.jar e2e [options]}: the end-to-end benchmark; {@code
+ * ... jmh [JMH options]}: the JMH benchmarks of the hot paths.
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    String what = args.length == 0 ? "help" : args[0];
+    String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
+    switch (what) {
+      case "e2e" -> EndToEnd.main(rest);
+      case "jmh" -> org.openjdk.jmh.Main.main(rest);
+      default -> {
+        System.err.println(
+            String.join(
+                "\n",
+                "usage: java -Xmx512m -jar rowguard-bench.jar e2e [--changes 500000] [--runs 3]",
+                "           [--latency-seconds 20] [--rate 5000] [--history-events 1000000]",
+                "           [--rollback-rows 100000] [--only capture,latency,history,rollback]",
+                "           [--json results.json] [--work DIR]",
+                "       java -jar rowguard-bench.jar jmh [JMH options, e.g. -prof gc HistorySeek]"));
+        System.exit(what.equals("help") ? 0 : 2);
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package io.rowguard.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The end-to-end benchmark at toy sizes, so that it keeps working; its figures mean nothing. */
+class EndToEndIT {
+  @TempDir Path dir;
+
+  @Test
+  void everyPartRunsAndReports() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    Path json = dir.resolve("results.json");
+    EndToEnd.Options o =
+        EndToEnd.Options.parse(
+            new String[] {
+              "--changes",
+              "4000",
+              "--runs",
+              "1",
+              "--latency-seconds",
+              "2",
+              "--rate",
+              "500",
+              "--history-events",
+              "20000",
+              "--rollback-rows",
+              "2000",
+              "--json",
+              json.toString(),
+              "--work",
+              dir.toString()
+            });
+    new EndToEnd(o, new PrintStream(bytes, true, StandardCharsets.UTF_8)).run();
+    String text = bytes.toString(StandardCharsets.UTF_8);
+    assertThat(text)
+        .contains("1. capture")
+        .contains("Debezium Embedded, no-op Connect consumer")
+        .contains("2. commit -> journaled latency")
+        .contains("3. history of one row")
+        .contains("4. whole-table rollback")
+        .contains("5. journal bytes per event");
+    assertThat(Files.readString(json)).contains("\"capture\"").contains("\"rollback\"");
+  }
+}
