@@ -454,7 +454,8 @@ class MalformedInputIT {
     try {
       Path f = dir.resolve("bad-" + System.nanoTime() + ".properties");
       if (text != null) {
-        Files.writeString(f, text, StandardCharsets.ISO_8859_1);
+        // bytes, not necessarily valid UTF-8; a character Latin-1 lacks becomes '?'
+        Files.write(f, text.getBytes(StandardCharsets.ISO_8859_1));
         return f.toString();
       }
       return Cli.writeConfig(f, p).toString();
