@@ -69,7 +69,7 @@ class TypeCaptureIT {
           "UPDATE \"Sales EU\".\"Order.Items\" SET t = NULL, n = 0.1, tstz = 'infinity'",
           "DELETE FROM \"Sales EU\".\"Order.Items\"");
       long deadline = System.nanoTime() + 30_000_000_000L;
-      while (journal.lastSeq() < 3
+      while (journal.changeCount() < 3
           && System.nanoTime() < deadline
           && capture.state() == Capture.State.RUNNING) {
         Thread.sleep(20);
