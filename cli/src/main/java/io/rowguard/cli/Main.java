@@ -27,6 +27,8 @@ public final class Main {
 
   static CommandLine commandLine() {
     CommandLine cmd = new CommandLine(new RowguardCommand());
+    // an argument starting with @ is a value (a time, a key, a name), never a file of arguments
+    cmd.setExpandAtFiles(false);
     cmd.setExecutionExceptionHandler(Main::handleExecutionException);
     cmd.setParameterExceptionHandler(Main::handleParameterException);
     return cmd;

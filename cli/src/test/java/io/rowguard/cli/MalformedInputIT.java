@@ -120,6 +120,8 @@ class MalformedInputIT {
 
   static final String[] JUNK = {
     "",
+    "@/", // picocli's argument files: a value, not a file to read
+    "@no-such-file",
     " ",
     "'",
     "\"",
