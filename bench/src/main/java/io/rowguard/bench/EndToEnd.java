@@ -330,6 +330,19 @@ public final class EndToEnd {
   }
 
   private RowguardConfig config(Path work, String table, String variant) {
+    Map<String, String> p =
+        source(
+            table,
+            slot(table, variant),
+            "pub_" + table,
+            work.resolve("j_" + table + "_" + variant));
+    p.put("source.publication.autocreate.mode", "disabled");
+    p.put("source.snapshot.mode", "no_data");
+    return RowguardConfig.of(work.resolve(table + ".properties"), p, e -> null);
+  }
+
+  /** The properties of a capture of one table of the benchmark's server. */
+  private Map<String, String> source(String table, String slot, String publication, Path journal) {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("source.connector", "postgres");
     p.put("source.database.hostname", "127.0.0.1");
@@ -337,12 +350,10 @@ public final class EndToEnd {
     p.put("source.database.user", "postgres");
     p.put("source.database.dbname", "postgres");
     p.put("source.table.include.list", "public." + table);
-    p.put("source.slot.name", slot(table, variant));
-    p.put("source.publication.name", "pub_" + table);
-    p.put("source.publication.autocreate.mode", "disabled");
-    p.put("source.snapshot.mode", "no_data");
-    p.put("journal.dir", work.resolve("j_" + table + "_" + variant).toString());
-    return RowguardConfig.of(work.resolve(table + ".properties"), p, e -> null);
+    p.put("source.slot.name", slot);
+    p.put("source.publication.name", publication);
+    p.put("journal.dir", journal.toString());
+    return p;
   }
 
   /** Half inserts, half updates of the inserted rows, in transactions of 1,000 rows. */
@@ -446,17 +457,8 @@ public final class EndToEnd {
         "CREATE TABLE " + t + " (id bigint PRIMARY KEY, v int, note text)",
         "ALTER TABLE " + t + " REPLICA IDENTITY FULL",
         "INSERT INTO " + t + " SELECT g, 0, 'row ' || g FROM generate_series(1, 100000) g");
-    Map<String, String> p = new LinkedHashMap<>();
-    p.put("source.connector", "postgres");
-    p.put("source.database.hostname", "127.0.0.1");
-    p.put("source.database.port", Integer.toString(pg.getPort()));
-    p.put("source.database.user", "postgres");
-    p.put("source.database.dbname", "postgres");
-    p.put("source.table.include.list", "public." + t);
-    p.put("source.slot.name", "s_lat");
-    p.put("source.publication.name", "pub_lat");
+    Map<String, String> p = source(t, "s_lat", "pub_lat", work.resolve("j_lat"));
     p.put("source.snapshot.mode", "no_data");
-    p.put("journal.dir", work.resolve("j_lat").toString());
     RowguardConfig config = RowguardConfig.of(work.resolve("lat.properties"), p, e -> null);
     ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
     long[] measuring = {Long.MAX_VALUE};
@@ -649,16 +651,7 @@ public final class EndToEnd {
         "INSERT INTO rb SELECT g, 'ok', g * 1.25, 'note ' || g, now() FROM generate_series(1, "
             + rows
             + ") g");
-    Map<String, String> p = new LinkedHashMap<>();
-    p.put("source.connector", "postgres");
-    p.put("source.database.hostname", "127.0.0.1");
-    p.put("source.database.port", Integer.toString(pg.getPort()));
-    p.put("source.database.user", "postgres");
-    p.put("source.database.dbname", "postgres");
-    p.put("source.table.include.list", "public.rb");
-    p.put("source.slot.name", "s_rb");
-    p.put("source.publication.name", "pub_rb");
-    p.put("journal.dir", work.resolve("j_rb").toString());
+    Map<String, String> p = source("rb", "s_rb", "pub_rb", work.resolve("j_rb"));
     RowguardConfig config = RowguardConfig.of(work.resolve("rb.properties"), p, e -> null);
     List<Double> ours = new ArrayList<>();
     List<Double> plans = new ArrayList<>();
