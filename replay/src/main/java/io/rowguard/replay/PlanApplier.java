@@ -28,18 +28,26 @@ import java.util.TreeMap;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.postgresql.util.PSQLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Applies a plan to PostgreSQL in one transaction, set-based: the plan's rows are copied into a
- * temporary table, and one DELETE, one UPDATE and one INSERT per table write the target states, in
- * foreign-key order, each only where the live row is still the state the journal says is current.
- * With {@link ConflictPolicy#ABORT} that check is the write itself: when every statement wrote
- * every row it should, there was no conflict (a row that a concurrent writer changes is re-checked
- * by PostgreSQL against its new version before it is written). Otherwise, and for the other
- * policies, the writes are undone to a savepoint, the live rows are locked ({@code FOR UPDATE}) and
- * compared column by column, and the conflicts are reported or handled. A rowguard logical message
- * in the same transaction marks the writes as this rollback, so the journal records them as such
- * and they can be backed out.
+ * temporary table, and one DELETE, UPDATE and INSERT per table (an UPDATE per set of columns
+ * written, when there are a few) write the target states, in foreign-key order, each only where the
+ * live row is still the state the journal says is current.
+ *
+ * <p>With {@link ConflictPolicy#ABORT} that check is the write itself, done lean first: only the
+ * target values are staged, with the id of the transaction that wrote the journal's current version
+ * of each row, and a live row passes when that transaction wrote it ({@code xmin}). Any later write
+ * gives the row a new xmin, so a row that passes is unchanged; a row that a concurrent writer
+ * changes is re-checked by PostgreSQL against its new version before it is written. When every
+ * statement wrote every row it should, there was no conflict. Otherwise (a conflict, or a row that
+ * xmin can't vouch for: last written in a subtransaction, or read by a snapshot) the transaction
+ * starts again, stages current images too and compares column by column; if that falls short as
+ * well, and for the other policies, the live rows are locked ({@code FOR UPDATE}) and compared, and
+ * the conflicts are reported or handled. A rowguard logical message in the same transaction marks
+ * the writes as this rollback, so the journal records them as such and they can be backed out.
  */
 public final class PlanApplier {
   /** Reports progress of long work: a phase, done so far, total. */
@@ -49,8 +57,17 @@ public final class PlanApplier {
     Progress NONE = (phase, done, total) -> {};
   }
 
+  private static final Logger LOG = LoggerFactory.getLogger(PlanApplier.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int COPY_CHUNK = 10_000;
+
+  /**
+   * Up to this many distinct sets of columns to write, a table is updated by one plain UPDATE each.
+   */
+  private static final int MAX_WRITE_PATTERNS = 4;
+
+  /** From this share of a table's rows on, a plan's joins hash the table ({@code bulk}). */
+  private static final double BULK_SHARE = 0.2;
 
   private final Connection connection;
 
@@ -68,9 +85,28 @@ public final class PlanApplier {
     if (plan.changes().isEmpty()) {
       return new ApplyResult(plan.id(), "", applied, List.of(), false, plan.warnings());
     }
+    boolean dependents = plan.changes().stream().anyMatch(c -> !c.dependents().isEmpty());
     try {
       connection.setAutoCommit(false);
       try {
+        if (policy == ConflictPolicy.ABORT && !dependents) {
+          ApplyResult result;
+          try {
+            result = applyLean(plan, operator, reason, progress, applied);
+          } catch (SQLException e) {
+            // the comparing path meets the same error again if it is the plan's, and reports it
+            LOG.debug("The lean apply failed; comparing values instead", e);
+            result = null;
+          }
+          if (result != null) {
+            connection.commit();
+            return result;
+          }
+          // a conflict, or a row last written by a subtransaction or read by a snapshot, or an
+          // error: the transaction starts again and compares values
+          connection.rollback();
+          applied.replaceAll((a, count) -> 0);
+        }
         ApplyResult result = applyInTransaction(plan, policy, operator, reason, progress, applied);
         if (result.aborted()) {
           connection.rollback();
@@ -89,14 +125,35 @@ public final class PlanApplier {
     }
   }
 
-  private ApplyResult applyInTransaction(
+  /**
+   * The lean check: a live row is still the journal's version of it when the transaction that wrote
+   * that version is the one that wrote the live row ({@code xmin}). Only the target values and that
+   * transaction id are staged, and each statement writes only rows that pass. Null when a count
+   * falls short (the caller rolls back): a conflict, or a false alarm that comparing values clears.
+   * No savepoint: rows written under one would carry its xid, and fail this check when rolled back
+   * later.
+   */
+  private ApplyResult applyLean(
       RollbackPlan plan,
-      ConflictPolicy policy,
       String operator,
       String reason,
       Progress progress,
       Map<Action, Integer> applied)
       throws SQLException {
+    String txId = begin(plan, operator, reason);
+    List<String> warnings = new ArrayList<>(plan.warnings());
+    Map<TableId, TableWork> lean =
+        stage(byTable(plan), true, ConflictPolicy.ABORT, progress, warnings);
+    if (!writeChecked(foreignKeyOrder(lean), applied, false)) {
+      return null;
+    }
+    long total = plan.changes().size();
+    progress.update("applied", total, total);
+    return new ApplyResult(plan.id(), txId, applied, List.of(), false, warnings);
+  }
+
+  /** Starts the transaction: settings, its id, the rowguard message. */
+  private String begin(RollbackPlan plan, String operator, String reason) throws SQLException {
     String txId;
     try (Statement s = connection.createStatement()) {
       s.execute("SET CONSTRAINTS ALL DEFERRED");
@@ -108,28 +165,35 @@ public final class PlanApplier {
       }
     }
     markTransaction(plan, operator, reason);
+    return txId;
+  }
 
+  private static Map<TableId, List<RowChange>> byTable(RollbackPlan plan) {
     Map<TableId, List<RowChange>> byTable = new LinkedHashMap<>();
     for (RowChange c : plan.changes()) {
       byTable.computeIfAbsent(c.table(), t -> new ArrayList<>()).add(c);
     }
+    return byTable;
+  }
+
+  private ApplyResult applyInTransaction(
+      RollbackPlan plan,
+      ConflictPolicy policy,
+      String operator,
+      String reason,
+      Progress progress,
+      Map<Action, Integer> applied)
+      throws SQLException {
+    String txId = begin(plan, operator, reason);
+    Map<TableId, List<RowChange>> byTable = byTable(plan);
+    long total = plan.changes().size();
+    boolean dependents = plan.changes().stream().anyMatch(c -> !c.dependents().isEmpty());
     List<String> warnings = new ArrayList<>(plan.warnings());
     List<ApplyResult.Conflict> conflicts = new ArrayList<>();
-    Map<TableId, TableWork> work = new LinkedHashMap<>();
-    long loaded = 0;
-    long total = plan.changes().size();
-    int n = 0;
-    for (Map.Entry<TableId, List<RowChange>> e : byTable.entrySet()) {
-      TableWork w = new TableWork(e.getKey(), e.getValue(), "rg_plan_" + n++, policy);
-      w.describeLiveTable(warnings);
-      w.load(progress, loaded, total);
-      loaded += w.rows.size();
-      work.put(e.getKey(), w);
-    }
+    Map<TableId, TableWork> work = stage(byTable, false, policy, progress, warnings);
     List<TableWork> ordered = foreignKeyOrder(work);
-    boolean dependents = plan.changes().stream().anyMatch(c -> !c.dependents().isEmpty());
     if (policy == ConflictPolicy.ABORT && !dependents) {
-      if (writeChecked(ordered, applied)) {
+      if (writeChecked(ordered, applied, true)) {
         progress.update("applied", total, total);
         return new ApplyResult(plan.id(), txId, applied, List.of(), false, warnings);
       }
@@ -160,15 +224,40 @@ public final class PlanApplier {
     return new ApplyResult(plan.id(), txId, applied, conflicts, false, warnings);
   }
 
+  /** Each table's rows in a temporary table: lean (target values and xid) or whole. */
+  private Map<TableId, TableWork> stage(
+      Map<TableId, List<RowChange>> byTable,
+      boolean lean,
+      ConflictPolicy policy,
+      Progress progress,
+      List<String> warnings)
+      throws SQLException {
+    Map<TableId, TableWork> work = new LinkedHashMap<>();
+    long loaded = 0;
+    long total = byTable.values().stream().mapToLong(List::size).sum();
+    int n = 0;
+    for (Map.Entry<TableId, List<RowChange>> e : byTable.entrySet()) {
+      TableWork w = new TableWork(e.getKey(), e.getValue(), "rg_plan_" + n++, policy, lean);
+      w.describeLiveTable(warnings);
+      w.load(progress, loaded, total);
+      loaded += w.rows.size();
+      work.put(e.getKey(), w);
+    }
+    return work;
+  }
+
   /**
    * Writes every table's rows, each statement only where the live row is what the journal says is
-   * current. True when every row was written: nothing conflicted. Otherwise the writes are undone
-   * and false returned, for the locking check to find and name the conflicts.
+   * current. True when every row was written: nothing conflicted. Otherwise false, and with {@code
+   * savepoint} the writes are undone, for the locking check to find and name the conflicts.
    */
-  private boolean writeChecked(List<TableWork> ordered, Map<Action, Integer> applied)
+  private boolean writeChecked(
+      List<TableWork> ordered, Map<Action, Integer> applied, boolean savepoint)
       throws SQLException {
     try (Statement s = connection.createStatement()) {
-      s.execute("SAVEPOINT rg_checked");
+      if (savepoint) {
+        s.execute("SAVEPOINT rg_checked");
+      }
       boolean clean = true;
       for (int i = ordered.size() - 1; i >= 0 && clean; i--) {
         TableWork w = ordered.get(i);
@@ -187,7 +276,9 @@ public final class PlanApplier {
           clean = inserted == w.expected.get(Action.INSERT);
         }
       }
-      s.execute(clean ? "RELEASE SAVEPOINT rg_checked" : "ROLLBACK TO SAVEPOINT rg_checked");
+      if (savepoint) {
+        s.execute(clean ? "RELEASE SAVEPOINT rg_checked" : "ROLLBACK TO SAVEPOINT rg_checked");
+      }
       return clean;
     }
   }
@@ -223,14 +314,40 @@ public final class PlanApplier {
     final Set<String> writable = new LinkedHashSet<>();
     final Map<Action, Integer> expected = new EnumMap<>(Action.class);
     final Map<TableSchema, int[]> positions = new IdentityHashMap<>();
+
+    /** The distinct sets of columns written (w_cols) by rows that have a target. */
+    final Set<String> writePatterns = new LinkedHashSet<>();
+
+    private String lastTx;
+    private String lastXid;
+    private List<String> lastChanged;
+    private int[] lastCur;
+    private int[] lastTgt;
+    private String lastWrites;
+
     final ConflictPolicy policy;
+
+    /**
+     * Staged for the lean check only: the journal's current state is represented by the xid that
+     * wrote it, and of the target only the values to write.
+     */
+    final boolean lean;
+
     boolean identityAlways;
 
-    TableWork(TableId table, List<RowChange> rows, String temp, ConflictPolicy policy) {
+    /**
+     * The plan writes a large share of the table: its joins hash the whole table rather than probe
+     * the key index once per row. PostgreSQL can't know it: the temporary table has no statistics.
+     */
+    boolean bulk;
+
+    TableWork(
+        TableId table, List<RowChange> rows, String temp, ConflictPolicy policy, boolean lean) {
       this.table = table;
       this.rows = rows;
       this.temp = temp;
       this.policy = policy;
+      this.lean = lean;
       this.keyColumns = rows.get(0).schema().keyColumns();
       for (Action a : Action.values()) {
         expected.put(a, 0);
@@ -246,7 +363,8 @@ public final class PlanApplier {
       try (PreparedStatement ps =
           connection.prepareStatement(
               "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated <> '',"
-                  + " a.attidentity = 'a' FROM pg_attribute a WHERE a.attrelid = to_regclass(?)"
+                  + " a.attidentity = 'a', c.reltuples FROM pg_attribute a"
+                  + " JOIN pg_class c ON c.oid = a.attrelid WHERE a.attrelid = to_regclass(?)"
                   + " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")) {
         ps.setString(1, table.quoted());
         try (ResultSet rs = ps.executeQuery()) {
@@ -256,6 +374,8 @@ public final class PlanApplier {
               generated.add(rs.getString(1));
             }
             identityAlways |= rs.getBoolean(4);
+            double tuples = rs.getDouble(5); // -1: never counted
+            bulk = tuples > 0 && rows.size() >= BULK_SHARE * tuples;
           }
         }
       }
@@ -322,15 +442,15 @@ public final class PlanApplier {
 
     /** For each of the plan's columns, its index in an image's schema, or -1. */
     private int[] positions(TableSchema schema) {
-      return positions.computeIfAbsent(
-          schema,
-          s -> {
-            int[] at = new int[columns.size()];
-            for (int i = 0; i < at.length; i++) {
-              at[i] = s.indexOf(columns.get(i));
-            }
-            return at;
-          });
+      int[] at = positions.get(schema);
+      if (at == null) {
+        at = new int[columns.size()];
+        for (int i = 0; i < at.length; i++) {
+          at[i] = schema.indexOf(columns.get(i));
+        }
+        positions.put(schema, at);
+      }
+      return at;
     }
 
     void load(Progress progress, long before, long total) throws SQLException {
@@ -338,13 +458,15 @@ public final class PlanApplier {
           new StringBuilder("CREATE TEMP TABLE ")
               .append(temp)
               .append(
-                  " (ord int, cur_present boolean, tgt_present boolean, cur_cols text,"
-                      + " tgt_cols text, w_cols text");
+                  lean
+                      ? " (ord int, tgt_present boolean, tgt_cols text, w_cols text, cur_xid xid"
+                      : " (ord int, cur_present boolean, tgt_present boolean, cur_cols text,"
+                          + " tgt_cols text, w_cols text");
       for (int i = 0; i < keyColumns.size(); i++) {
         ddl.append(", k").append(i).append(" text");
       }
       for (int i = 0; i < columns.size(); i++) {
-        ddl.append(", c").append(i).append(" text, t").append(i).append(" text");
+        ddl.append(lean ? "" : ", c" + i + " text").append(", t").append(i).append(" text");
       }
       ddl.append(") ON COMMIT DROP");
       try (Statement s = connection.createStatement()) {
@@ -377,12 +499,23 @@ public final class PlanApplier {
       Row target = c.target();
       int[] cur = current == null ? null : positions(current.schema());
       int[] tgt = target == null ? null : positions(target.schema());
-      buf.append(r).append('\t').append(current != null ? 't' : 'f').append('\t');
+      buf.append(r).append('\t');
+      if (!lean) {
+        buf.append(current != null ? 't' : 'f').append('\t');
+      }
       buf.append(target != null ? 't' : 'f').append('\t');
-      appendPresence(buf, cur).append('\t');
+      if (!lean) {
+        appendPresence(buf, cur).append('\t');
+      }
       appendPresence(buf, tgt).append('\t');
       String writes = writes(c, cur, tgt);
       buf.append(writes);
+      if (target != null) {
+        writePatterns.add(writes);
+      }
+      if (lean) {
+        buf.append('\t').append(current != null ? xid(c.currentTx()) : "\\N");
+      }
       Row keyImage = current != null ? current : target;
       for (String k : keyColumns) {
         int i = keyImage.schema().indexOf(k);
@@ -390,14 +523,34 @@ public final class PlanApplier {
         appendCopyField(buf, PgText.of(keyImage.get(i), keyImage.schema().column(i).schema()));
       }
       for (int i = 0; i < columns.size(); i++) {
+        if (!lean) {
+          buf.append('\t');
+          appendCopyField(buf, text(current, cur, i));
+        }
         buf.append('\t');
-        appendCopyField(buf, text(current, cur, i));
-        buf.append('\t');
-        // the whole target, even where the update leaves a column alone: a row that went away
-        // meanwhile (a cascade of this very plan's deletes) is inserted again from it
-        appendCopyField(buf, text(target, tgt, i));
+        // whole: even where the update leaves a column alone, for a row that went away meanwhile
+        // (a cascade of this very plan's deletes) is inserted again from it; lean: what is written
+        appendCopyField(buf, lean && writes.charAt(i) != '1' ? null : text(target, tgt, i));
       }
       buf.append('\n');
+    }
+
+    /** A journaled transaction id as a PostgreSQL xid; NULL (never equal) when it is not one. */
+    private String xid(String txId) {
+      if (!txId.equals(lastTx)) { // a mass write's rows share one
+        lastTx = txId;
+        lastXid = parseXid(txId);
+      }
+      return lastXid;
+    }
+
+    private static String parseXid(String txId) {
+      try {
+        long x = Long.parseLong(txId);
+        return x >= 0 && x <= 0xFFFF_FFFFL ? txId : "\\N";
+      } catch (NumberFormatException e) {
+        return "\\N";
+      }
     }
 
     /**
@@ -406,11 +559,22 @@ public final class PlanApplier {
      * target has.
      */
     private String writes(RowChange c, int[] cur, int[] tgt) {
+      // the rows of a mass write share their changed columns (one list) and image schemas
+      if (c.changedColumns() == lastChanged && cur == lastCur && tgt == lastTgt) {
+        return lastWrites;
+      }
+      lastChanged = c.changedColumns();
+      lastCur = cur;
+      lastTgt = tgt;
+      lastWrites = computeWrites(c.changedColumns(), cur, tgt);
+      return lastWrites;
+    }
+
+    private String computeWrites(List<String> changed, int[] cur, int[] tgt) {
       if (tgt == null) {
         return "0".repeat(columns.size());
       }
       boolean all = cur == null || policy == ConflictPolicy.OVERWRITE;
-      List<String> changed = c.changedColumns();
       StringBuilder sb = new StringBuilder(columns.size());
       for (int i = 0; i < tgt.length; i++) {
         boolean write = tgt[i] >= 0 && (all || cur[i] < 0 || changed.contains(columns.get(i)));
@@ -576,6 +740,9 @@ public final class PlanApplier {
 
     /** The live row (joined as t) is the state the journal says is current. */
     private String unchanged() {
+      if (lean) {
+        return "t.xmin = p.cur_xid";
+      }
       StringBuilder any = new StringBuilder("p.cur_present AND NOT (false");
       for (int i = 0; i < columns.size(); i++) {
         any.append(" OR (").append(differs(i)).append(")");
@@ -591,7 +758,8 @@ public final class PlanApplier {
         return 0;
       }
       try (Statement s = connection.createStatement()) {
-        return s.executeUpdate(
+        return write(
+            s,
             "DELETE FROM "
                 + table.quoted()
                 + " t USING "
@@ -610,40 +778,87 @@ public final class PlanApplier {
       if (expected.get(Action.UPDATE) + expected.get(Action.INSERT) == 0) {
         return 0;
       }
-      StringBuilder set = new StringBuilder();
-      int i = 0;
+      List<String> settable = new ArrayList<>();
       for (String col : columns) {
         if (writable.contains(col) && !keyColumns.contains(col)) {
-          set.append(set.length() == 0 ? "" : ", ")
-              .append(TableId.quote(col))
-              .append(" = CASE WHEN substr(p.w_cols, ")
-              .append(i + 1)
-              .append(", 1) = '1' THEN p.t")
-              .append(i)
-              .append("::")
-              .append(types.get(col))
-              .append(" ELSE t.")
-              .append(TableId.quote(col))
-              .append(" END");
+          settable.add(col);
         }
-        i++;
       }
-      if (set.length() == 0) {
+      if (settable.isEmpty()) {
         return 0;
       }
+      String where =
+          " FROM "
+              + temp
+              + " p WHERE "
+              + keyMatch()
+              + " AND p.tgt_present"
+              + (checked ? " AND " + unchanged() : "");
+      int updated = 0;
       try (Statement s = connection.createStatement()) {
-        return s.executeUpdate(
-            "UPDATE "
-                + table.quoted()
-                + " t SET "
-                + set
-                + " FROM "
-                + temp
-                + " p WHERE "
-                + keyMatch()
-                + " AND p.tgt_present"
-                + (checked ? " AND " + unchanged() : ""));
+        if (writePatterns.size() > MAX_WRITE_PATTERNS) {
+          // many shapes: one statement that picks per row which columns to write
+          StringBuilder set = new StringBuilder();
+          for (String col : settable) {
+            int i = columns.indexOf(col);
+            set.append(set.length() == 0 ? "" : ", ")
+                .append(TableId.quote(col))
+                .append(" = CASE WHEN substr(p.w_cols, ")
+                .append(i + 1)
+                .append(", 1) = '1' THEN ")
+                .append(value(i))
+                .append(" ELSE t.")
+                .append(TableId.quote(col))
+                .append(" END");
+          }
+          return write(s, "UPDATE " + table.quoted() + " t SET " + set + where);
+        }
+        // a few shapes (a mass write changes the same columns of every row): one plain statement
+        // each
+        for (String pattern : writePatterns) {
+          StringBuilder set = new StringBuilder();
+          for (String col : settable) {
+            int i = columns.indexOf(col);
+            if (pattern.charAt(i) == '1') {
+              set.append(set.length() == 0 ? "" : ", ")
+                  .append(TableId.quote(col))
+                  .append(" = ")
+                  .append(value(i));
+            }
+          }
+          if (set.length() == 0) { // nothing to write, but the row is checked and counted
+            String col = TableId.quote(settable.get(0));
+            set.append(col).append(" = t.").append(col);
+          }
+          updated +=
+              write(
+                  s,
+                  "UPDATE "
+                      + table.quoted()
+                      + " t SET "
+                      + set
+                      + where
+                      + " AND p.w_cols = "
+                      + PgText.literal(pattern));
+        }
       }
+      return updated;
+    }
+
+    /** Runs one of the plan's writes, with hash joins when the plan is {@code bulk}. */
+    private int write(Statement s, String sql) throws SQLException {
+      if (!bulk) {
+        return s.executeUpdate(sql);
+      }
+      s.execute("SET LOCAL enable_nestloop = off");
+      int written = s.executeUpdate(sql);
+      s.execute("SET LOCAL enable_nestloop = on"); // after a failure the transaction is gone
+      return written;
+    }
+
+    /** The target value of the plan's column i, in the column's type. */
+    private String value(int i) {
+      return "p.t" + i + "::" + types.get(columns.get(i));
     }
 
     /**

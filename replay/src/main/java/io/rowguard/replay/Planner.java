@@ -66,6 +66,7 @@ public final class Planner {
     // per row: the first change since the point (its before image is the target) and the last
     // (its after image is the current state); streamed, so memory holds one entry per row
     Map<RowKey, RowSpan> rows = new LinkedHashMap<>();
+    Interner interner = new Interner();
     journal.forEachOfTable(
         table,
         bound.fromMicros(),
@@ -74,7 +75,7 @@ public final class Planner {
         Long.MAX_VALUE,
         e -> {
           if (!before.test(e)) {
-            rows.computeIfAbsent(e.event().key(), k -> new RowSpan()).add(e);
+            rows.computeIfAbsent(e.event().key(), k -> new RowSpan()).add(e, interner);
           }
           return true;
         });
@@ -83,33 +84,69 @@ public final class Planner {
     for (Map.Entry<RowKey, RowSpan> r : rows.entrySet()) {
       Row target = r.getValue().target;
       Row current = r.getValue().current;
-      List<String> changed = changedColumns(current, target);
+      List<String> changed = r.getValue().changed;
       if ((current == null && target == null)
           || (current != null && target != null && changed.isEmpty())) {
         unchanged++;
       } else {
-        changes.add(new RowChange(table, r.getKey(), current, target, changed, List.of()));
+        changes.add(
+            new RowChange(
+                table, r.getKey(), current, target, changed, List.of(), r.getValue().currentTx));
       }
     }
     return plan("rollback of table " + table + " to " + describe(point), changes, unchanged);
   }
 
-  /** A row's first and last change since a point, by journal order. */
+  /**
+   * A row's first and last change since a point, by journal order, and the columns that differ
+   * between them: compared as each change is read, while its images are still in the CPU's cache.
+   */
   private static final class RowSpan {
     long first = Long.MAX_VALUE;
     long last = Long.MIN_VALUE;
     Row target;
     Row current;
+    String currentTx;
+    List<String> changed;
 
-    void add(JournalEntry e) {
+    void add(JournalEntry e, Interner interner) {
+      boolean moved = false;
       if (e.seq() < first) {
         first = e.seq();
         target = e.event().before();
+        moved = true;
       }
       if (e.seq() > last) {
         last = e.seq();
         current = e.event().after();
+        currentTx = interner.intern(e.event().txId());
+        moved = true;
       }
+      if (moved) {
+        changed = interner.intern(changedColumns(current, target));
+      }
+    }
+  }
+
+  /**
+   * One copy of equal values that a large plan repeats per row (a mass write's transaction id and
+   * changed columns): less to hold, less for the collector to copy.
+   */
+  private static final class Interner {
+    private final Map<Object, Object> known = new java.util.HashMap<>();
+
+    String intern(String s) {
+      return (String) known.computeIfAbsent(s, k -> k);
+    }
+
+    List<String> intern(List<String> list) {
+      @SuppressWarnings("unchecked")
+      List<String> one = (List<String>) known.get(list); // lists are equal by their elements
+      if (one == null) {
+        one = List.copyOf(list);
+        known.put(one, one);
+      }
+      return one;
     }
   }
 
@@ -179,7 +216,8 @@ public final class Planner {
       List<JournalEntry> history,
       Predicate<JournalEntry> before,
       List<String> dependents) {
-    Row current = history.get(history.size() - 1).event().after();
+    JournalEntry last = history.get(history.size() - 1);
+    Row current = last.event().after();
     Row target = null;
     for (JournalEntry e : history) {
       if (before.test(e)) {
@@ -191,13 +229,21 @@ public final class Planner {
         || (current != null && target != null && changed.isEmpty())) {
       return null;
     }
-    return new RowChange(table, key, current, target, changed, dependents);
+    return new RowChange(table, key, current, target, changed, dependents, last.event().txId());
   }
 
   static List<String> changedColumns(Row current, Row target) {
     List<String> out = new ArrayList<>();
     Row any = target != null ? target : current;
     if (any == null) {
+      return out;
+    }
+    if (current != null && target != null && current.schema() == target.schema()) {
+      for (int i = 0; i < current.size(); i++) { // one schema: the same column at the same index
+        if (!io.rowguard.core.Values.equal(current.get(i), target.get(i))) {
+          out.add(current.schema().column(i).name());
+        }
+      }
       return out;
     }
     for (int i = 0; i < any.size(); i++) {

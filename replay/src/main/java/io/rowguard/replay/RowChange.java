@@ -16,6 +16,8 @@ import java.util.List;
  * @param changedColumns the columns that differ between current and target
  * @param dependents later transactions that changed the row (backout only): backing out without
  *     them would overwrite their writes
+ * @param currentTx the transaction that wrote {@code current}, as the journal has it; empty when
+ *     unknown
  */
 public record RowChange(
     TableId table,
@@ -23,11 +25,13 @@ public record RowChange(
     Row current,
     Row target,
     List<String> changedColumns,
-    List<String> dependents) {
+    List<String> dependents,
+    String currentTx) {
 
   public RowChange {
     changedColumns = List.copyOf(changedColumns);
     dependents = List.copyOf(dependents);
+    currentTx = currentTx == null ? "" : currentTx;
   }
 
   public Action action() {
