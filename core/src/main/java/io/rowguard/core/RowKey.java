@@ -42,11 +42,22 @@ public final class RowKey {
       throw new IllegalArgumentException(
           "a key needs one value per column: columns=" + columns + " values=" + values.size());
     }
-    List<Object> normalized = new ArrayList<>(values.size());
-    for (Object v : values) {
-      normalized.add(normalize(v));
+    return of(List.copyOf(columns), values.toArray());
+  }
+
+  /** Takes ownership of {@code values}; {@code columns} must be unmodifiable. */
+  static RowKey of(List<String> columns, Object[] values) {
+    boolean nulls = false;
+    for (int i = 0; i < values.length; i++) {
+      values[i] = normalize(values[i]);
+      nulls |= values[i] == null;
     }
-    return new RowKey(List.copyOf(columns), java.util.Collections.unmodifiableList(normalized));
+    // a plan holds a key per row: one small list rather than a wrapper around a copy
+    return new RowKey(
+        columns,
+        nulls
+            ? java.util.Collections.unmodifiableList(java.util.Arrays.asList(values))
+            : List.of(values));
   }
 
   private static Object normalize(Object v) {

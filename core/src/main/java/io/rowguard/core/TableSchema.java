@@ -71,9 +71,9 @@ public final class TableSchema {
 
   /** The primary key of a row of this table. */
   public RowKey keyOf(Row row) {
-    List<Object> values = new ArrayList<>(keyPositions.length);
-    for (int p : keyPositions) {
-      values.add(row.get(p));
+    Object[] values = new Object[keyPositions.length];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = row.get(keyPositions[i]);
     }
     return RowKey.of(keyColumns, values);
   }

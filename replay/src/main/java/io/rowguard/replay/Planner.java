@@ -5,12 +5,14 @@ import io.rowguard.core.Row;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.TableId;
 import io.rowguard.core.ValueFormat;
+import io.rowguard.core.Values;
 import io.rowguard.journal.Gap;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
 import io.rowguard.journal.JournalStatus;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -64,8 +66,12 @@ public final class Planner {
     Bound bound = bound(point);
     Predicate<JournalEntry> before = bound.before();
     // per row: the first change since the point (its before image is the target) and the last
-    // (its after image is the current state); streamed, so memory holds one entry per row
-    Map<RowKey, RowSpan> rows = new LinkedHashMap<>();
+    // (its after image is the current state); streamed, so memory holds one entry per row. The
+    // journal's count of changes since the point bounds the rows: the map never rehashes them
+    long since = journal.lastSeq() - journal.seqAtTime(bound.fromMicros()) + 1;
+    int expected = (int) Math.max(16, Math.min(since, MAX_PRESIZE));
+    Map<RowKey, RowSpan> rows = new HashMap<>(expected * 4 / 3 + 1);
+    List<RowSpan> order = new ArrayList<>(expected);
     Interner interner = new Interner();
     journal.forEachOfTable(
         table,
@@ -75,41 +81,46 @@ public final class Planner {
         Long.MAX_VALUE,
         e -> {
           if (!before.test(e)) {
-            rows.computeIfAbsent(e.event().key(), k -> new RowSpan()).add(e, interner);
+            RowKey key = e.event().key();
+            RowSpan span = rows.get(key);
+            if (span == null) {
+              span = new RowSpan();
+              rows.put(key, span);
+              order.add(span);
+            }
+            span.add(table, key, e, interner);
           }
           return true;
         });
-    List<RowChange> changes = new ArrayList<>();
+    List<RowChange> changes = new ArrayList<>(order.size());
     int unchanged = 0;
-    for (Map.Entry<RowKey, RowSpan> r : rows.entrySet()) {
-      Row target = r.getValue().target;
-      Row current = r.getValue().current;
-      List<String> changed = r.getValue().changed;
-      if ((current == null && target == null)
-          || (current != null && target != null && changed.isEmpty())) {
+    for (RowSpan span : order) {
+      if (span.unchanged) {
         unchanged++;
       } else {
-        changes.add(
-            new RowChange(
-                table, r.getKey(), current, target, changed, List.of(), r.getValue().currentTx));
+        changes.add(span.change);
       }
     }
     return plan("rollback of table " + table + " to " + describe(point), changes, unchanged);
   }
 
+  /** Above this many, a table's rows since a point are not counted on in advance. */
+  private static final long MAX_PRESIZE = 1 << 20;
+
   /**
-   * A row's first and last change since a point, by journal order, and the columns that differ
-   * between them: compared as each change is read, while its images are still in the CPU's cache.
+   * A row's first and last change since a point, by journal order, and what that makes of it: built
+   * as each change is read, while its images are still in the CPU's cache.
    */
   private static final class RowSpan {
     long first = Long.MAX_VALUE;
     long last = Long.MIN_VALUE;
-    Row target;
-    Row current;
-    String currentTx;
-    List<String> changed;
+    RowChange change;
+    boolean unchanged;
 
-    void add(JournalEntry e, Interner interner) {
+    void add(TableId table, RowKey key, JournalEntry e, Interner interner) {
+      Row target = change == null ? null : change.target();
+      Row current = change == null ? null : change.current();
+      String currentTx = change == null ? "" : change.currentTx();
       boolean moved = false;
       if (e.seq() < first) {
         first = e.seq();
@@ -123,9 +134,37 @@ public final class Planner {
         moved = true;
       }
       if (moved) {
-        changed = interner.intern(changedColumns(current, target));
+        List<String> changed = interner.intern(changedColumns(current, target));
+        unchanged =
+            (current == null && target == null)
+                || (current != null && target != null && changed.isEmpty());
+        change =
+            new RowChange(
+                table,
+                key,
+                current,
+                sharingEqualValues(target, current),
+                changed,
+                List.of(),
+                currentTx);
       }
     }
+  }
+
+  /**
+   * The target, with the values it has in common with the current image taken from there: a plan
+   * holds both images of every row, most of whose columns a bad write left alone.
+   */
+  private static Row sharingEqualValues(Row target, Row current) {
+    if (target == null || current == null || target.schema() != current.schema()) {
+      return target;
+    }
+    Object[] values = new Object[target.size()];
+    for (int i = 0; i < values.length; i++) {
+      Object t = target.get(i);
+      values[i] = t != current.get(i) && Values.equal(t, current.get(i)) ? current.get(i) : t;
+    }
+    return Row.of(target.schema(), values);
   }
 
   /**
