@@ -39,8 +39,18 @@ public final class ValueCodec {
 
   public static Row readRow(BinaryReader in, TableSchema schema) {
     int n = schema.size();
-    byte[] nulls = in.readBytes((n + 7) / 8);
     Object[] values = new Object[n];
+    if (n <= Long.SIZE) { // the null bitmap in a long: no array per row read
+      long nulls = 0;
+      for (int b = 0; b < (n + 7) / 8; b++) {
+        nulls |= (in.readByte() & 0xFFL) << (8 * b);
+      }
+      for (int i = 0; i < n; i++) {
+        values[i] = (nulls & (1L << i)) != 0 ? null : readValue(in, schema.column(i).schema());
+      }
+      return Row.of(schema, values);
+    }
+    byte[] nulls = in.readBytes((n + 7) / 8);
     for (int i = 0; i < n; i++) {
       boolean isNull = (nulls[i >> 3] & (1 << (i & 7))) != 0;
       values[i] = isNull ? null : readValue(in, schema.column(i).schema());

@@ -904,10 +904,12 @@ public final class Journal implements AutoCloseable {
     if (value == null) {
       throw new JournalException(dir, "entry " + seq + " is indexed but missing from the log");
     }
-    byte[] record = record(seq, value);
+    // decoded in place: the record starts the stored value, the chain's hash follows it
+    int length;
     LogRecords.Kind kind;
     try {
-      kind = LogRecords.kind(record);
+      length = LogRecords.recordLength(value, chained);
+      kind = LogRecords.kind(value);
     } catch (RuntimeException e) {
       throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
     }
@@ -920,7 +922,11 @@ public final class Journal implements AutoCloseable {
               + kind.name().toLowerCase(java.util.Locale.ROOT)
               + " record, not a change");
     }
-    return new JournalEntry(seq, decode(seq, record));
+    try {
+      return new JournalEntry(seq, EntryCodec.decode(value, length, this::schemaById));
+    } catch (RuntimeException e) {
+      throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
+    }
   }
 
   byte[] record(long seq, byte[] value) {
@@ -1263,6 +1269,7 @@ public final class Journal implements AutoCloseable {
     private static final long STEPS = 16;
 
     private final RocksIterator it = cf.db().newIterator(cf.log());
+    private final java.nio.ByteBuffer key = java.nio.ByteBuffer.allocateDirect(16);
     private long at = -1;
 
     byte[] value(long seq) {
@@ -1270,7 +1277,9 @@ public final class Journal implements AutoCloseable {
         it.seek(Keys.seq(seq));
       }
       while (it.isValid()) {
-        at = Keys.seqAtEnd(it.key());
+        key.clear();
+        int length = it.key(key); // into a buffer that is reused: no array per entry
+        at = key.getLong(length - Long.BYTES);
         if (at >= seq) {
           break;
         }

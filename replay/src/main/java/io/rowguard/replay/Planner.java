@@ -4,6 +4,7 @@ import io.rowguard.core.InputException;
 import io.rowguard.core.Row;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.TableId;
+import io.rowguard.core.TableSchema;
 import io.rowguard.core.ValueFormat;
 import io.rowguard.core.Values;
 import io.rowguard.journal.Gap;
@@ -134,37 +135,19 @@ public final class Planner {
         moved = true;
       }
       if (moved) {
-        List<String> changed = interner.intern(changedColumns(current, target));
+        if (target != null && current != null && target.schema() == current.schema()) {
+          target = interner.compare(current, target);
+        }
+        List<String> changed =
+            target != null && current != null && target.schema() == current.schema()
+                ? interner.changed
+                : interner.intern(changedColumns(current, target));
         unchanged =
             (current == null && target == null)
                 || (current != null && target != null && changed.isEmpty());
-        change =
-            new RowChange(
-                table,
-                key,
-                current,
-                sharingEqualValues(target, current),
-                changed,
-                List.of(),
-                currentTx);
+        change = new RowChange(table, key, current, target, changed, List.of(), currentTx);
       }
     }
-  }
-
-  /**
-   * The target, with the values it has in common with the current image taken from there: a plan
-   * holds both images of every row, most of whose columns a bad write left alone.
-   */
-  private static Row sharingEqualValues(Row target, Row current) {
-    if (target == null || current == null || target.schema() != current.schema()) {
-      return target;
-    }
-    Object[] values = new Object[target.size()];
-    for (int i = 0; i < values.length; i++) {
-      Object t = target.get(i);
-      values[i] = t != current.get(i) && Values.equal(t, current.get(i)) ? current.get(i) : t;
-    }
-    return Row.of(target.schema(), values);
   }
 
   /**
@@ -173,6 +156,57 @@ public final class Planner {
    */
   private static final class Interner {
     private final Map<Object, Object> known = new java.util.HashMap<>();
+    private TableSchema lastSchema;
+    private long lastMask = -1;
+
+    /** The columns {@link #compare} found changed. */
+    List<String> changed;
+
+    /**
+     * Compares two images of one schema: sets {@link #changed}, and returns the target with the
+     * values it has in common with the current image taken from there (a plan holds both images of
+     * every row, most of whose columns a bad write left alone).
+     */
+    Row compare(Row current, Row target) {
+      int n = target.size();
+      Object[] shared = null;
+      long mask = 0;
+      boolean wide = n > Long.SIZE;
+      for (int i = 0; i < n; i++) {
+        Object c = current.get(i);
+        Object t = target.get(i);
+        if (c == t) {
+          continue;
+        }
+        if (Values.equal(c, t)) {
+          if (shared == null) {
+            shared = new Object[n];
+            for (int j = 0; j < n; j++) {
+              shared[j] = target.get(j);
+            }
+          }
+          shared[i] = c;
+        } else if (!wide) {
+          mask |= 1L << i;
+        }
+      }
+      if (wide) {
+        changed = intern(changedColumns(current, target));
+        lastSchema = null;
+      } else if (target.schema() != lastSchema || mask != lastMask) {
+        // a mass write changes the same columns of every row: the last answer is usually right
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          if ((mask & (1L << i)) != 0) {
+            names.add(target.schema().column(i).name());
+          }
+        }
+        changed = intern(names);
+        lastSchema = target.schema();
+        lastMask = mask;
+      }
+      return shared == null ? target : Row.of(target.schema(), shared);
+    }
 
     String intern(String s) {
       return (String) known.computeIfAbsent(s, k -> k);

@@ -64,7 +64,12 @@ public final class EntryCodec {
   }
 
   public static ChangeEvent decode(byte[] bytes, IntFunction<TableSchema> schemas) {
-    BinaryReader in = new BinaryReader(bytes);
+    return decode(bytes, bytes.length, schemas);
+  }
+
+  /** Decodes the entry in the first {@code length} bytes. */
+  public static ChangeEvent decode(byte[] bytes, int length, IntFunction<TableSchema> schemas) {
+    BinaryReader in = new BinaryReader(bytes, 0, length);
     int version = in.readByte();
     checkVersion(version);
     TableSchema schema = schemas.apply(in.readVarInt());

@@ -69,6 +69,17 @@ public final class LogRecords {
     return Arrays.copyOf(value, value.length - Chain.HASH_BYTES);
   }
 
+  /** The length of the record inside a stored value, which it starts. */
+  public static int recordLength(byte[] value, boolean chained) {
+    if (!chained) {
+      return value.length;
+    }
+    if (value.length <= Chain.HASH_BYTES) {
+      throw new IllegalStateException("stored value of " + value.length + " bytes has no record");
+    }
+    return value.length - Chain.HASH_BYTES;
+  }
+
   /** The hash stored after a record. */
   public static byte[] hash(byte[] value) {
     return Arrays.copyOfRange(value, value.length - Chain.HASH_BYTES, value.length);
