@@ -92,7 +92,9 @@ public final class PlanApplier {
         if (policy == ConflictPolicy.ABORT && !dependents) {
           ApplyResult result;
           try {
-            result = applyLean(plan, operator, reason, progress, applied);
+            result =
+                applyInTransaction(
+                    plan, ConflictPolicy.ABORT, operator, reason, progress, applied, true);
           } catch (SQLException e) {
             // the comparing path meets the same error again if it is the plan's, and reports it
             LOG.debug("The lean apply failed; comparing values instead", e);
@@ -107,7 +109,8 @@ public final class PlanApplier {
           connection.rollback();
           applied.replaceAll((a, count) -> 0);
         }
-        ApplyResult result = applyInTransaction(plan, policy, operator, reason, progress, applied);
+        ApplyResult result =
+            applyInTransaction(plan, policy, operator, reason, progress, applied, false);
         if (result.aborted()) {
           connection.rollback();
         } else {
@@ -123,33 +126,6 @@ public final class PlanApplier {
     } catch (SQLException e) {
       throw describe(e);
     }
-  }
-
-  /**
-   * The lean check: a live row is still the journal's version of it when the transaction that wrote
-   * that version is the one that wrote the live row ({@code xmin}). Only the target values and that
-   * transaction id are staged, and each statement writes only rows that pass. Null when a count
-   * falls short (the caller rolls back): a conflict, or a false alarm that comparing values clears.
-   * No savepoint: rows written under one would carry its xid, and fail this check when rolled back
-   * later.
-   */
-  private ApplyResult applyLean(
-      RollbackPlan plan,
-      String operator,
-      String reason,
-      Progress progress,
-      Map<Action, Integer> applied)
-      throws SQLException {
-    String txId = begin(plan, operator, reason);
-    List<String> warnings = new ArrayList<>(plan.warnings());
-    Map<TableId, TableWork> lean =
-        stage(byTable(plan), true, ConflictPolicy.ABORT, progress, warnings);
-    if (!writeChecked(foreignKeyOrder(lean), applied, false)) {
-      return null;
-    }
-    long total = plan.changes().size();
-    progress.update("applied", total, total);
-    return new ApplyResult(plan.id(), txId, applied, List.of(), false, warnings);
   }
 
   /** Starts the transaction: settings, its id, the rowguard message. */
@@ -176,26 +152,39 @@ public final class PlanApplier {
     return byTable;
   }
 
+  /**
+   * Applies the plan in the current transaction.
+   *
+   * @param lean the xmin check only (abort, no dependents): a live row is still the journal's
+   *     version of it when the transaction that wrote that version is the one that wrote the live
+   *     row. Only the target values and that transaction id are staged, and each statement writes
+   *     only rows that pass. Null when a count falls short (the caller rolls back): a conflict, or
+   *     a false alarm that comparing values clears. No savepoint: rows written under one would
+   *     carry its xid, and fail this check when rolled back later.
+   */
   private ApplyResult applyInTransaction(
       RollbackPlan plan,
       ConflictPolicy policy,
       String operator,
       String reason,
       Progress progress,
-      Map<Action, Integer> applied)
+      Map<Action, Integer> applied,
+      boolean lean)
       throws SQLException {
     String txId = begin(plan, operator, reason);
-    Map<TableId, List<RowChange>> byTable = byTable(plan);
     long total = plan.changes().size();
     boolean dependents = plan.changes().stream().anyMatch(c -> !c.dependents().isEmpty());
     List<String> warnings = new ArrayList<>(plan.warnings());
     List<ApplyResult.Conflict> conflicts = new ArrayList<>();
-    Map<TableId, TableWork> work = stage(byTable, false, policy, progress, warnings);
+    Map<TableId, TableWork> work = stage(byTable(plan), lean, policy, progress, warnings);
     List<TableWork> ordered = foreignKeyOrder(work);
     if (policy == ConflictPolicy.ABORT && !dependents) {
-      if (writeChecked(ordered, applied, true)) {
+      if (writeChecked(ordered, applied, !lean)) {
         progress.update("applied", total, total);
         return new ApplyResult(plan.id(), txId, applied, List.of(), false, warnings);
+      }
+      if (lean) {
+        return null;
       }
       applied.replaceAll((a, count) -> 0);
     }
