@@ -20,6 +20,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -74,25 +80,65 @@ public final class Planner {
     Map<RowKey, RowSpan> rows = new HashMap<>(expected * 4 / 3 + 1);
     List<RowSpan> order = new ArrayList<>(expected);
     Interner interner = new Interner();
-    journal.forEachOfTable(
-        table,
-        bound.fromMicros(),
-        Long.MAX_VALUE,
-        false,
-        Long.MAX_VALUE,
-        e -> {
-          if (!before.test(e)) {
-            RowKey key = e.event().key();
-            RowSpan span = rows.get(key);
-            if (span == null) {
-              span = new RowSpan();
-              rows.put(key, span);
-              order.add(span);
+    // two stages on two threads: this one reads and decodes the journal, a helper reduces the
+    // changes to rows; batches pass through a short queue
+    BlockingQueue<List<JournalEntry>> queue = new ArrayBlockingQueue<>(QUEUED_BATCHES);
+    FutureTask<Void> reduce =
+        new FutureTask<>(
+            () -> {
+              for (List<JournalEntry> batch = queue.take();
+                  !batch.isEmpty();
+                  batch = queue.take()) {
+                for (JournalEntry e : batch) {
+                  RowKey key = e.event().key();
+                  RowSpan span = rows.get(key);
+                  if (span == null) {
+                    span = new RowSpan();
+                    rows.put(key, span);
+                    order.add(span);
+                  }
+                  span.add(table, key, e, interner);
+                }
+              }
+              return null;
+            });
+    Thread reducer = new Thread(reduce, "rowguard-plan-" + table);
+    reducer.setDaemon(true);
+    reducer.start();
+    try {
+      List<List<JournalEntry>> batch = new ArrayList<>(List.of(new ArrayList<>(BATCH)));
+      journal.forEachOfTable(
+          table,
+          bound.fromMicros(),
+          Long.MAX_VALUE,
+          false,
+          Long.MAX_VALUE,
+          e -> {
+            if (!before.test(e)) {
+              batch.get(0).add(e);
+              if (batch.get(0).size() == BATCH) {
+                hand(queue, batch.get(0), reduce);
+                batch.set(0, new ArrayList<>(BATCH));
+              }
             }
-            span.add(table, key, e, interner);
-          }
-          return true;
-        });
+            return true;
+          });
+      if (!batch.get(0).isEmpty()) {
+        hand(queue, batch.get(0), reduce);
+      }
+      hand(queue, List.of(), reduce);
+      reduce.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while planning", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException("planning failed", e.getCause());
+    } finally {
+      reduce.cancel(true); // done already, unless reading the journal failed
+    }
     List<RowChange> changes = new ArrayList<>(order.size());
     int unchanged = 0;
     for (RowSpan span : order) {
@@ -103,6 +149,26 @@ public final class Planner {
       }
     }
     return plan("rollback of table " + table + " to " + describe(point), changes, unchanged);
+  }
+
+  /** Changes handed from the reading thread to the reducing one at a time, and batches queued. */
+  private static final int BATCH = 512;
+
+  private static final int QUEUED_BATCHES = 16;
+
+  /** Queues a batch for the reducer, unless it has stopped (failed: its error is reported). */
+  private static void hand(
+      BlockingQueue<List<JournalEntry>> queue, List<JournalEntry> batch, Future<Void> reduce) {
+    try {
+      while (!queue.offer(batch, 50, TimeUnit.MILLISECONDS)) {
+        if (reduce.isDone()) {
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while planning", e);
+    }
   }
 
   /** Above this many, a table's rows since a point are not counted on in advance. */

@@ -1,0 +1,179 @@
+package io.rowguard.replay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import io.rowguard.core.ChangeEvent;
+import io.rowguard.core.Column;
+import io.rowguard.core.Op;
+import io.rowguard.core.Row;
+import io.rowguard.core.RowKey;
+import io.rowguard.core.TableId;
+import io.rowguard.core.TableSchema;
+import io.rowguard.core.ValueSchema;
+import io.rowguard.core.ValueType;
+import io.rowguard.journal.Journal;
+import io.rowguard.journal.JournalException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A whole-table plan from a journal alone: its reading and reducing stages run on two threads, in
+ * batches, so rows whose changes fall in different batches must still come out whole.
+ */
+class PlannerTest {
+  static final TableSchema T =
+      new TableSchema(
+          TableId.of("public", "t"),
+          List.of(
+              new Column("id", ValueSchema.of(ValueType.INT64)),
+              new Column("v", ValueSchema.of(ValueType.STRING)),
+              new Column("w", ValueSchema.of(ValueType.STRING))),
+          List.of("id"));
+
+  static final long T0 = 1_790_000_000_000_000L;
+  static final int ROWS = 3_000;
+
+  @TempDir Path dir;
+
+  /** Pass p commits at T0 + p seconds: rows 1..ROWS updated v from "p-1" to "p" (w untouched). */
+  static void fill(Journal j) {
+    long tx = 100;
+    for (int pass = 1; pass <= 3; pass++) {
+      try (Journal.Batch b = j.newBatch()) {
+        int order = 0;
+        for (long id = 1; id <= ROWS; id++) {
+          if (pass == 2 && id % 3 != 0) {
+            continue; // pass 2 touches a third of the rows: their changes interleave across batches
+          }
+          String from = pass == 3 && id % 3 != 0 ? "1" : Integer.toString(pass - 1);
+          String to = pass == 3 && id == 7 ? "0" : Integer.toString(pass); // row 7 goes back
+          b.append(
+              new ChangeEvent(
+                  T,
+                  Op.UPDATE,
+                  Row.of(T, id, from, "w" + id),
+                  Row.of(T, id, to, "w" + id),
+                  T0 + pass * 1_000_000L,
+                  Long.toString(tx),
+                  "0/" + tx + "/" + id,
+                  order++));
+        }
+        if (pass == 3) { // and one row inserted since
+          b.append(
+              new ChangeEvent(
+                  T,
+                  Op.INSERT,
+                  null,
+                  Row.of(T, ROWS + 1L, "new", "w"),
+                  T0 + pass * 1_000_000L,
+                  Long.toString(tx),
+                  "0/" + tx + "/new",
+                  order));
+        }
+        b.markCommitted();
+        b.putOffsets(
+            Map.of(
+                ByteBuffer.wrap("p".getBytes(StandardCharsets.UTF_8)),
+                ByteBuffer.wrap(Long.toString(tx).getBytes(StandardCharsets.UTF_8))));
+        b.commit();
+      }
+      tx++;
+    }
+  }
+
+  Planner planner(Journal j) {
+    return new Planner(j, Clock.fixed(Instant.ofEpochSecond(2_000_000_000L), ZoneOffset.UTC));
+  }
+
+  @Test
+  void everyRowComesOutWholeFromItsFirstAndLastChange() {
+    try (Journal j = Journal.openWriter(dir)) {
+      fill(j);
+      // back to just after pass 1: every row had v = "1"
+      RollbackPlan plan = planner(j).rollbackTable(T.table(), new PointInTime.At(T0 + 1_500_000));
+      assertThat(plan.unchanged()).as("row 3 is a pass-2 row; row 7 went back").isZero();
+      Map<RowKey, RowChange> byKey =
+          plan.changes().stream().collect(Collectors.toMap(RowChange::key, c -> c));
+      assertThat(byKey).hasSize(ROWS + 1);
+      RowChange inserted = byKey.get(RowKey.of(List.of("id"), List.of(ROWS + 1L)));
+      assertThat(inserted.action()).isEqualTo(Action.DELETE);
+      for (long id = 1; id <= ROWS; id++) {
+        RowChange c = byKey.get(RowKey.of(List.of("id"), List.of(id)));
+        if (id == 7) {
+          assertThat(c).as("row 7: '1' -> '0' since, so back to '1'").isNotNull();
+        }
+        assertThat(c.target().get("v")).isEqualTo("1");
+        assertThat(c.target().get("w")).isEqualTo("w" + id);
+        assertThat(c.current().get("v")).isEqualTo(id == 7 ? "0" : "3");
+        assertThat(c.changedColumns()).containsExactly("v");
+        assertThat(c.currentTx()).isEqualTo("102");
+      }
+      assertThat(plan.changes().get(0).key())
+          .as("journal order: the first row changed since the point first")
+          .isEqualTo(RowKey.of(List.of("id"), List.of(3L)));
+
+      // back to just after pass 2: rows 1 and 2 of each three were last "1" then, row 3 "2"
+      RollbackPlan later = planner(j).rollbackTable(T.table(), new PointInTime.At(T0 + 2_500_000));
+      assertThat(later.changes()).hasSize(ROWS + 1);
+      assertThat(later.changes().stream().filter(c -> c.key().equals(key(3))).findFirst())
+          .get()
+          .satisfies(c -> assertThat(c.target().get("v")).isEqualTo("2"));
+    }
+  }
+
+  static RowKey key(long id) {
+    return RowKey.of(List.of("id"), List.of(id));
+  }
+
+  /** A failure while reading the journal ends the plan with that error; nothing waits forever. */
+  @Test
+  void aCorruptEntryMetWhilePlanningIsReportedNotWaitedOn() throws Exception {
+    try (Journal j = Journal.openWriter(dir)) {
+      fill(j);
+      j.compact();
+    }
+    Path sst;
+    try (Stream<Path> files = Files.list(dir)) {
+      sst =
+          files
+              .filter(p -> p.getFileName().toString().endsWith(".sst"))
+              .max(Comparator.comparingLong(p -> p.toFile().length()))
+              .orElseThrow();
+    }
+    try (RandomAccessFile f = new RandomAccessFile(sst.toFile(), "rw")) {
+      long at = f.length() * 2 / 3; // inside a data block of the newer changes
+      f.seek(at);
+      int b = f.read();
+      f.seek(at);
+      f.write(b ^ 0x40);
+    }
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(30),
+        () -> {
+          try (Journal r = Journal.openReader(dir)) {
+            assertThatThrownBy(
+                    () -> planner(r).rollbackTable(T.table(), new PointInTime.At(T0 + 1_500_000)))
+                .isInstanceOf(JournalException.class)
+                .hasMessageContaining(sst.getFileName().toString());
+          } catch (JournalException openFailed) {
+            assertThat(openFailed).hasMessageContaining(sst.getFileName().toString());
+          }
+        });
+  }
+}
