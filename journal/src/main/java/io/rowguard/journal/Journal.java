@@ -901,6 +901,11 @@ public final class Journal implements AutoCloseable {
   }
 
   private JournalEntry entry(long seq, byte[] value) {
+    return entry(seq, value, value == null ? 0 : value.length);
+  }
+
+  /** The change stored in the first {@code valueLength} bytes of {@code value}. */
+  private JournalEntry entry(long seq, byte[] value, int valueLength) {
     if (value == null) {
       throw new JournalException(dir, "entry " + seq + " is indexed but missing from the log");
     }
@@ -908,7 +913,7 @@ public final class Journal implements AutoCloseable {
     int length;
     LogRecords.Kind kind;
     try {
-      length = LogRecords.recordLength(value, chained);
+      length = LogRecords.recordLength(valueLength, chained);
       kind = LogRecords.kind(value);
     } catch (RuntimeException e) {
       throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
@@ -1247,7 +1252,8 @@ public final class Journal implements AutoCloseable {
           && Arrays.compareUnsigned(it.key(), start) >= 0
           && Arrays.compareUnsigned(it.key(), end) < 0) {
         long s = Keys.seqAtEnd(it.key());
-        if (s <= limit && !visitor.test(newestFirst ? entry(s) : entry(s, log.value(s)))) {
+        if (s <= limit
+            && !visitor.test(newestFirst ? entry(s) : entry(s, log.value(s), log.valueLength()))) {
           break;
         }
         if (newestFirst) {
@@ -1270,7 +1276,15 @@ public final class Journal implements AutoCloseable {
 
     private final RocksIterator it = cf.db().newIterator(cf.log());
     private final java.nio.ByteBuffer key = java.nio.ByteBuffer.allocateDirect(16);
+    private java.nio.ByteBuffer valueBuffer = java.nio.ByteBuffer.allocateDirect(4096);
+    private byte[] value = new byte[4096];
+    private int valueLength;
     private long at = -1;
+
+    /** The length of what the last {@link #value} returned holds. */
+    int valueLength() {
+      return valueLength;
+    }
 
     byte[] value(long seq) {
       if (at < 0 || seq < at || seq - at > STEPS) {
@@ -1290,7 +1304,22 @@ public final class Journal implements AutoCloseable {
         at = -1;
         return null;
       }
-      return at == seq ? it.value() : null;
+      if (at != seq) {
+        return null;
+      }
+      // into buffers that are reused (the decoder copies out what it keeps): no array per entry
+      valueBuffer.clear();
+      int length = it.value(valueBuffer);
+      if (length > valueBuffer.capacity()) {
+        valueBuffer = java.nio.ByteBuffer.allocateDirect(Integer.highestOneBit(length) * 2);
+        it.value(valueBuffer);
+      }
+      if (length > value.length) {
+        value = new byte[valueBuffer.capacity()];
+      }
+      valueBuffer.get(value, 0, length);
+      valueLength = length;
+      return value;
     }
 
     @Override

@@ -381,20 +381,23 @@ public final class PlanApplier {
       // ones are remembered; per row, only a target's dropped columns are looked at
       Map<TableSchema, List<String>> dropped = new IdentityHashMap<>();
       Map<String, Integer> lost = new TreeMap<>();
+      TableSchema seen = null; // the rows of a plan nearly all share one schema
       for (RowChange c : rows) {
-        for (Row image : new Row[] {c.current(), c.target()}) {
-          if (image == null) {
-            continue;
-          }
-          List<String> gone =
-              dropped.computeIfAbsent(
-                  image.schema(), schema -> liveColumns(schema, live, generated));
-          if (image == c.target()) {
-            for (String col : gone) {
-              if (c.changedColumns().contains(col)) {
-                lost.merge(col, 1, Integer::sum);
-              }
-            }
+        if (c.current() != null && c.current().schema() != seen) {
+          dropped.computeIfAbsent(
+              c.current().schema(), schema -> liveColumns(schema, live, generated));
+        }
+        Row target = c.target();
+        if (target == null) {
+          continue;
+        }
+        if (target.schema() != seen) {
+          seen = target.schema();
+          dropped.computeIfAbsent(seen, schema -> liveColumns(schema, live, generated));
+        }
+        for (String col : dropped.get(seen)) {
+          if (c.changedColumns().contains(col)) {
+            lost.merge(col, 1, Integer::sum);
           }
         }
       }

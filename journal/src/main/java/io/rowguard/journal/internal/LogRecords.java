@@ -70,14 +70,14 @@ public final class LogRecords {
   }
 
   /** The length of the record inside a stored value, which it starts. */
-  public static int recordLength(byte[] value, boolean chained) {
+  public static int recordLength(int valueLength, boolean chained) {
     if (!chained) {
-      return value.length;
+      return valueLength;
     }
-    if (value.length <= Chain.HASH_BYTES) {
-      throw new IllegalStateException("stored value of " + value.length + " bytes has no record");
+    if (valueLength <= Chain.HASH_BYTES) {
+      throw new IllegalStateException("stored value of " + valueLength + " bytes has no record");
     }
-    return value.length - Chain.HASH_BYTES;
+    return valueLength - Chain.HASH_BYTES;
   }
 
   /** The hash stored after a record. */
