@@ -96,6 +96,35 @@ public final class BinaryReader {
     return s;
   }
 
+  /**
+   * Reads a string, returning {@code a} or {@code b} (either may be null) instead of a new one when
+   * it is equal to the stored ASCII text: repeated values (a column an update left alone, a
+   * constant a mass write set) are then held once.
+   */
+  public String readString(String a, String b) {
+    int n = readVarInt();
+    need(n);
+    String s =
+        asciiEquals(a, n)
+            ? a
+            : asciiEquals(b, n) ? b : new String(buf, pos, n, StandardCharsets.UTF_8);
+    pos += n;
+    return s;
+  }
+
+  private boolean asciiEquals(String candidate, int n) {
+    if (candidate == null || candidate.length() != n) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      byte b = buf[pos + i];
+      if (b < 0 || b != candidate.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   public String readNullableString() {
     int n = readVarInt();
     if (n == 0) {

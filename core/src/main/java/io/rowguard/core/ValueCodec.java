@@ -38,6 +38,17 @@ public final class ValueCodec {
   }
 
   public static Row readRow(BinaryReader in, TableSchema schema) {
+    return readRow(in, schema, null, null);
+  }
+
+  /**
+   * Reads a row, taking each string value from {@code like} or else {@code orLike} (rows of the
+   * same schema, or null) where it is equal: an update's unchanged columns, or the constant a mass
+   * write set, are then held once.
+   */
+  public static Row readRow(BinaryReader in, TableSchema schema, Row like, Row orLike) {
+    Row first = like != null && like.schema() == schema ? like : null;
+    Row second = orLike != null && orLike.schema() == schema ? orLike : null;
     int n = schema.size();
     Object[] values = new Object[n];
     if (n <= Long.SIZE) { // the null bitmap in a long: no array per row read
@@ -46,7 +57,16 @@ public final class ValueCodec {
         nulls |= (in.readByte() & 0xFFL) << (8 * b);
       }
       for (int i = 0; i < n; i++) {
-        values[i] = (nulls & (1L << i)) != 0 ? null : readValue(in, schema.column(i).schema());
+        if ((nulls & (1L << i)) != 0) {
+          continue;
+        }
+        ValueSchema vs = schema.column(i).schema();
+        values[i] =
+            vs.type() == ValueType.STRING && (first != null || second != null)
+                ? in.readString(
+                    first != null && first.get(i) instanceof String x ? x : null,
+                    second != null && second.get(i) instanceof String y ? y : null)
+                : readValue(in, vs);
       }
       return Row.of(schema, values);
     }

@@ -901,11 +901,14 @@ public final class Journal implements AutoCloseable {
   }
 
   private JournalEntry entry(long seq, byte[] value) {
-    return entry(seq, value, value == null ? 0 : value.length);
+    return entry(seq, value, value == null ? 0 : value.length, null);
   }
 
-  /** The change stored in the first {@code valueLength} bytes of {@code value}. */
-  private JournalEntry entry(long seq, byte[] value, int valueLength) {
+  /**
+   * The change stored in the first {@code valueLength} bytes of {@code value}; equal strings are
+   * shared with {@code previous}, the change read before it (or null).
+   */
+  private JournalEntry entry(long seq, byte[] value, int valueLength, ChangeEvent previous) {
     if (value == null) {
       throw new JournalException(dir, "entry " + seq + " is indexed but missing from the log");
     }
@@ -928,7 +931,7 @@ public final class Journal implements AutoCloseable {
               + " record, not a change");
     }
     try {
-      return new JournalEntry(seq, EntryCodec.decode(value, length, this::schemaById));
+      return new JournalEntry(seq, EntryCodec.decode(value, length, this::schemaById, previous));
     } catch (RuntimeException e) {
       throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
     }
@@ -1238,6 +1241,7 @@ public final class Journal implements AutoCloseable {
       }
     }
     long limit = watermark;
+    ChangeEvent previous = null;
     try (RocksIterator it = cf.db().newIterator(cf.time());
         LogCursor log = new LogCursor()) {
       if (newestFirst) {
@@ -1248,13 +1252,20 @@ public final class Journal implements AutoCloseable {
       } else {
         it.seek(start);
       }
-      while (it.isValid()
-          && Arrays.compareUnsigned(it.key(), start) >= 0
-          && Arrays.compareUnsigned(it.key(), end) < 0) {
-        long s = Keys.seqAtEnd(it.key());
-        if (s <= limit
-            && !visitor.test(newestFirst ? entry(s) : entry(s, log.value(s), log.valueLength()))) {
+      for (byte[] k; it.isValid(); ) {
+        k = it.key();
+        if (Arrays.compareUnsigned(k, start) < 0 || Arrays.compareUnsigned(k, end) >= 0) {
           break;
+        }
+        long s = Keys.seqAtEnd(k);
+        if (s <= limit) {
+          // oldest first, neighbours share equal strings (see EntryCodec.decode)
+          JournalEntry e =
+              newestFirst ? entry(s) : entry(s, log.value(s), log.valueLength(), previous);
+          previous = e.event();
+          if (!visitor.test(e)) {
+            break;
+          }
         }
         if (newestFirst) {
           it.prev();

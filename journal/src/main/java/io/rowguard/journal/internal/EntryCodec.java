@@ -69,6 +69,16 @@ public final class EntryCodec {
 
   /** Decodes the entry in the first {@code length} bytes. */
   public static ChangeEvent decode(byte[] bytes, int length, IntFunction<TableSchema> schemas) {
+    return decode(bytes, length, schemas, null);
+  }
+
+  /**
+   * Decodes the entry in the first {@code length} bytes; string values equal to the same column's
+   * in {@code previous} (the entry read before, or null), or in the entry's own before image, are
+   * taken from there.
+   */
+  public static ChangeEvent decode(
+      byte[] bytes, int length, IntFunction<TableSchema> schemas, ChangeEvent previous) {
     BinaryReader in = new BinaryReader(bytes, 0, length);
     int version = in.readByte();
     checkVersion(version);
@@ -79,8 +89,14 @@ public final class EntryCodec {
     String position = in.readString();
     int order = in.readVarInt();
     int images = in.readByte();
-    Row before = (images & 1) != 0 ? ValueCodec.readRow(in, schema) : null;
-    Row after = (images & 2) != 0 ? ValueCodec.readRow(in, schema) : null;
+    Row before =
+        (images & 1) != 0
+            ? ValueCodec.readRow(in, schema, previous == null ? null : previous.before(), null)
+            : null;
+    Row after =
+        (images & 2) != 0
+            ? ValueCodec.readRow(in, schema, before, previous == null ? null : previous.after())
+            : null;
     String actor = version >= VERSION ? in.readNullableString() : null;
     if (in.hasRemaining()) {
       throw new IllegalStateException("trailing bytes after entry at offset " + in.position());
