@@ -865,7 +865,10 @@ public final class PlanApplier {
       }
       List<String> patterns = new ArrayList<>();
       String missing =
-          "p.tgt_present AND NOT EXISTS (SELECT 1 FROM "
+          // lean rows carry only the columns to write: only rows the journal has absent are
+          // inserted from them, never a row that went away meanwhile
+          (lean ? "p.tgt_present AND p.cur_xid IS NULL" : "p.tgt_present")
+              + " AND NOT EXISTS (SELECT 1 FROM "
               + table.quoted()
               + " t WHERE "
               + keyMatch()
