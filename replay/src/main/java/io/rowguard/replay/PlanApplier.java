@@ -89,7 +89,7 @@ public final class PlanApplier {
     try {
       connection.setAutoCommit(false);
       try {
-        if (policy == ConflictPolicy.ABORT && !dependents) {
+        if (policy == ConflictPolicy.ABORT && !dependents && !userTriggers(plan)) {
           ApplyResult result;
           try {
             result =
@@ -125,6 +125,28 @@ public final class PlanApplier {
       }
     } catch (SQLException e) {
       throw describe(e);
+    }
+  }
+
+  /**
+   * Whether a table of the plan has a trigger of its own (not a foreign key's). The lean attempt
+   * checks each row before it writes it; such a trigger could then remove a row it already wrote,
+   * which only the comparing path puts back whole.
+   */
+  private boolean userTriggers(RollbackPlan plan) throws SQLException {
+    Set<String> tables = new LinkedHashSet<>();
+    for (RowChange c : plan.changes()) {
+      tables.add(c.table().quoted());
+    }
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal"
+                + " AND tgrelid IN (SELECT to_regclass(t) FROM unnest(?::text[]) t))")) {
+      ps.setArray(1, connection.createArrayOf("text", tables.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
     }
   }
 
