@@ -308,7 +308,8 @@ class MalformedInputIT {
                   "export"),
               "-c",
               c,
-              "--" + junk(r).replaceAll("[^a-z]", "") + "x",
+              // "zz": no flag starts so; random letters alone once made "--tx", a real flag
+              "--zz" + junk(r).replaceAll("[^a-z]", "") + "x",
               "1"
             });
     g.add(
