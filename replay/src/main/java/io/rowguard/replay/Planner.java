@@ -201,13 +201,7 @@ public final class Planner {
         moved = true;
       }
       if (moved) {
-        if (target != null && current != null && target.schema() == current.schema()) {
-          target = interner.compare(current, target);
-        }
-        List<String> changed =
-            target != null && current != null && target.schema() == current.schema()
-                ? interner.changed
-                : interner.intern(changedColumns(current, target));
+        List<String> changed = interner.changed(current, target);
         unchanged =
             (current == null && target == null)
                 || (current != null && target != null && changed.isEmpty());
@@ -221,57 +215,42 @@ public final class Planner {
    * changed columns): less to hold, less for the collector to copy.
    */
   private static final class Interner {
-    private final Map<Object, Object> known = new java.util.HashMap<>();
+    private final Map<Object, Object> known = new HashMap<>();
     private TableSchema lastSchema;
     private long lastMask = -1;
-
-    /** The columns {@link #compare} found changed. */
-    List<String> changed;
+    private List<String> lastChanged;
 
     /**
-     * Compares two images of one schema: sets {@link #changed}, and returns the target with the
-     * values it has in common with the current image taken from there (a plan holds both images of
-     * every row, most of whose columns a bad write left alone).
+     * The columns that differ between two images, one list per distinct answer. (Equal strings of
+     * the two images are one object already: the journal decodes them so.)
      */
-    Row compare(Row current, Row target) {
-      int n = target.size();
-      Object[] shared = null;
+    List<String> changed(Row current, Row target) {
+      if (current == null
+          || target == null
+          || current.schema() != target.schema()
+          || target.size() > Long.SIZE) {
+        return intern(changedColumns(current, target));
+      }
       long mask = 0;
-      boolean wide = n > Long.SIZE;
-      for (int i = 0; i < n; i++) {
+      for (int i = 0; i < target.size(); i++) {
         Object c = current.get(i);
-        Object t = target.get(i);
-        if (c == t) {
-          continue;
-        }
-        if (Values.equal(c, t)) {
-          if (shared == null) {
-            shared = new Object[n];
-            for (int j = 0; j < n; j++) {
-              shared[j] = target.get(j);
-            }
-          }
-          shared[i] = c;
-        } else if (!wide) {
+        if (c != target.get(i) && !Values.equal(c, target.get(i))) {
           mask |= 1L << i;
         }
       }
-      if (wide) {
-        changed = intern(changedColumns(current, target));
-        lastSchema = null;
-      } else if (target.schema() != lastSchema || mask != lastMask) {
+      if (target.schema() != lastSchema || mask != lastMask) {
         // a mass write changes the same columns of every row: the last answer is usually right
         List<String> names = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < target.size(); i++) {
           if ((mask & (1L << i)) != 0) {
             names.add(target.schema().column(i).name());
           }
         }
-        changed = intern(names);
+        lastChanged = intern(names);
         lastSchema = target.schema();
         lastMask = mask;
       }
-      return shared == null ? target : Row.of(target.schema(), shared);
+      return lastChanged;
     }
 
     String intern(String s) {
