@@ -113,6 +113,12 @@ public final class EndToEnd {
           throw new IllegalArgumentException("unknown option --" + k + " (known: " + known + ")");
         }
       }
+      for (String v : a.getOrDefault("variants", "").split(",")) {
+        if (!v.isEmpty() && !List.of(VARIANTS).contains(v)) {
+          throw new IllegalArgumentException(
+              "unknown variant " + v + " (known: " + String.join(",", VARIANTS) + ")");
+        }
+      }
       return new Options(
           Long.parseLong(a.getOrDefault("changes", "500000")),
           Integer.parseInt(a.getOrDefault("runs", "3")),
@@ -216,12 +222,14 @@ public final class EndToEnd {
       String end = query("SELECT pg_current_wal_insert_lsn()::text");
       for (String v : o.variants()) {
         double rate;
+        // every variant starts from the same collected heap: a full collection shrinks it, and
+        // the variant that runs right after one pays for growing it back
+        resetPeakHeap();
         long cpu0 = processCpuNanos();
         double cpuPerEvent;
         switch (v) {
           case "rowguard" -> {
             RowguardConfig config = config(work, t, v);
-            resetPeakHeap();
             try (Journal journal = Journal.openWriter(config.journalDir());
                 Capture capture = Capture.start(config, journal)) {
               rate = drain(capture::journaled);
@@ -338,6 +346,9 @@ public final class EndToEnd {
             work.resolve("j_" + table + "_" + variant));
     p.put("source.publication.autocreate.mode", "disabled");
     p.put("source.snapshot.mode", "no_data");
+    System.getProperties().stringPropertyNames().stream()
+        .filter(k -> k.startsWith("bench.source."))
+        .forEach(k -> p.put(k.substring(6), System.getProperty(k)));
     return RowguardConfig.of(work.resolve(table + ".properties"), p, e -> null);
   }
 
