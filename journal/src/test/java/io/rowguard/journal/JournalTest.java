@@ -144,6 +144,53 @@ class JournalTest {
   }
 
   @Test
+  void aBatchWrittenInPartsBecomesVisibleWholeAtItsCommit() {
+    int n = 2 * Journal.PART_ENTRIES + 7;
+    try (Journal w = Journal.openWriter(dir)) {
+      commit(w, "a", insert(1, "new", "10"));
+      try (Journal r = Journal.openReader(dir);
+          Journal.Batch b = w.newBatch()) {
+        for (int i = 0; i < n; i++) {
+          b.append(insert(100 + i, "new", "11"));
+        }
+        b.markCommitted();
+        b.putOffsets(offsets("b"));
+        r.refresh();
+        assertThat(r.changeCount()).isEqualTo(1);
+        assertThat(r.history(ORDERS, key(100))).isEmpty();
+        b.commit();
+        r.refresh();
+        assertThat(r.changeCount()).isEqualTo(1 + n);
+        assertThat(r.history(ORDERS, key(100 + n - 1))).hasSize(1);
+      }
+      assertThat(w.verify(Journal.Progress.NONE).ok()).isTrue();
+    }
+  }
+
+  @Test
+  void aBatchGivenUpAfterAPartWasWrittenStopsTheJournalAndReopeningDropsIt() {
+    try (Journal j = Journal.openWriter(dir)) {
+      commit(j, "a", insert(1, "new", "10"));
+      try (Journal.Batch b = j.newBatch()) {
+        for (int i = 0; i < Journal.PART_ENTRIES + 1; i++) {
+          b.append(insert(100 + i, "new", "11"));
+        }
+        b.markCommitted();
+      }
+      assertThatThrownBy(j::newBatch)
+          .isInstanceOf(JournalException.class)
+          .hasMessageContaining("reopen the journal");
+    }
+    try (Journal j = Journal.openWriter(dir)) {
+      assertThat(j.changeCount()).isEqualTo(1);
+      assertThat(j.history(ORDERS, key(100))).isEmpty();
+      assertThat(j.verify(Journal.Progress.NONE).ok()).isTrue();
+      commit(j, "b", insert(2, "new", "12"));
+      assertThat(j.history(ORDERS, key(2))).extracting(JournalEntry::seq).containsExactly(4L);
+    }
+  }
+
+  @Test
   void aValueTheLogLeftOutIsFilledFromTheBeforeImageOrTheRowsPreviousVersion() {
     try (Journal j = Journal.openWriter(dir)) {
       commit(j, "a", insert(1, "new", "10"));
@@ -212,7 +259,11 @@ class JournalTest {
       for (int b = 0; b < batches; b++) {
         try (Journal.Batch batch = j.newBatch()) {
           int boundaryAt = -1;
-          int n = random.nextInt(6);
+          // now and then a batch large enough to be written in parts
+          int n =
+              random.nextInt(8) == 0
+                  ? Journal.PART_ENTRIES + random.nextInt(Journal.PART_ENTRIES)
+                  : random.nextInt(6);
           for (int i = 0; i < n; i++) {
             String id = "e" + appended.size();
             String tx = "tx" + transactions;
