@@ -442,14 +442,16 @@ public final class Journal implements AutoCloseable {
     private final BinaryWriter buffer = new BinaryWriter(4096);
     private final Chain chain = new Chain();
     private final long firstSeq = nextSeq;
-    private final List<JournalEntry> batchChanges = new ArrayList<>();
+    // this batch's encoded changes, decoded again only if a later change needs a row's image:
+    // bytes rather than decoded rows, so that a young collection has little of the batch to copy
+    private final List<byte[]> batchRecords = new ArrayList<>();
     // the latest image of each row this batch changed, built only when a change needs it
     private Map<ByteBuffer, Row> latestImages;
     // table number and schema id per schema object: capture reuses one object per table version
     private final Map<TableSchema, int[]> ids = new IdentityHashMap<>();
     private final Map<TableId, Integer> newTables = new LinkedHashMap<>();
     private final Map<TableSchema, Integer> newSchemas = new LinkedHashMap<>();
-    private final List<JournalEntry> sinceMark = new ArrayList<>();
+    private final List<Pending> sinceMark = new ArrayList<>();
     private final List<String> tagged = new ArrayList<>();
     private long seq = nextSeq;
     private byte[] hash = lastHash;
@@ -497,10 +499,11 @@ public final class Journal implements AutoCloseable {
       entries++;
       changes++;
       JournalEntry entry = new JournalEntry(s, complete);
-      sinceMark.add(entry);
-      batchChanges.add(entry);
+      sinceMark.add(new Pending(s, complete.txId(), complete.actor()));
       if (latestImages != null) {
         latestImages.put(rowId(tableNo, keyBytes), complete.after());
+      } else {
+        batchRecords.add(record);
       }
       if (++partEntries >= PART_ENTRIES) {
         writePartAhead();
@@ -610,10 +613,11 @@ public final class Journal implements AutoCloseable {
     private Row previousImage(ByteBuffer rowId) {
       if (latestImages == null) {
         latestImages = new HashMap<>();
-        for (JournalEntry c : batchChanges) {
-          ChangeEvent ev = c.event();
+        for (byte[] record : batchRecords) {
+          ChangeEvent ev = EntryCodec.decode(record, this::schemaInBatch);
           latestImages.put(rowId(ids(ev.schema())[0], ev.key().encode()), ev.after());
         }
+        batchRecords.clear();
       }
       if (latestImages.containsKey(rowId)) {
         return latestImages.get(rowId);
@@ -675,10 +679,9 @@ public final class Journal implements AutoCloseable {
         putRecord(s, LogRecords.note(txId, tag));
         cf.noteKeys(txId, s, (family, key) -> writes.put(family, key, EMPTY));
         if (tag.actor() != null && (known == null || known.actor() == null)) {
-          for (JournalEntry earlier : changesOfOpenTransaction(txId)) {
-            ChangeEvent c = earlier.event();
-            if (c.actor() != null) {
-              writes.delete(cf.actors(), Keys.actor(c.actor(), earlier.seq()));
+          for (Pending earlier : changesOfOpenTransaction(txId)) {
+            if (earlier.actor() != null) {
+              writes.delete(cf.actors(), Keys.actor(earlier.actor(), earlier.seq()));
             }
             writes.put(cf.actors(), Keys.actor(tag.actor(), earlier.seq()), EMPTY);
           }
@@ -693,8 +696,8 @@ public final class Journal implements AutoCloseable {
     }
 
     /** Changes of {@code txId} appended but not yet committed: earlier batches' and this one's. */
-    private List<JournalEntry> changesOfOpenTransaction(String txId) {
-      List<JournalEntry> out = new ArrayList<>();
+    private List<Pending> changesOfOpenTransaction(String txId) {
+      List<Pending> out = new ArrayList<>();
       byte[] prefix = Keys.txPrefix(txId);
       try (RocksIterator it = cf.db().newIterator(cf.tx())) {
         for (it.seek(Keys.tx(txId, watermark + 1));
@@ -702,18 +705,31 @@ public final class Journal implements AutoCloseable {
             it.next()) {
           long s = Keys.seqAtEnd(it.key());
           if (s < firstSeq && it.key().length == prefix.length + 8) {
-            out.add(entry(s));
+            out.add(new Pending(s, txId, entry(s).event().actor()));
           }
         }
         checkIterator(it, "read transaction " + txId);
       }
-      for (JournalEntry e : sinceMark) {
-        if (e.event().txId().equals(txId)) {
-          out.add(e);
+      for (Pending p : sinceMark) {
+        if (p.txId().equals(txId)) {
+          out.add(p);
         }
       }
       return out;
     }
+
+    /** A schema by id, including those this batch registers. */
+    private TableSchema schemaInBatch(int id) {
+      for (Map.Entry<TableSchema, Integer> e : newSchemas.entrySet()) {
+        if (e.getValue() == id) {
+          return e.getKey();
+        }
+      }
+      return schemaById(id);
+    }
+
+    /** What a note arriving late needs of a change of its transaction. */
+    private record Pending(long seq, String txId, String actor) {}
 
     /**
      * Declares that everything appended so far, in this batch and earlier ones, completes the

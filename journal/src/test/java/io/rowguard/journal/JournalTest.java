@@ -205,6 +205,22 @@ class JournalTest {
   }
 
   @Test
+  void aValueTheLogLeftOutIsFilledFromAnEarlierVersionInTheSameBatch() {
+    try (Journal j = Journal.openWriter(dir)) {
+      // the table is registered by this very batch, and the version to fill from is in it too
+      commit(
+          j,
+          "a",
+          insert(1, "new", "10"),
+          insert(2, "new", "10"),
+          update(1, "new", "paid", Row.UNAVAILABLE, Row.UNAVAILABLE, "10"));
+      List<JournalEntry> h = j.history(ORDERS, key(1));
+      assertThat(h).extracting(e -> e.event().after().get("note")).containsOnly("n1");
+      assertThat(h.get(1).event().before().get("note")).isEqualTo("n1");
+    }
+  }
+
+  @Test
   void aValueThatCannotBeFilledIsRefusedNotStored() {
     try (Journal j = Journal.openWriter(dir);
         Journal.Batch b = j.newBatch()) {
