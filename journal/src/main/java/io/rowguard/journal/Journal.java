@@ -1345,10 +1345,123 @@ public final class Journal implements AutoCloseable {
         end = cursor;
       }
     }
+    ChangeEvent[] previous = {null};
+    try (LogCursor log = new LogCursor()) {
+      forEachSeqOfTable(
+          table,
+          start,
+          end,
+          newestFirst,
+          s -> {
+            // oldest first, neighbours share equal strings (see EntryCodec.decode)
+            JournalEntry e =
+                newestFirst ? entry(s) : entry(s, log.value(s), log.valueLength(), previous[0]);
+            previous[0] = e.event();
+            return visitor.test(e);
+          });
+    }
+  }
+
+  /**
+   * Changes as the log stores them, decoded only when asked: so that a reader can hand decoding to
+   * another thread. Their bytes share one array.
+   */
+  public final class StoredChanges {
+    private final long[] seqs;
+    private final int[] offsets;
+    private byte[] bytes = new byte[64 * 1024];
+    private int size;
+
+    private StoredChanges(int capacity) {
+      this.seqs = new long[capacity];
+      this.offsets = new int[capacity + 1];
+    }
+
+    private boolean add(long seq, byte[] value, int valueLength) {
+      if (value == null) {
+        throw new JournalException(dir, "entry " + seq + " is indexed but missing from the log");
+      }
+      int length = valueLength;
+      try {
+        length = LogRecords.recordLength(valueLength, chained);
+      } catch (RuntimeException e) {
+        throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
+      }
+      int at = offsets[size];
+      if (at + length > bytes.length) {
+        bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, at + length));
+      }
+      System.arraycopy(value, 0, bytes, at, length);
+      seqs[size++] = seq;
+      offsets[size] = at + length;
+      return size == seqs.length;
+    }
+
+    public int size() {
+      return size;
+    }
+
+    public long seq(int i) {
+      return seqs[i];
+    }
+
+    /** Decodes change {@code i}, sharing equal strings with {@code previous} (or null). */
+    public JournalEntry decode(int i, ChangeEvent previous) {
+      int at = offsets[i];
+      int length = offsets[i + 1] - at;
+      if (length == 0 || !EntryCodec.isChange(bytes[at] & 0xFF)) {
+        throw new JournalException(dir, "entry " + seqs[i] + " is not a change");
+      }
+      try {
+        return new JournalEntry(
+            seqs[i], EntryCodec.decode(bytes, at, length, Journal.this::schemaById, previous));
+      } catch (RuntimeException e) {
+        throw new JournalException(dir, "entry " + seqs[i] + " is corrupt: " + e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * The changes of one table committed from {@code fromMicros} on, oldest first and undecoded, in
+   * batches of up to {@code batchSize}.
+   */
+  public void forEachStoredOfTable(
+      TableId table, long fromMicros, int batchSize, Predicate<StoredChanges> visitor) {
+    checkOpen();
+    Integer no = tableNos.get(table);
+    if (no == null) {
+      return;
+    }
+    StoredChanges[] batch = {new StoredChanges(batchSize)};
+    boolean[] stopped = {false};
+    try (LogCursor log = new LogCursor()) {
+      forEachSeqOfTable(
+          table,
+          Keys.timePrefix(no, fromMicros),
+          Keys.timePrefix(no, Long.MAX_VALUE),
+          false,
+          s -> {
+            if (batch[0].add(s, log.value(s), log.valueLength())) {
+              stopped[0] = !visitor.test(batch[0]);
+              batch[0] = new StoredChanges(batchSize);
+            }
+            return !stopped[0];
+          });
+    }
+    if (!stopped[0] && batch[0].size() > 0) {
+      visitor.test(batch[0]);
+    }
+  }
+
+  /** The sequence numbers in [start, end) of the time index, up to the watermark. */
+  private void forEachSeqOfTable(
+      TableId table,
+      byte[] start,
+      byte[] end,
+      boolean newestFirst,
+      java.util.function.LongPredicate visitor) {
     long limit = watermark;
-    ChangeEvent previous = null;
-    try (RocksIterator it = cf.db().newIterator(cf.time());
-        LogCursor log = new LogCursor()) {
+    try (RocksIterator it = cf.db().newIterator(cf.time())) {
       if (newestFirst) {
         it.seekForPrev(end);
         if (it.isValid() && Arrays.equals(it.key(), end)) {
@@ -1363,14 +1476,8 @@ public final class Journal implements AutoCloseable {
           break;
         }
         long s = Keys.seqAtEnd(k);
-        if (s <= limit) {
-          // oldest first, neighbours share equal strings (see EntryCodec.decode)
-          JournalEntry e =
-              newestFirst ? entry(s) : entry(s, log.value(s), log.valueLength(), previous);
-          previous = e.event();
-          if (!visitor.test(e)) {
-            break;
-          }
+        if (s <= limit && !visitor.test(s)) {
+          break;
         }
         if (newestFirst) {
           it.prev();

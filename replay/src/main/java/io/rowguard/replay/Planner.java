@@ -1,5 +1,6 @@
 package io.rowguard.replay;
 
+import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.InputException;
 import io.rowguard.core.Row;
 import io.rowguard.core.RowKey;
@@ -80,16 +81,24 @@ public final class Planner {
     Map<RowKey, RowSpan> rows = new HashMap<>(expected * 4 / 3 + 1);
     List<RowSpan> order = new ArrayList<>(expected);
     Interner interner = new Interner();
-    // two stages on two threads: this one reads and decodes the journal, a helper reduces the
-    // changes to rows; batches pass through a short queue
-    BlockingQueue<List<JournalEntry>> queue = new ArrayBlockingQueue<>(QUEUED_BATCHES);
+    // two threads: this one reads the journal, a helper reduces the changes to rows; batches pass
+    // through a short queue. Reading alone is cheaper than reducing, so decoding is shared: this
+    // thread decodes every other batch, the helper the rest
+    BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(QUEUED_BATCHES);
     FutureTask<Void> reduce =
         new FutureTask<>(
             () -> {
-              for (List<JournalEntry> batch = queue.take();
-                  !batch.isEmpty();
-                  batch = queue.take()) {
-                for (JournalEntry e : batch) {
+              ChangeEvent previous = null;
+              for (Batch batch = queue.take(); batch.stored() != null; batch = queue.take()) {
+                for (int i = 0; i < batch.stored().size(); i++) {
+                  JournalEntry e = batch.decoded()[i];
+                  if (e == null) {
+                    e = batch.stored().decode(i, previous);
+                  }
+                  previous = e.event();
+                  if (before.test(e)) {
+                    continue;
+                  }
                   RowKey key = e.event().key();
                   RowSpan span = rows.get(key);
                   if (span == null) {
@@ -106,27 +115,16 @@ public final class Planner {
     reducer.setDaemon(true);
     reducer.start();
     try {
-      List<List<JournalEntry>> batch = new ArrayList<>(List.of(new ArrayList<>(BATCH)));
-      journal.forEachOfTable(
+      int[] batches = {0};
+      journal.forEachStoredOfTable(
           table,
           bound.fromMicros(),
-          Long.MAX_VALUE,
-          false,
-          Long.MAX_VALUE,
-          e -> {
-            if (!before.test(e)) {
-              batch.get(0).add(e);
-              if (batch.get(0).size() == BATCH) {
-                hand(queue, batch.get(0), reduce);
-                batch.set(0, new ArrayList<>(BATCH));
-              }
-            }
-            return true;
+          BATCH,
+          stored -> {
+            hand(queue, batch(stored, batches[0]++ % 2 == 0), reduce);
+            return !reduce.isDone(); // done early: it failed, and says why
           });
-      if (!batch.get(0).isEmpty()) {
-        hand(queue, batch.get(0), reduce);
-      }
-      hand(queue, List.of(), reduce);
+      hand(queue, new Batch(null, null), reduce);
       reduce.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -151,14 +149,28 @@ public final class Planner {
     return plan("rollback of table " + table + " to " + describe(point), changes, unchanged);
   }
 
+  /** Changes as stored, and those of them the reading thread decoded (the others are null). */
+  private record Batch(Journal.StoredChanges stored, JournalEntry[] decoded) {}
+
+  private static Batch batch(Journal.StoredChanges stored, boolean decodeHere) {
+    JournalEntry[] decoded = new JournalEntry[stored.size()];
+    if (decodeHere) {
+      ChangeEvent previous = null;
+      for (int i = 0; i < decoded.length; i++) {
+        decoded[i] = stored.decode(i, previous);
+        previous = decoded[i].event();
+      }
+    }
+    return new Batch(stored, decoded);
+  }
+
   /** Changes handed from the reading thread to the reducing one at a time, and batches queued. */
   private static final int BATCH = 512;
 
   private static final int QUEUED_BATCHES = 16;
 
   /** Queues a batch for the reducer, unless it has stopped (failed: its error is reported). */
-  private static void hand(
-      BlockingQueue<List<JournalEntry>> queue, List<JournalEntry> batch, Future<Void> reduce) {
+  private static void hand(BlockingQueue<Batch> queue, Batch batch, Future<Void> reduce) {
     try {
       while (!queue.offer(batch, 50, TimeUnit.MILLISECONDS)) {
         if (reduce.isDone()) {

@@ -44,7 +44,7 @@ public final class EntryCodec {
   }
 
   /** True for the first byte of an encoded change. */
-  static boolean isChange(int firstByte) {
+  public static boolean isChange(int firstByte) {
     return firstByte == VERSION || firstByte == VERSION_1;
   }
 
@@ -79,7 +79,17 @@ public final class EntryCodec {
    */
   public static ChangeEvent decode(
       byte[] bytes, int length, IntFunction<TableSchema> schemas, ChangeEvent previous) {
-    BinaryReader in = new BinaryReader(bytes, 0, length);
+    return decode(bytes, 0, length, schemas, previous);
+  }
+
+  /** As {@link #decode(byte[], int, IntFunction, ChangeEvent)}, for an entry at {@code offset}. */
+  public static ChangeEvent decode(
+      byte[] bytes,
+      int offset,
+      int length,
+      IntFunction<TableSchema> schemas,
+      ChangeEvent previous) {
+    BinaryReader in = new BinaryReader(bytes, offset, length);
     int version = in.readByte();
     checkVersion(version);
     TableSchema schema = schemas.apply(in.readVarInt());
