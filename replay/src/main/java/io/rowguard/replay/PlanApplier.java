@@ -8,6 +8,10 @@ import io.rowguard.core.TableId;
 import io.rowguard.core.TableSchema;
 import io.rowguard.replay.internal.PgText;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetEncoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -491,11 +495,26 @@ public final class PlanApplier {
           connection.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + temp + " FROM STDIN");
       try {
         StringBuilder buf = new StringBuilder();
+        // each chunk encoded into one reused buffer: no String and byte array per chunk for the
+        // collector to meet while the plan is held
+        CharsetEncoder utf8 =
+            StandardCharsets.UTF_8
+                .newEncoder()
+                .onMalformedInput(CodingErrorAction.REPLACE) // as String.getBytes does
+                .onUnmappableCharacter(CodingErrorAction.REPLACE);
+        ByteBuffer bytes = ByteBuffer.allocate(1 << 20);
         for (int r = 0; r < rows.size(); r++) {
           appendCopyLine(buf, r, rows.get(r));
           if ((r + 1) % COPY_CHUNK == 0 || r == rows.size() - 1) {
-            byte[] bytes = buf.toString().getBytes(StandardCharsets.UTF_8);
-            in.writeToCopy(bytes, 0, bytes.length);
+            CharBuffer chars = CharBuffer.wrap(buf);
+            utf8.reset();
+            while (utf8.encode(chars, bytes, true).isOverflow()) {
+              in.writeToCopy(bytes.array(), 0, bytes.position());
+              bytes.clear();
+            }
+            utf8.flush(bytes);
+            in.writeToCopy(bytes.array(), 0, bytes.position());
+            bytes.clear();
             buf.setLength(0);
             progress.update("loading the plan", before + r + 1, total);
           }
