@@ -1019,10 +1019,20 @@ public final class Journal implements AutoCloseable {
     }
     // decoded in place: the record starts the stored value, the chain's hash follows it
     int length;
-    LogRecords.Kind kind;
     try {
       length = LogRecords.recordLength(valueLength, chained);
-      kind = LogRecords.kind(value);
+    } catch (RuntimeException e) {
+      throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
+    }
+    return change(seq, value, 0, length, previous);
+  }
+
+  /** The change in the record of {@code length} bytes at {@code offset}. */
+  private JournalEntry change(
+      long seq, byte[] bytes, int offset, int length, ChangeEvent previous) {
+    LogRecords.Kind kind;
+    try {
+      kind = LogRecords.kind(bytes, offset, length);
     } catch (RuntimeException e) {
       throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
     }
@@ -1036,7 +1046,8 @@ public final class Journal implements AutoCloseable {
               + " record, not a change");
     }
     try {
-      return new JournalEntry(seq, EntryCodec.decode(value, length, this::schemaById, previous));
+      return new JournalEntry(
+          seq, EntryCodec.decode(bytes, offset, length, this::schemaById, previous));
     } catch (RuntimeException e) {
       throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
     }
@@ -1407,17 +1418,7 @@ public final class Journal implements AutoCloseable {
 
     /** Decodes change {@code i}, sharing equal strings with {@code previous} (or null). */
     public JournalEntry decode(int i, ChangeEvent previous) {
-      int at = offsets[i];
-      int length = offsets[i + 1] - at;
-      if (length == 0 || !EntryCodec.isChange(bytes[at] & 0xFF)) {
-        throw new JournalException(dir, "entry " + seqs[i] + " is not a change");
-      }
-      try {
-        return new JournalEntry(
-            seqs[i], EntryCodec.decode(bytes, at, length, Journal.this::schemaById, previous));
-      } catch (RuntimeException e) {
-        throw new JournalException(dir, "entry " + seqs[i] + " is corrupt: " + e.getMessage());
-      }
+      return change(seqs[i], bytes, offsets[i], offsets[i + 1] - offsets[i], previous);
     }
   }
 

@@ -44,7 +44,7 @@ public final class EntryCodec {
   }
 
   /** True for the first byte of an encoded change. */
-  public static boolean isChange(int firstByte) {
+  static boolean isChange(int firstByte) {
     return firstByte == VERSION || firstByte == VERSION_1;
   }
 

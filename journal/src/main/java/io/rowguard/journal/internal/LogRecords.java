@@ -43,7 +43,12 @@ public final class LogRecords {
   private LogRecords() {}
 
   public static Kind kind(byte[] record) {
-    int first = record.length == 0 ? -1 : record[0] & 0xFF;
+    return kind(record, 0, record.length);
+  }
+
+  /** The kind of the record in {@code length} bytes at {@code offset}. */
+  public static Kind kind(byte[] bytes, int offset, int length) {
+    int first = length == 0 ? -1 : bytes[offset] & 0xFF;
     if (EntryCodec.isChange(first)) {
       return Kind.CHANGE;
     }
