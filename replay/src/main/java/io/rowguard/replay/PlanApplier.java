@@ -82,6 +82,185 @@ public final class PlanApplier {
 
   public ApplyResult apply(
       RollbackPlan plan, ConflictPolicy policy, String operator, String reason, Progress progress) {
+    return apply(plan, policy, operator, reason, progress, true);
+  }
+
+  /** A plan, and what applying it did. */
+  public record Outcome(RollbackPlan plan, ApplyResult result) {}
+
+  /**
+   * Plans the rollback of a whole table and applies it: what {@link Planner#rollbackTable(TableId,
+   * PointInTime)} and then {@link #apply} do, but with {@link ConflictPolicy#ABORT} the lean
+   * write's rows are staged while the planner still reads the journal, and the database parses them
+   * meanwhile. A row that changed again later in the journal is staged again once the plan is done.
+   * The database is written only after the plan is complete, checked as by {@link #apply}.
+   */
+  public Outcome rollbackTable(
+      Planner planner,
+      TableId table,
+      PointInTime point,
+      ConflictPolicy policy,
+      String operator,
+      String reason,
+      Progress progress) {
+    if (policy != ConflictPolicy.ABORT) {
+      RollbackPlan plan = planner.rollbackTable(table, point);
+      return new Outcome(plan, apply(plan, policy, operator, reason, progress));
+    }
+    RollbackPlan plan;
+    boolean tryLean = true;
+    try {
+      connection.setAutoCommit(false);
+      EarlyStage stage = null;
+      try {
+        if (!userTriggers(Set.of(table))) {
+          String txId = startTransaction();
+          TableWork w = new TableWork(table, "rg_plan_0", ConflictPolicy.ABORT, true);
+          w.readLiveTable();
+          if (!w.live.isEmpty()) { // gone: the usual path says so
+            w.allLiveColumns();
+            stage = new EarlyStage(w, txId);
+          }
+        }
+        plan = planner.rollbackTable(table, point, stage);
+        if (stage != null && !plan.changes().isEmpty()) {
+          ApplyResult result;
+          try {
+            result = stage.finish(plan, operator, reason, progress);
+          } catch (SQLException e) {
+            LOG.debug("The lean apply failed; comparing values instead", e);
+            result = null;
+          }
+          if (result != null) {
+            connection.commit();
+            return new Outcome(plan, result);
+          }
+          // as in apply: a conflict, a row xmin can't vouch for, or an error
+          tryLean = !stage.written;
+        }
+      } finally {
+        if (stage != null) {
+          stage.abandon();
+        }
+        connection.rollback();
+        connection.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw describe(e);
+    }
+    return new Outcome(plan, apply(plan, policy, operator, reason, progress, tryLean));
+  }
+
+  /**
+   * A whole-table plan's rows staged for the lean write while the planner still reads, in one COPY
+   * the database parses meanwhile. A row revised by the plan's end is deleted from the stage and
+   * staged again. A failure turns the stage off; the plan is then applied the usual way.
+   */
+  private final class EarlyStage implements Planner.EarlyRows {
+    private final TableWork work;
+    private final String txId;
+    private final List<Integer> stale = new ArrayList<>();
+    private int staged;
+    private boolean opened;
+    private boolean off;
+
+    /** The lean write ran (and fell short): no need to try it again unstreamed. */
+    boolean written;
+
+    EarlyStage(TableWork work, String txId) {
+      this.work = work;
+      this.txId = txId;
+    }
+
+    @Override
+    public synchronized void row(int id, RowChange change) {
+      stage(id, change);
+    }
+
+    @Override
+    public synchronized void revised(int id, RowChange change) {
+      stale.add(id);
+      if (change != null) {
+        stage(-1 - id, change); // an ord no early row has
+      }
+    }
+
+    private void stage(int ord, RowChange c) {
+      if (off) {
+        return;
+      }
+      try {
+        if (!opened) {
+          work.keyColumns = c.schema().keyColumns();
+          if (!work.live.keySet().containsAll(work.keyColumns)) {
+            off = true; // the usual path says which is gone
+            return;
+          }
+          opened = true;
+          work.openCopy();
+        } else if (!c.schema().keyColumns().equals(work.keyColumns)) {
+          off = true; // the key changed in the plan's span: left to the usual path
+          work.abandonCopy();
+          return;
+        }
+        work.stage(ord, c);
+        staged++;
+      } catch (SQLException | RuntimeException e) {
+        LOG.debug("Staging the plan while planning failed; it is staged afterwards", e);
+        off = true;
+        work.abandonCopy();
+      }
+    }
+
+    /** The lean write of the complete plan; null when it fell short or the stage is off. */
+    synchronized ApplyResult finish(
+        RollbackPlan plan, String operator, String reason, Progress progress) throws SQLException {
+      if (off || !opened) {
+        return null;
+      }
+      work.closeCopy();
+      if (!stale.isEmpty()) {
+        try (PreparedStatement ps =
+            connection.prepareStatement("DELETE FROM " + work.temp + " WHERE ord = ANY (?)")) {
+          ps.setArray(1, connection.createArrayOf("int4", stale.toArray()));
+          ps.executeUpdate();
+        }
+      }
+      long total = plan.changes().size();
+      if (staged - stale.size() != total) {
+        LOG.debug("Staged {} rows while planning, the plan has {}", staged - stale.size(), total);
+        return null;
+      }
+      progress.update("loading the plan", total, total);
+      work.plan(plan.changes());
+      List<String> warnings = new ArrayList<>(plan.warnings());
+      work.imageColumns(warnings); // only warnings: every live column is staged already
+      markTransaction(plan, operator, reason);
+      Map<Action, Integer> applied = new EnumMap<>(Action.class);
+      for (Action a : Action.values()) {
+        applied.put(a, 0);
+      }
+      written = true;
+      if (!writeChecked(List.of(work), applied, false)) {
+        return null;
+      }
+      progress.update("applied", total, total);
+      return new ApplyResult(plan.id(), txId, applied, List.of(), false, warnings);
+    }
+
+    synchronized void abandon() {
+      off = true;
+      work.abandonCopy();
+    }
+  }
+
+  private ApplyResult apply(
+      RollbackPlan plan,
+      ConflictPolicy policy,
+      String operator,
+      String reason,
+      Progress progress,
+      boolean tryLean) {
     Map<Action, Integer> applied = new EnumMap<>(Action.class);
     for (Action a : Action.values()) {
       applied.put(a, 0);
@@ -93,7 +272,7 @@ public final class PlanApplier {
     try {
       connection.setAutoCommit(false);
       try {
-        if (policy == ConflictPolicy.ABORT && !dependents && !userTriggers(plan)) {
+        if (tryLean && policy == ConflictPolicy.ABORT && !dependents && !userTriggers(plan)) {
           ApplyResult result;
           try {
             result =
@@ -138,10 +317,15 @@ public final class PlanApplier {
    * which only the comparing path puts back whole.
    */
   private boolean userTriggers(RollbackPlan plan) throws SQLException {
-    Set<String> tables = new LinkedHashSet<>();
+    Set<TableId> tables = new LinkedHashSet<>();
     for (RowChange c : plan.changes()) {
-      tables.add(c.table().quoted());
+      tables.add(c.table());
     }
+    return userTriggers(tables);
+  }
+
+  private boolean userTriggers(Set<TableId> ids) throws SQLException {
+    List<String> tables = ids.stream().map(TableId::quoted).toList();
     try (PreparedStatement ps =
         connection.prepareStatement(
             "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal"
@@ -156,6 +340,13 @@ public final class PlanApplier {
 
   /** Starts the transaction: settings, its id, the rowguard message. */
   private String begin(RollbackPlan plan, String operator, String reason) throws SQLException {
+    String txId = startTransaction();
+    markTransaction(plan, operator, reason);
+    return txId;
+  }
+
+  /** The transaction's settings; returns its id. */
+  private String startTransaction() throws SQLException {
     String txId;
     try (Statement s = connection.createStatement()) {
       s.execute("SET CONSTRAINTS ALL DEFERRED");
@@ -166,7 +357,6 @@ public final class PlanApplier {
         txId = rs.getString(1);
       }
     }
-    markTransaction(plan, operator, reason);
     return txId;
   }
 
@@ -252,7 +442,8 @@ public final class PlanApplier {
     long total = byTable.values().stream().mapToLong(List::size).sum();
     int n = 0;
     for (Map.Entry<TableId, List<RowChange>> e : byTable.entrySet()) {
-      TableWork w = new TableWork(e.getKey(), e.getValue(), "rg_plan_" + n++, policy, lean);
+      TableWork w = new TableWork(e.getKey(), "rg_plan_" + n++, policy, lean);
+      w.plan(e.getValue());
       w.describeLiveTable(warnings);
       w.load(progress, loaded, total);
       loaded += w.rows.size();
@@ -321,9 +512,9 @@ public final class PlanApplier {
   /** One table's part of the plan, staged in a temporary table. */
   private final class TableWork {
     final TableId table;
-    final List<RowChange> rows;
+    List<RowChange> rows = List.of();
     final String temp;
-    final List<String> keyColumns;
+    List<String> keyColumns;
     final List<String> columns = new ArrayList<>();
     final Map<String, String> types = new HashMap<>();
     final Set<String> writable = new LinkedHashSet<>();
@@ -350,20 +541,33 @@ public final class PlanApplier {
 
     boolean identityAlways;
 
-    /**
-     * The plan writes a large share of the table: its joins hash the whole table rather than probe
-     * the key index once per row. PostgreSQL can't know it: the temporary table has no statistics.
-     */
-    boolean bulk;
+    /** The live table's columns and their types, in its order; generated ones; its row estimate. */
+    final Map<String, String> live = new LinkedHashMap<>();
 
-    TableWork(
-        TableId table, List<RowChange> rows, String temp, ConflictPolicy policy, boolean lean) {
+    final Set<String> generated = new HashSet<>();
+    double tuples = -1;
+
+    /** The COPY into the temporary table while it is open, its text and its encoding. */
+    private CopyIn copy;
+
+    private final StringBuilder buf = new StringBuilder();
+    private CharsetEncoder utf8;
+    private ByteBuffer bytes;
+    private int inChunk;
+
+    TableWork(TableId table, String temp, ConflictPolicy policy, boolean lean) {
       this.table = table;
-      this.rows = rows;
       this.temp = temp;
       this.policy = policy;
       this.lean = lean;
-      this.keyColumns = rows.get(0).schema().keyColumns();
+    }
+
+    /** The plan's rows of this table. */
+    void plan(List<RowChange> rows) {
+      this.rows = rows;
+      if (keyColumns == null) {
+        keyColumns = rows.get(0).schema().keyColumns();
+      }
       for (Action a : Action.values()) {
         expected.put(a, 0);
       }
@@ -372,9 +576,21 @@ public final class PlanApplier {
       }
     }
 
+    /**
+     * The plan writes a large share of the table: its joins hash the whole table rather than probe
+     * the key index once per row. PostgreSQL can't know it: the temporary table has no statistics.
+     */
+    boolean bulk() {
+      return tuples > 0 && rows.size() >= BULK_SHARE * tuples; // -1: never counted
+    }
+
     void describeLiveTable(List<String> warnings) throws SQLException {
-      Map<String, String> live = new LinkedHashMap<>();
-      Set<String> generated = new HashSet<>();
+      readLiveTable();
+      imageColumns(warnings);
+    }
+
+    /** The live table as the catalog has it now; nothing when it is gone. */
+    void readLiveTable() throws SQLException {
       try (PreparedStatement ps =
           connection.prepareStatement(
               "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated <> '',"
@@ -389,11 +605,30 @@ public final class PlanApplier {
               generated.add(rs.getString(1));
             }
             identityAlways |= rs.getBoolean(4);
-            double tuples = rs.getDouble(5); // -1: never counted
-            bulk = tuples > 0 && rows.size() >= BULK_SHARE * tuples;
+            tuples = rs.getDouble(5);
           }
         }
       }
+    }
+
+    /** Every live column is one of the plan's, whether or not its images have it. */
+    void allLiveColumns() {
+      for (Map.Entry<String, String> e : live.entrySet()) {
+        if (!types.containsKey(e.getKey())) {
+          columns.add(e.getKey());
+          types.put(e.getKey(), e.getValue());
+          if (!generated.contains(e.getKey())) {
+            writable.add(e.getKey());
+          }
+        }
+      }
+    }
+
+    /**
+     * The plan's columns: those of its images the live table still has. The ones it no longer has
+     * are warned about, with the number of rows whose earlier values they hold.
+     */
+    void imageColumns(List<String> warnings) {
       if (live.isEmpty()) {
         throw new ReplayException("table " + table + " no longer exists in the database");
       }
@@ -410,8 +645,7 @@ public final class PlanApplier {
       TableSchema seen = null; // the rows of a plan nearly all share one schema
       for (RowChange c : rows) {
         if (c.current() != null && c.current().schema() != seen) {
-          dropped.computeIfAbsent(
-              c.current().schema(), schema -> liveColumns(schema, live, generated));
+          dropped.computeIfAbsent(c.current().schema(), this::liveColumns);
         }
         Row target = c.target();
         if (target == null) {
@@ -419,7 +653,7 @@ public final class PlanApplier {
         }
         if (target.schema() != seen) {
           seen = target.schema();
-          dropped.computeIfAbsent(seen, schema -> liveColumns(schema, live, generated));
+          dropped.computeIfAbsent(seen, this::liveColumns);
         }
         for (String col : dropped.get(seen)) {
           if (c.changedColumns().contains(col)) {
@@ -440,8 +674,7 @@ public final class PlanApplier {
     }
 
     /** Adds a schema's live columns to the plan's; returns its columns that are gone. */
-    private List<String> liveColumns(
-        TableSchema schema, Map<String, String> live, Set<String> generated) {
+    private List<String> liveColumns(TableSchema schema) {
       List<String> gone = new ArrayList<>();
       for (Column column : schema.columns()) {
         String col = column.name();
@@ -472,6 +705,26 @@ public final class PlanApplier {
     }
 
     void load(Progress progress, long before, long total) throws SQLException {
+      openCopy();
+      try {
+        for (int r = 0; r < rows.size(); r++) {
+          stage(r, rows.get(r));
+          if (inChunk == 0 || r == rows.size() - 1) {
+            progress.update("loading the plan", before + r + 1, total);
+          }
+        }
+        closeCopy();
+      } finally {
+        abandonCopy();
+      }
+    }
+
+    boolean copying() {
+      return copy != null;
+    }
+
+    /** Creates the temporary table and opens the COPY into it. */
+    void openCopy() throws SQLException {
       StringBuilder ddl =
           new StringBuilder("CREATE TEMP TABLE ")
               .append(temp)
@@ -490,41 +743,63 @@ public final class PlanApplier {
       try (Statement s = connection.createStatement()) {
         s.execute(ddl.toString());
       }
-      // one COPY, streamed in chunks: the server parses one while the next is built
-      CopyIn in =
+      // one COPY, streamed in chunks: the server parses one while the next is built. Each chunk
+      // is encoded into one reused buffer: no String and byte array per chunk for the collector
+      // to meet while the plan is held
+      copy =
           connection.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY " + temp + " FROM STDIN");
-      try {
-        StringBuilder buf = new StringBuilder();
-        // each chunk encoded into one reused buffer: no String and byte array per chunk for the
-        // collector to meet while the plan is held
-        CharsetEncoder utf8 =
-            StandardCharsets.UTF_8
-                .newEncoder()
-                .onMalformedInput(CodingErrorAction.REPLACE) // as String.getBytes does
-                .onUnmappableCharacter(CodingErrorAction.REPLACE);
-        ByteBuffer bytes = ByteBuffer.allocate(1 << 20);
-        for (int r = 0; r < rows.size(); r++) {
-          appendCopyLine(buf, r, rows.get(r));
-          if ((r + 1) % COPY_CHUNK == 0 || r == rows.size() - 1) {
-            CharBuffer chars = CharBuffer.wrap(buf);
-            utf8.reset();
-            while (utf8.encode(chars, bytes, true).isOverflow()) {
-              in.writeToCopy(bytes.array(), 0, bytes.position());
-              bytes.clear();
-            }
-            utf8.flush(bytes);
-            in.writeToCopy(bytes.array(), 0, bytes.position());
-            bytes.clear();
-            buf.setLength(0);
-            progress.update("loading the plan", before + r + 1, total);
-          }
-        }
-        in.endCopy();
-      } finally {
-        if (in.isActive()) {
-          in.cancelCopy();
+      utf8 =
+          StandardCharsets.UTF_8
+              .newEncoder()
+              .onMalformedInput(CodingErrorAction.REPLACE) // as String.getBytes does
+              .onUnmappableCharacter(CodingErrorAction.REPLACE);
+      bytes = ByteBuffer.allocate(1 << 20);
+    }
+
+    /** One row into the open COPY, as row {@code ord}; sent with every {@link #COPY_CHUNK}th. */
+    void stage(int ord, RowChange c) throws SQLException {
+      appendCopyLine(buf, ord, c);
+      if (++inChunk == COPY_CHUNK) {
+        sendChunk();
+      }
+    }
+
+    private void sendChunk() throws SQLException {
+      CharBuffer chars = CharBuffer.wrap(buf);
+      utf8.reset();
+      while (utf8.encode(chars, bytes, true).isOverflow()) {
+        copy.writeToCopy(bytes.array(), 0, bytes.position());
+        bytes.clear();
+      }
+      utf8.flush(bytes);
+      copy.writeToCopy(bytes.array(), 0, bytes.position());
+      bytes.clear();
+      buf.setLength(0);
+      inChunk = 0;
+    }
+
+    void closeCopy() throws SQLException {
+      if (inChunk > 0) {
+        sendChunk();
+      }
+      copy.endCopy();
+      copy = null;
+      bytes = null;
+    }
+
+    /** Cancels a COPY still open (after a failure); the transaction is then to be rolled back. */
+    void abandonCopy() {
+      if (copy != null && copy.isActive()) {
+        try {
+          copy.cancelCopy();
+        } catch (SQLException e) {
+          LOG.debug("Cancelling the COPY of the plan failed", e);
         }
       }
+      copy = null;
+      bytes = null;
+      buf.setLength(0);
+      inChunk = 0;
     }
 
     private void appendCopyLine(StringBuilder buf, int r, RowChange c) {
@@ -880,7 +1155,7 @@ public final class PlanApplier {
 
     /** Runs one of the plan's writes, with hash joins when the plan is {@code bulk}. */
     private int write(Statement s, String sql) throws SQLException {
-      if (!bulk) {
+      if (!bulk()) {
         return s.executeUpdate(sql);
       }
       s.execute("SET LOCAL enable_nestloop = off");

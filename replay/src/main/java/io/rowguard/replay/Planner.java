@@ -71,6 +71,31 @@ public final class Planner {
    * (the full row then, or none for an insert), its current state the after image of its last.
    */
   public RollbackPlan rollbackTable(TableId table, PointInTime point) {
+    return rollbackTable(table, point, null);
+  }
+
+  /**
+   * The rows of a whole-table plan as the planner meets them, before the plan is done: for a caller
+   * that stages them meanwhile ({@link PlanApplier#rollbackTable}). A row is given when first met,
+   * unless it is unchanged then; what a row given early became by the plan's end is given as a
+   * revision. Calls come one at a time, from the planner's threads; they must not throw.
+   */
+  public interface EarlyRows {
+    /** A row's change as the planner first met it; {@code id} names it in {@link #revised}. */
+    void row(int id, RowChange change);
+
+    /**
+     * A row given earlier changed again later: its change in the plan, or null when it ends
+     * unchanged (not in the plan).
+     */
+    void revised(int id, RowChange change);
+  }
+
+  /**
+   * As {@link #rollbackTable(TableId, PointInTime)}, giving each row to {@code early} as soon as it
+   * is met. The plan returned is the same.
+   */
+  public RollbackPlan rollbackTable(TableId table, PointInTime point, EarlyRows early) {
     Bound bound = bound(point);
     Predicate<JournalEntry> before = bound.before();
     // per row: the first change since the point (its before image is the target) and the last
@@ -81,6 +106,7 @@ public final class Planner {
     Map<RowKey, RowSpan> rows = new HashMap<>(expected * 4 / 3 + 1);
     List<RowSpan> order = new ArrayList<>(expected);
     Interner interner = new Interner();
+    int[] given = {0}; // rows given early so far (their ids)
     // two threads: this one reads the journal, a helper reduces the changes to rows; batches pass
     // through a short queue. Reading alone is cheaper than reducing, so decoding is shared: this
     // thread decodes every other batch, the helper the rest
@@ -105,8 +131,16 @@ public final class Planner {
                     span = new RowSpan();
                     rows.put(key, span);
                     order.add(span);
+                    span.add(table, key, e, interner);
+                    if (early != null && !span.unchanged) {
+                      span.given = given[0]++;
+                      early.row(span.given, span.change);
+                    }
+                  } else {
+                    RowChange was = span.change;
+                    span.add(table, key, e, interner);
+                    span.revised |= span.given >= 0 && span.change != was;
                   }
-                  span.add(table, key, e, interner);
                 }
               }
               return null;
@@ -140,6 +174,13 @@ public final class Planner {
     List<RowChange> changes = new ArrayList<>(order.size());
     int unchanged = 0;
     for (RowSpan span : order) {
+      if (early != null) {
+        if (span.revised) {
+          early.revised(span.given, span.unchanged ? null : span.change);
+        } else if (span.given < 0 && !span.unchanged) {
+          early.row(given[0]++, span.change);
+        }
+      }
       if (span.unchanged) {
         unchanged++;
       } else {
@@ -195,6 +236,12 @@ public final class Planner {
     long last = Long.MIN_VALUE;
     RowChange change;
     boolean unchanged;
+
+    /** Its id when it was given early, or -1. */
+    int given = -1;
+
+    /** Given early, and changed again since. */
+    boolean revised;
 
     void add(TableId table, RowKey key, JournalEntry e, Interner interner) {
       Row target = change == null ? null : change.target();
@@ -416,6 +463,15 @@ public final class Planner {
                   .orElse(""));
     }
     return entries;
+  }
+
+  /**
+   * Checks a point against the journal, as planning does first: an {@link InputException} when the
+   * journal can't say what rows looked like then (before its first entry or retention cut, in a
+   * gap, in the future, an unknown transaction).
+   */
+  public void check(PointInTime point) {
+    bound(point);
   }
 
   /** A point as the entries at or before it, and the earliest commit time of an entry after it. */

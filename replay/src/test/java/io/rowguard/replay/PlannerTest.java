@@ -137,6 +137,70 @@ class PlannerTest {
     }
   }
 
+  /**
+   * What a caller staging rows while the planner reads ends up with: each row given when first met,
+   * replaced or withdrawn by its revision, composes to exactly the plan. Here rows change again
+   * later (pass 2 rows in pass 3, in other batches), one goes back to where it was (withdrawn), and
+   * one is unchanged when first met and changed later (given at the end).
+   */
+  @Test
+  void rowsGivenEarlyAndTheirRevisionsComposeToThePlan() {
+    try (Journal j = Journal.openWriter(dir)) {
+      fill(j);
+      long extra = ROWS + 2L;
+      appendOne(j, 200, T0 + 4_000_000, Row.of(T, extra, "x", "w"), Row.of(T, extra, "x", "w"));
+      appendOne(j, 201, T0 + 5_000_000, Row.of(T, extra, "x", "w"), Row.of(T, extra, "y", "w"));
+      long back = ROWS + 3L;
+      appendOne(j, 202, T0 + 6_000_000, Row.of(T, back, "a", "w"), Row.of(T, back, "b", "w"));
+      appendOne(j, 203, T0 + 7_000_000, Row.of(T, back, "b", "w"), Row.of(T, back, "a", "w"));
+      Map<Integer, RowChange> staged = new java.util.HashMap<>();
+      List<Integer> withdrawn = new java.util.ArrayList<>();
+      Planner.EarlyRows early =
+          new Planner.EarlyRows() {
+            @Override
+            public void row(int id, RowChange change) {
+              assertThat(staged.put(id, change)).as("ids are not reused").isNull();
+            }
+
+            @Override
+            public void revised(int id, RowChange change) {
+              assertThat(staged).as("only rows given earlier are revised").containsKey(id);
+              if (change == null) {
+                staged.remove(id);
+                withdrawn.add(id);
+              } else {
+                staged.put(id, change);
+              }
+            }
+          };
+      PointInTime point = new PointInTime.At(T0 + 1_000_000); // pass 1 and before
+
+      RollbackPlan plan = planner(j).rollbackTable(T.table(), point, early);
+
+      assertThat(staged.values()).containsExactlyInAnyOrderElementsOf(plan.changes());
+      assertThat(withdrawn).as("one row went back to where it was").hasSize(1);
+      assertThat(plan.changes()).noneSatisfy(c -> assertThat(c.key()).isEqualTo(key(back)));
+      assertThat(plan.changes()).anySatisfy(c -> assertThat(c.key()).isEqualTo(key(extra)));
+      assertThat(plan.changes())
+          .as("the same plan as without a caller staging")
+          .containsExactlyElementsOf(planner(j).rollbackTable(T.table(), point).changes());
+    }
+  }
+
+  static void appendOne(Journal j, long tx, long micros, Row before, Row after) {
+    try (Journal.Batch b = j.newBatch()) {
+      b.append(
+          new ChangeEvent(
+              T, Op.UPDATE, before, after, micros, Long.toString(tx), "0/" + tx + "/1", 0));
+      b.markCommitted();
+      b.putOffsets(
+          Map.of(
+              ByteBuffer.wrap("p".getBytes(StandardCharsets.UTF_8)),
+              ByteBuffer.wrap(Long.toString(tx).getBytes(StandardCharsets.UTF_8))));
+      b.commit();
+    }
+  }
+
   static RowKey key(long id) {
     return RowKey.of(List.of("id"), List.of(id));
   }
