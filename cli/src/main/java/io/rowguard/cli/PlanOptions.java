@@ -6,9 +6,12 @@ import io.rowguard.cli.internal.ProgressBar;
 import io.rowguard.connectors.Database;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
+import io.rowguard.core.TableId;
 import io.rowguard.replay.ApplyResult;
 import io.rowguard.replay.ConflictPolicy;
 import io.rowguard.replay.PlanApplier;
+import io.rowguard.replay.Planner;
+import io.rowguard.replay.PointInTime;
 import io.rowguard.replay.RollbackPlan;
 import java.io.PrintWriter;
 import java.sql.Connection;
@@ -76,6 +79,30 @@ final class PlanOptions {
     } catch (SQLException e) {
       throw new io.rowguard.replay.ReplayException("closing the connection failed", e);
     }
+    return printApplied(plan, result, out);
+  }
+
+  /**
+   * A whole table's rollback with --apply: planned and written together, the plan's rows staged in
+   * the database while the journal is still read ({@link PlanApplier#rollbackTable}).
+   */
+  int runTable(
+      RowguardConfig config, Planner planner, TableId table, PointInTime at, PrintWriter out) {
+    ConflictPolicy policy = policy();
+    planner.check(at); // bad input is refused before the database is touched
+    PlanApplier.Outcome o;
+    try (Connection c = Database.connect(config)) {
+      o =
+          new PlanApplier(c)
+              .rollbackTable(
+                  planner, table, at, policy, operator, reason, new ProgressBar(System.err, 5_000));
+    } catch (SQLException e) {
+      throw new io.rowguard.replay.ReplayException("closing the connection failed", e);
+    }
+    return printApplied(o.plan(), o.result(), out);
+  }
+
+  private int printApplied(RollbackPlan plan, ApplyResult result, PrintWriter out) {
     if (json) {
       Json.print(out, PlanView.json(plan, result));
     } else {

@@ -88,7 +88,10 @@ final class RollbackCommand implements Callable<Integer> {
       TableId id = TableResolver.resolve(table, journal.tables());
       TableSchema schema = journal.latestSchema(id).orElseThrow();
       Planner planner = new Planner(journal, clock);
-      if (keys.isEmpty()) {
+      if (keys.isEmpty() && options.apply) {
+        // planned and written together: the rows are staged while the journal is read
+        return options.runTable(cfg, planner, id, at, spec.commandLine().getOut());
+      } else if (keys.isEmpty()) {
         plan = planner.rollbackTable(id, at);
       } else {
         List<RowKey> parsed = keys.stream().map(k -> RowKey.parse(k, schema)).toList();

@@ -303,6 +303,14 @@ class CliIT {
         assertThat(conflict.exit()).as(conflict.out() + conflict.err()).isEqualTo(3);
         assertThat(conflict.out()).contains("conflict: public.accounts key 2").contains("owner");
         assertThat(query("SELECT count(*) FROM accounts WHERE balance = 0")).isEqualTo("5");
+        // the whole table, planned and written together, finds the same conflict
+        Cli.Result whole =
+            run("rollback", "-c", file.toString(), "--table", "accounts", "--to", t, "--apply");
+        assertThat(whole.exit()).as(whole.out() + whole.err()).isEqualTo(3);
+        assertThat(whole.out())
+            .contains("5 row(s) to update")
+            .contains("conflict: public.accounts key 2");
+        assertThat(query("SELECT count(*) FROM accounts WHERE balance = 0")).isEqualTo("5");
         capture = Capture.start(config, journal);
         JournalAwait.entries(journal, 16);
 
