@@ -86,12 +86,7 @@ class PlannerTest {
                   "0/" + tx + "/new",
                   order));
         }
-        b.markCommitted();
-        b.putOffsets(
-            Map.of(
-                ByteBuffer.wrap("p".getBytes(StandardCharsets.UTF_8)),
-                ByteBuffer.wrap(Long.toString(tx).getBytes(StandardCharsets.UTF_8))));
-        b.commit();
+        commit(b, tx);
       }
       tx++;
     }
@@ -192,13 +187,18 @@ class PlannerTest {
       b.append(
           new ChangeEvent(
               T, Op.UPDATE, before, after, micros, Long.toString(tx), "0/" + tx + "/1", 0));
-      b.markCommitted();
-      b.putOffsets(
-          Map.of(
-              ByteBuffer.wrap("p".getBytes(StandardCharsets.UTF_8)),
-              ByteBuffer.wrap(Long.toString(tx).getBytes(StandardCharsets.UTF_8))));
-      b.commit();
+      commit(b, tx);
     }
+  }
+
+  /** Commits a batch as transaction {@code tx}, with a source offset naming it. */
+  static void commit(Journal.Batch b, long tx) {
+    b.markCommitted();
+    b.putOffsets(
+        Map.of(
+            ByteBuffer.wrap("p".getBytes(StandardCharsets.UTF_8)),
+            ByteBuffer.wrap(Long.toString(tx).getBytes(StandardCharsets.UTF_8))));
+    b.commit();
   }
 
   static RowKey key(long id) {
