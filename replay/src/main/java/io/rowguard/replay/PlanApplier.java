@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * the writes as this rollback, so the journal records them as such and they can be backed out.
  */
 public final class PlanApplier {
-  /** Reports progress of long work: a phase, done so far, total. */
+  /** Reports progress of long work: a phase, done so far, total (negative when not known yet). */
   public interface Progress {
     void update(String phase, long done, long total);
 
@@ -119,7 +119,7 @@ public final class PlanApplier {
           w.readLiveTable();
           if (!w.live.isEmpty()) { // gone: the usual path says so
             w.allLiveColumns();
-            stage = new EarlyStage(w, txId);
+            stage = new EarlyStage(w, txId, progress);
           }
         }
         plan = planner.rollbackTable(table, point, stage);
@@ -159,6 +159,7 @@ public final class PlanApplier {
   private final class EarlyStage implements Planner.EarlyRows {
     private final TableWork work;
     private final String txId;
+    private final Progress progress;
     private final List<Integer> stale = new ArrayList<>();
     private int staged;
     private boolean opened;
@@ -167,9 +168,10 @@ public final class PlanApplier {
     /** The lean write ran (and fell short): no need to try it again unstreamed. */
     boolean written;
 
-    EarlyStage(TableWork work, String txId) {
+    EarlyStage(TableWork work, String txId, Progress progress) {
       this.work = work;
       this.txId = txId;
+      this.progress = progress;
     }
 
     @Override
@@ -204,7 +206,9 @@ public final class PlanApplier {
           return;
         }
         work.stage(ord, c);
-        staged++;
+        if (++staged % COPY_CHUNK == 0) {
+          progress.update("planning", staged, -1); // how many rows the table has is not known
+        }
       } catch (SQLException | RuntimeException e) {
         LOG.debug("Staging the plan while planning failed; it is staged afterwards", e);
         off = true;

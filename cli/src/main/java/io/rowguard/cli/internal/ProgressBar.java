@@ -18,6 +18,13 @@ public final class ProgressBar implements PlanApplier.Progress, Journal.Progress
 
   @Override
   public void update(String phase, long done, long total) {
+    if (total < 0) { // no total yet: a count
+      if (done >= minimum && tick()) {
+        err.printf("\r%-18s %,d", phase, done);
+        err.flush();
+      }
+      return;
+    }
     if (total < minimum) {
       return;
     }
@@ -37,5 +44,15 @@ public final class ProgressBar implements PlanApplier.Progress, Journal.Progress
         total,
         done >= total ? "\n" : "");
     err.flush();
+  }
+
+  /** True at most twice a second. */
+  private boolean tick() {
+    long now = System.nanoTime();
+    if (now - lastNanos < 500_000_000L) {
+      return false;
+    }
+    lastNanos = now;
+    return true;
   }
 }
