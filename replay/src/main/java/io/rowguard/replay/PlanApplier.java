@@ -107,48 +107,79 @@ public final class PlanApplier {
       RollbackPlan plan = planner.rollbackTable(table, point);
       return new Outcome(plan, apply(plan, policy, operator, reason, progress));
     }
-    RollbackPlan plan;
-    boolean tryLean = true;
+    TableWork w = new TableWork(table, "rg_plan_0", ConflictPolicy.ABORT, true);
     try {
-      connection.setAutoCommit(false);
-      EarlyStage stage = null;
-      try {
-        if (!userTriggers(Set.of(table))) {
-          String txId = startTransaction();
-          TableWork w = new TableWork(table, "rg_plan_0", ConflictPolicy.ABORT, true);
-          w.readLiveTable();
-          if (!w.live.isEmpty()) { // gone: the usual path says so
-            w.allLiveColumns();
-            stage = new EarlyStage(w, txId, progress);
-          }
-        }
-        plan = planner.rollbackTable(table, point, stage);
-        if (stage != null && !plan.changes().isEmpty()) {
-          ApplyResult result;
-          try {
-            result = stage.finish(plan, operator, reason, progress);
-          } catch (SQLException e) {
-            LOG.debug("The lean apply failed; comparing values instead", e);
-            result = null;
-          }
-          if (result != null) {
-            connection.commit();
-            return new Outcome(plan, result);
-          }
-          // as in apply: a conflict, a row xmin can't vouch for, or an error
-          tryLean = !stage.written;
-        }
-      } finally {
-        if (stage != null) {
-          stage.abandon();
-        }
-        connection.rollback();
-        connection.setAutoCommit(true);
+      // a table with its own trigger is compared by value; a table gone is reported by apply
+      w.readLiveTable();
+      if (w.live.isEmpty() || userTriggers(Set.of(table))) {
+        RollbackPlan plan = planner.rollbackTable(table, point);
+        return new Outcome(plan, apply(plan, policy, operator, reason, progress));
       }
     } catch (SQLException e) {
       throw describe(e);
     }
+    w.allLiveColumns();
+    RollbackPlan plan = null;
+    boolean tryLean = true;
+    RuntimeException failure = null;
+    EarlyStage stage = null;
+    try {
+      connection.setAutoCommit(false);
+      stage = new EarlyStage(w, startTransaction(), progress);
+      try (Statement s = connection.createStatement()) {
+        // the transaction waits for the journal's first rows of the table: not idle by mistake
+        s.execute("SET LOCAL idle_in_transaction_session_timeout = 0");
+      }
+      plan = planner.rollbackTable(table, point, stage);
+      if (!plan.changes().isEmpty()) {
+        ApplyResult result;
+        try {
+          result = stage.finish(plan, operator, reason, progress);
+        } catch (SQLException e) {
+          LOG.debug("The lean apply failed; comparing values instead", e);
+          result = null;
+        }
+        if (result != null) {
+          connection.commit();
+          return new Outcome(plan, result);
+        }
+        // as in apply: a conflict, a row xmin can't vouch for, or an error
+        tryLean = !stage.written;
+      }
+    } catch (SQLException e) {
+      failure = describe(e);
+    } catch (RuntimeException e) {
+      failure = e; // the planner's: the time, the journal
+    } finally {
+      failure = endStage(stage, failure);
+    }
+    if (failure != null) {
+      throw failure;
+    }
     return new Outcome(plan, apply(plan, policy, operator, reason, progress, tryLean));
+  }
+
+  /**
+   * Abandons what is left of a stage and its transaction, and gives the connection back in
+   * auto-commit mode; a failure to do so is added to {@code failure}, or becomes it.
+   */
+  private RuntimeException endStage(EarlyStage stage, RuntimeException failure) {
+    if (stage != null) {
+      stage.abandon();
+    }
+    try {
+      try {
+        connection.rollback(); // nothing left after a commit
+      } finally {
+        connection.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      if (failure == null) {
+        return describe(e);
+      }
+      failure.addSuppressed(e);
+    }
+    return failure;
   }
 
   /**
@@ -195,14 +226,13 @@ public final class PlanApplier {
         if (!opened) {
           work.keyColumns = c.schema().keyColumns();
           if (!work.live.keySet().containsAll(work.keyColumns)) {
-            off = true; // the usual path says which is gone
+            giveUp(null); // the usual path says which is gone
             return;
           }
           opened = true;
           work.openCopy();
         } else if (!c.schema().keyColumns().equals(work.keyColumns)) {
-          off = true; // the key changed in the plan's span: left to the usual path
-          work.abandonCopy();
+          giveUp(null); // the key changed in the plan's span: left to the usual path
           return;
         }
         work.stage(ord, c);
@@ -210,9 +240,21 @@ public final class PlanApplier {
           progress.update("planning", staged, -1); // how many rows the table has is not known
         }
       } catch (SQLException | RuntimeException e) {
+        giveUp(e);
+      }
+    }
+
+    /** Off: the COPY cancelled and the transaction ended now, not held while the planner reads. */
+    private void giveUp(Exception e) {
+      if (e != null) {
         LOG.debug("Staging the plan while planning failed; it is staged afterwards", e);
-        off = true;
-        work.abandonCopy();
+      }
+      off = true;
+      work.abandonCopy();
+      try {
+        connection.rollback();
+      } catch (SQLException r) {
+        LOG.debug("Rolling back the abandoned stage failed", r);
       }
     }
 
@@ -223,22 +265,39 @@ public final class PlanApplier {
         return null;
       }
       work.closeCopy();
+      int deleted = 0;
       if (!stale.isEmpty()) {
+        // joined, not = ANY: before PostgreSQL 14 that compares each row with the whole array
         try (PreparedStatement ps =
-            connection.prepareStatement("DELETE FROM " + work.temp + " WHERE ord = ANY (?)")) {
+            connection.prepareStatement(
+                "DELETE FROM "
+                    + work.temp
+                    + " p USING unnest(?::int4[]) s(ord) WHERE p.ord = s.ord")) {
           ps.setArray(1, connection.createArrayOf("int4", stale.toArray()));
-          ps.executeUpdate();
+          deleted = ps.executeUpdate();
         }
       }
       long total = plan.changes().size();
-      if (staged - stale.size() != total) {
-        LOG.debug("Staged {} rows while planning, the plan has {}", staged - stale.size(), total);
+      if (deleted != stale.size() || staged - deleted != total) {
+        LOG.debug("Staged {} rows while planning, the plan has {}", staged - deleted, total);
+        return null;
+      }
+      // what was read before planning still holds: no trigger since, the same columns
+      if (userTriggers(Set.of(work.table)) || work.liveTableChanged()) {
         return null;
       }
       progress.update("loading the plan", total, total);
       work.plan(plan.changes());
       List<String> warnings = new ArrayList<>(plan.warnings());
       work.imageColumns(warnings); // only warnings: every live column is staged already
+      // written are only columns the journal's images have, in the shapes of the final rows
+      work.writable.retainAll(work.imaged);
+      if (!stale.isEmpty()) {
+        work.writePatterns.clear();
+        for (RowChange c : plan.changes()) {
+          work.notePattern(c);
+        }
+      }
       markTransaction(plan, operator, reason);
       Map<Action, Integer> applied = new EnumMap<>(Action.class);
       for (Action a : Action.values()) {
@@ -551,6 +610,9 @@ public final class PlanApplier {
     final Set<String> generated = new HashSet<>();
     double tuples = -1;
 
+    /** The live columns that the plan's images have. */
+    final Set<String> imaged = new HashSet<>();
+
     /** The COPY into the temporary table while it is open, its text and its encoding. */
     private CopyIn copy;
 
@@ -612,6 +674,23 @@ public final class PlanApplier {
             tuples = rs.getDouble(5);
           }
         }
+      }
+    }
+
+    /** Whether the live table's columns, their types or kinds differ from what was read. */
+    boolean liveTableChanged() throws SQLException {
+      TableWork now = new TableWork(table, temp, policy, lean);
+      now.readLiveTable();
+      return !now.live.equals(live)
+          || !now.generated.equals(generated)
+          || now.identityAlways != identityAlways;
+    }
+
+    /** Notes the set of columns a row writes, as staging it does. */
+    void notePattern(RowChange c) {
+      if (c.target() != null) {
+        int[] cur = c.current() == null ? null : positions(c.current().schema());
+        writePatterns.add(writes(c, cur, positions(c.target().schema())));
       }
     }
 
@@ -684,7 +763,10 @@ public final class PlanApplier {
         String col = column.name();
         if (!live.containsKey(col)) {
           gone.add(col);
-        } else if (!types.containsKey(col)) {
+          continue;
+        }
+        imaged.add(col);
+        if (!types.containsKey(col)) {
           columns.add(col);
           types.put(col, live.get(col));
           if (!generated.contains(col)) {

@@ -78,7 +78,9 @@ public final class Planner {
    * The rows of a whole-table plan as the planner meets them, before the plan is done: for a caller
    * that stages them meanwhile ({@link PlanApplier#rollbackTable}). A row is given when first met,
    * unless it is unchanged then; what a row given early became by the plan's end is given as a
-   * revision. Calls come one at a time, from the planner's threads; they must not throw.
+   * revision. Calls come one at a time, from the planner's threads; they must not throw. When
+   * planning fails, a call already under way on the helper thread may still end after the planner
+   * has thrown: a caller that then abandons what it staged ignores calls from that point on.
    */
   public interface EarlyRows {
     /** A row's change as the planner first met it; {@code id} names it in {@link #revised}. */

@@ -531,6 +531,17 @@ class ReplayIT {
     assertThat(query("SELECT DISTINCT xmin::text FROM r22"))
         .as("written by the comparing path, under its savepoint")
         .doesNotContain(r.txId());
+
+    // the whole table, planned and written together, is not staged early either
+    drain();
+    long t = nowMicros();
+    Thread.sleep(5);
+    pg.exec("UPDATE r22 SET v = 'bad again'");
+    drain();
+    PlanApplier.Outcome o = planAndApply("r22", t, ConflictPolicy.ABORT);
+    assertThat(o.result().conflicts()).isEmpty();
+    assertThat(query("SELECT DISTINCT v FROM r22")).containsExactly("good");
+    assertThat(query("SELECT DISTINCT xmin::text FROM r22")).doesNotContain(o.result().txId());
   }
 
   @Test
