@@ -805,10 +805,6 @@ public final class PlanApplier {
       }
     }
 
-    boolean copying() {
-      return copy != null;
-    }
-
     /** Creates the temporary table and opens the COPY into it. */
     void openCopy() throws SQLException {
       StringBuilder ddl =
