@@ -38,7 +38,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -106,8 +105,8 @@ public final class Journal implements AutoCloseable {
   static final byte[] PRUNE_DONE = utf8("prune-done");
   static final byte[] MIGRATED = utf8("migrated-up-to");
   static final byte[] GAP_PREFIX = utf8("gap:");
-  static final byte SCHEMA_RECORD = 'S';
-  static final byte TABLE_RECORD = 'T';
+  static final byte SCHEMA_RECORD = Registry.SCHEMA_RECORD;
+  static final byte TABLE_RECORD = Registry.TABLE_RECORD;
   private static final byte[] EMPTY = new byte[0];
 
   private enum State {
@@ -132,9 +131,9 @@ public final class Journal implements AutoCloseable {
   /** Why the journal failed, when it did: later calls report this, not just "failed". */
   private volatile JournalException failure;
 
-  private final Map<TableId, Integer> tableNos = new ConcurrentHashMap<>();
-  private final Map<Integer, TableSchema> schemasById = new ConcurrentHashMap<>();
-  private final Map<TableSchema, Integer> schemaIds = new ConcurrentHashMap<>();
+  /** Table numbers and schemas: replaced whole, never changed in place. */
+  private volatile Registry registry = Registry.EMPTY;
+
   private final Map<String, Optional<TransactionTag>> tagCache =
       Collections.synchronizedMap(
           new LinkedHashMap<>(256, 0.75f, true) {
@@ -627,12 +626,12 @@ public final class Journal implements AutoCloseable {
     }
 
     private int tableNo(TableId table) {
-      Integer no = tableNos.get(table);
+      Integer no = registry.tableNo(table);
       if (no == null) {
         no = newTables.get(table);
       }
       if (no == null) {
-        no = tableNos.size() + newTables.size() + 1;
+        no = registry.tableCount() + newTables.size() + 1;
         newTables.put(table, no);
         byte[] key = registryKey(TABLE_RECORD, no);
         byte[] value = tableRecord(table);
@@ -647,12 +646,12 @@ public final class Journal implements AutoCloseable {
     }
 
     private int schemaId(TableSchema schema) {
-      Integer id = schemaIds.get(schema);
+      Integer id = registry.schemaId(schema);
       if (id == null) {
         id = newSchemas.get(schema);
       }
       if (id == null) {
-        id = schemaIds.size() + newSchemas.size() + 1;
+        id = registry.schemaCount() + newSchemas.size() + 1;
         newSchemas.put(schema, id);
         byte[] key = registryKey(SCHEMA_RECORD, id);
         byte[] value = SchemaCodec.encode(schema);
@@ -793,12 +792,7 @@ public final class Journal implements AutoCloseable {
       }
       done = true;
       tagged.forEach(tagCache::remove);
-      tableNos.putAll(newTables);
-      newSchemas.forEach(
-          (schema, id) -> {
-            schemaIds.put(schema, id);
-            schemasById.put(id, schema);
-          });
+      registry = registry.with(newTables, newSchemas);
       nextSeq = seq;
       lastHash = hash;
       if (moves) {
@@ -944,7 +938,7 @@ public final class Journal implements AutoCloseable {
   /** Every committed version of one row, oldest first. */
   public List<JournalEntry> history(TableId table, RowKey key) {
     checkOpen();
-    Integer no = tableNos.get(table);
+    Integer no = registry.tableNo(table);
     if (no == null) {
       return List.of();
     }
@@ -1070,10 +1064,10 @@ public final class Journal implements AutoCloseable {
   }
 
   private TableSchema schemaById(int id) {
-    TableSchema s = schemasById.get(id);
+    TableSchema s = registry.schema(id);
     if (s == null) {
       loadRegistry();
-      s = schemasById.get(id);
+      s = registry.schema(id);
       if (s == null) {
         throw new IllegalStateException("unknown schema " + id);
       }
@@ -1288,7 +1282,7 @@ public final class Journal implements AutoCloseable {
    */
   public void forEachRow(TableId table, Consumer<long[]> versions) {
     checkOpen();
-    Integer no = tableNos.get(table);
+    Integer no = registry.tableNo(table);
     if (no == null) {
       return;
     }
@@ -1341,7 +1335,7 @@ public final class Journal implements AutoCloseable {
       long beforeSeq,
       Predicate<JournalEntry> visitor) {
     checkOpen();
-    Integer no = tableNos.get(table);
+    Integer no = registry.tableNo(table);
     if (no == null) {
       return;
     }
@@ -1357,11 +1351,15 @@ public final class Journal implements AutoCloseable {
       }
     }
     ChangeEvent[] previous = {null};
+    // the limit is read before the log cursor exists: a cursor sees what was written before it was
+    // made, and so every entry up to a limit read earlier
+    long limit = watermark;
     try (LogCursor log = new LogCursor()) {
       forEachSeqOfTable(
           table,
           start,
           end,
+          limit,
           newestFirst,
           s -> {
             // oldest first, neighbours share equal strings (see EntryCodec.decode)
@@ -1429,17 +1427,19 @@ public final class Journal implements AutoCloseable {
   public void forEachStoredOfTable(
       TableId table, long fromMicros, int batchSize, Predicate<StoredChanges> visitor) {
     checkOpen();
-    Integer no = tableNos.get(table);
+    Integer no = registry.tableNo(table);
     if (no == null) {
       return;
     }
     StoredChanges[] batch = {new StoredChanges(batchSize)};
     boolean[] stopped = {false};
+    long limit = watermark; // before the cursor: see forEachOfTable
     try (LogCursor log = new LogCursor()) {
       forEachSeqOfTable(
           table,
           Keys.timePrefix(no, fromMicros),
           Keys.timePrefix(no, Long.MAX_VALUE),
+          limit,
           false,
           s -> {
             if (batch[0].add(s, log.value(s), log.valueLength())) {
@@ -1454,14 +1454,14 @@ public final class Journal implements AutoCloseable {
     }
   }
 
-  /** The sequence numbers in [start, end) of the time index, up to the watermark. */
+  /** The sequence numbers in [start, end) of the time index, up to {@code limit}. */
   private void forEachSeqOfTable(
       TableId table,
       byte[] start,
       byte[] end,
+      long limit,
       boolean newestFirst,
       java.util.function.LongPredicate visitor) {
-    long limit = watermark;
     try (RocksIterator it = cf.db().newIterator(cf.time())) {
       if (newestFirst) {
         it.seekForPrev(end);
@@ -1580,16 +1580,13 @@ public final class Journal implements AutoCloseable {
   /** The tables the journal has entries for. */
   public Set<TableId> tables() {
     checkOpen();
-    return new TreeSet<>(tableNos.keySet());
+    return registry.tables();
   }
 
   /** The newest schema the journal has seen for a table. */
   public Optional<TableSchema> latestSchema(TableId table) {
     checkOpen();
-    return schemaIds.entrySet().stream()
-        .filter(e -> e.getKey().table().equals(table))
-        .max(Map.Entry.comparingByValue())
-        .map(Map.Entry::getKey);
+    return registry.latestSchema(table);
   }
 
   /** The stored source offsets. */
@@ -1730,7 +1727,7 @@ public final class Journal implements AutoCloseable {
         lastCommit,
         position,
         txId,
-        tableNos.size(),
+        registry.tableCount(),
         diskBytes(),
         last,
         retentionCut(),
@@ -1828,7 +1825,12 @@ public final class Journal implements AutoCloseable {
   }
 
   Integer tableNo(TableId table) {
-    return tableNos.get(table);
+    return registry.tableNo(table);
+  }
+
+  /** The table a table number stands for. */
+  Optional<TableId> tableOf(int tableNo) {
+    return registry.table(tableNo);
   }
 
   WriteOptions syncWrite() {
@@ -1865,22 +1867,19 @@ public final class Journal implements AutoCloseable {
     return LogRecords.hash(value);
   }
 
+  /** Reads the registry as stored and publishes it whole. */
   void loadRegistry() {
-    try (RocksIterator it = cf.db().newIterator(cf.schemas())) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
-        byte[] k = it.key();
-        int id = new BinaryReader(k, 1, 4).readInt();
-        if (k[0] == TABLE_RECORD) {
-          BinaryReader r = new BinaryReader(it.value());
-          tableNos.put(TableId.of(r.readString(), r.readString()), id);
-        } else if (k[0] == SCHEMA_RECORD && !schemasById.containsKey(id)) {
-          TableSchema s = SchemaCodec.decode(it.value());
-          schemasById.put(id, s);
-          schemaIds.put(s, id);
-        }
-      }
-      checkIterator(it, "read schemas");
-    }
+    registry =
+        Registry.load(
+            visitor -> {
+              try (RocksIterator it = cf.db().newIterator(cf.schemas())) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                  visitor.visit(it.key(), it.value());
+                }
+                checkIterator(it, "read schemas");
+              }
+            },
+            registry);
   }
 
   /**
@@ -1890,14 +1889,24 @@ public final class Journal implements AutoCloseable {
    */
   public void discardIncomplete() {
     checkOpen();
-    if (!writer || openBatch != null) {
-      throw new IllegalStateException("discardIncomplete needs the writer with no open batch");
+    if (!writer) {
+      throw new IllegalStateException("discardIncomplete needs the writer");
     }
-    truncateIncompleteTail();
-    nextSeq = watermark + 1;
-    lastHash = hashAt(watermark);
-    pendingChanges = 0;
-    openTags.clear();
+    // under the write lock: a system record (retention, gap) waits for exactly the state this
+    // sets, the next sequence number and the hash to chain from, and must see both or neither
+    writeLock.acquireUninterruptibly();
+    try {
+      if (openBatch != null) {
+        throw new IllegalStateException("discardIncomplete needs the writer with no open batch");
+      }
+      truncateIncompleteTail();
+      nextSeq = watermark + 1;
+      lastHash = hashAt(watermark);
+      pendingChanges = 0;
+      openTags.clear();
+    } finally {
+      writeLock.release();
+    }
   }
 
   /**
@@ -1938,7 +1947,7 @@ public final class Journal implements AutoCloseable {
               try {
                 batch[0].delete(cf.log(), Keys.seq(s));
                 cf.changeKeys(
-                    tableNos.get(e.table()),
+                    registry.tableNo(e.table()),
                     e.key().encode(),
                     s,
                     e.commitMicros(),
@@ -1974,9 +1983,6 @@ public final class Journal implements AutoCloseable {
       throw new JournalException(dir, "remove the incomplete tail", e);
     }
     if (changes[0] + others.size() > 0) {
-      tableNos.clear();
-      schemasById.clear();
-      schemaIds.clear();
       loadRegistry();
       LOG.info(
           "Removed {} changes of a transaction that was incomplete when the last capture"
