@@ -15,7 +15,6 @@ import io.rowguard.journal.JournalBackups;
 import io.rowguard.journal.JournalInUseException;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -55,10 +54,7 @@ final class BackupCommand implements Callable<Integer> {
     Logging.quiet();
     RowguardConfig cfg = config.load();
     Path journalDir = cfg.journalDir();
-    if (!Files.isRegularFile(journalDir.resolve("CURRENT"))) {
-      throw new InputException(
-          "no journal at " + journalDir + " yet: run `rowguard capture -c FILE` first");
-    }
+    Journal.checkReadable(journalDir);
     Path target = to.toAbsolutePath().normalize();
     if (target.startsWith(journalDir.toAbsolutePath().normalize())) {
       throw new InputException("--to " + to + " is inside the journal directory; pick another");

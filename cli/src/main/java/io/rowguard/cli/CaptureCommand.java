@@ -8,7 +8,9 @@ import io.rowguard.audit.Guard;
 import io.rowguard.cli.internal.BackupView;
 import io.rowguard.cli.internal.Control;
 import io.rowguard.cli.internal.Json;
+import io.rowguard.cli.internal.Logging;
 import io.rowguard.cli.internal.RetentionTask;
+import io.rowguard.cli.internal.RetryLog;
 import io.rowguard.connectors.Capture;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.ValueFormat;
@@ -16,6 +18,7 @@ import io.rowguard.journal.BackupInfo;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalBackups;
 import io.rowguard.journal.JournalStatus;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -45,7 +48,7 @@ import picocli.CommandLine.Option;
       "  source.database.hostname=127.0.0.1",
       "  source.database.port=5432",
       "  source.database.user=guard",
-      "  source.database.password=${env:GUARD_DB_PASSWORD}",
+      "  source.database.password=$${env:GUARD_DB_PASSWORD}",
       "  source.database.dbname=shop",
       "  source.table.include.list=public.orders,public.customers",
       "  journal.dir=/var/lib/rowguard/shop",
@@ -61,7 +64,7 @@ import picocli.CommandLine.Option;
       "  guard.protected-tables=public.payments,public.ledger   warn on any write",
       "  guard.require-actor=*                 warn on writes nobody is attributed for",
       "  guard.webhook.url=https://hooks.example.com/rowguard   POST each violation as JSON",
-      "  guard.webhook.header.Authorization=Bearer ${env:HOOK_TOKEN}",
+      "  guard.webhook.header.Authorization=Bearer $${env:HOOK_TOKEN}",
       "",
       "PostgreSQL needs wal_level=logical, a user with REPLICATION (and SELECT on the tables),"
           + " and REPLICA IDENTITY FULL on every captured table; capture refuses to start"
@@ -92,6 +95,9 @@ final class CaptureCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     RowguardConfig cfg = config.load();
+    if (!Logging.verbose()) {
+      RetryLog.install();
+    }
     CountDownLatch stopRequested = new CountDownLatch(1);
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
@@ -108,10 +114,27 @@ final class CaptureCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     handleStopSignals(stopRequested);
     MeterRegistry metrics = new SimpleMeterRegistry();
-    try (Journal journal = Journal.openWriter(cfg.journalDir());
-        Guard guard =
-            new Guard(cfg.guard(), metrics, cfg.host() + ":" + cfg.port() + "/" + cfg.database());
-        Capture capture = Capture.start(cfg, journal, new Capture.Options(guard, acceptGap));
+    // the database first: a refusal must leave no journal directory behind
+    Capture.Checked checked = Capture.check(cfg);
+    Path dir = cfg.journalDir();
+    boolean existed = Files.exists(dir);
+    Journal journal = Journal.openWriter(dir);
+    Guard guard =
+        new Guard(cfg.guard(), metrics, cfg.host() + ":" + cfg.port() + "/" + cfg.database());
+    Capture capture;
+    try {
+      capture = Capture.start(checked, journal, new Capture.Options(guard, acceptGap));
+    } catch (RuntimeException refused) {
+      guard.close();
+      journal.close();
+      if (!existed) {
+        deleteQuietly(dir);
+      }
+      throw refused;
+    }
+    try (journal;
+        guard;
+        capture;
         RetentionTask retention =
             cfg.retention() == null
                 ? null
@@ -121,34 +144,29 @@ final class CaptureCommand implements Callable<Integer> {
                 .map(AutoCloseable.class::cast)
                 .orElse(() -> {})) {
       long interval = progressSeconds <= 0 ? Long.MAX_VALUE : progressSeconds;
+      long atStart = journal.changesCommitted();
       long lastCount = 0;
+      long lastReceived = 0;
       long lastTime = System.nanoTime();
       while (!stopRequested.await(Math.min(interval, 1), TimeUnit.SECONDS)) {
         if (capture.awaitTermination(Duration.ZERO)) {
           break;
         }
         long now = System.nanoTime();
-        long count = capture.journaled();
-        if (now - lastTime >= TimeUnit.SECONDS.toNanos(interval) && count != lastCount) {
-          JournalStatus s = journal.status();
-          double rate = (count - lastCount) / ((now - lastTime) / 1e9);
-          LOG.info(
-              "journaled {} changes since start ({}/s); journal holds {}, last commit {}{}",
-              count,
-              Math.round(rate),
-              s.entries(),
-              s.lastCommitMicros().isPresent()
-                  ? ValueFormat.instant(s.lastCommitMicros().getAsLong())
-                  : "none",
-              guard.violations() == 0 ? "" : "; guard violations: " + guard.violations());
+        long received = capture.journaled();
+        if (now - lastTime >= TimeUnit.SECONDS.toNanos(interval) && received != lastReceived) {
+          long count = journal.changesCommitted() - atStart;
+          progress(
+              journal, capture, guard, count, lastCount, received - lastReceived, now - lastTime);
           lastCount = count;
+          lastReceived = received;
           lastTime = now;
         }
       }
       if (capture.failure().isPresent()) {
         throw capture.failure().get();
       }
-      LOG.info("Stopping: {} changes journaled since start", capture.journaled());
+      LOG.info("Stopping: {} changes journaled since start", journal.changesCommitted() - atStart);
     } finally {
       stopped.countDown();
       try {
@@ -158,6 +176,52 @@ final class CaptureCommand implements Callable<Integer> {
       }
     }
     return Main.OK;
+  }
+
+  /**
+   * One progress line: what is committed (visible to every reader), and what is being received and
+   * becomes visible at once when its transaction, or the snapshot, ends.
+   */
+  private static void progress(
+      Journal journal,
+      Capture capture,
+      Guard guard,
+      long count,
+      long lastCount,
+      long receivedSince,
+      long nanos) {
+    Capture.Receiving receiving = capture.receiving();
+    long rate = Math.round(receivedSince / (nanos / 1e9));
+    String violations = guard.violations() == 0 ? "" : "; guard violations: " + guard.violations();
+    if (receiving.snapshot()) {
+      LOG.info(
+          "snapshot: {} rows read so far ({}/s); they become visible when it ends{}",
+          receiving.changes(),
+          rate,
+          violations);
+      return;
+    }
+    JournalStatus s = journal.status();
+    LOG.info(
+        "journaled {} changes since start ({}/s); journal holds {}, last commit {}{}{}",
+        count,
+        rate,
+        s.entries(),
+        s.lastCommitMicros().isPresent()
+            ? ValueFormat.instant(s.lastCommitMicros().getAsLong())
+            : "none",
+        receiving.changes() > 0
+            ? "; receiving a transaction: " + receiving.changes() + " changes so far"
+            : "",
+        violations);
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (var files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      LOG.debug("Could not delete {}", dir, e);
+    }
   }
 
   /** A request on the control socket: only `backup` so far. */

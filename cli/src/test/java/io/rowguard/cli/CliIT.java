@@ -201,9 +201,15 @@ class CliIT {
         "no table of database postgres matches source.table.include.list=public.nope");
     Map<String, String> weak =
         with(
-            with(with(good, "source.database.user", "weak"), "source.database.password", "weakpw"),
-            "source.publication.name",
-            "rg_weak");
+            with(
+                with(
+                    with(good, "source.database.user", "weak"),
+                    "source.database.password",
+                    "weakpw"),
+                "source.publication.name",
+                "rg_weak"),
+            "journal.dir",
+            dir.resolve("journal-weak").toString());
     Cli.Result weakRun = run("capture", "-c", writeConfig(weak).toString());
     assertBadInput(
         weakRun,
@@ -211,7 +217,11 @@ class CliIT {
     assertThat(weakRun.err())
         .contains("run: GRANT SELECT ON \"public\".\"orders\" TO \"weak\";")
         .contains(
-            "as the tables' owner run: CREATE PUBLICATION \"rg_weak\" FOR TABLE \"public\".\"orders\";");
+            "as the tables' owner run: CREATE PUBLICATION \"rg_weak\" FOR TABLE"
+                + " \"public\".\"orders\" WITH (publish = 'insert, update, delete, truncate',"
+                + " publish_via_partition_root = true);");
+    // a refused start leaves no journal directory behind
+    assertThat(dir.resolve("journal-weak")).doesNotExist();
     assertBadInput(
         run("history", "-c", goodFile.toString(), "--table", "customers", "--key", "1"),
         "table 'customers' is not captured in this journal (captured: public.orders)");

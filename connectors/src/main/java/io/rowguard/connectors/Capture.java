@@ -7,23 +7,21 @@ import io.debezium.engine.format.ChangeEventFormat;
 import io.debezium.engine.spi.OffsetCommitPolicy;
 import io.rowguard.connectors.internal.CaptureSession;
 import io.rowguard.connectors.internal.DebeziumSettings;
-import io.rowguard.connectors.internal.GapCheck;
 import io.rowguard.connectors.internal.JournalingConsumer;
-import io.rowguard.connectors.internal.PostgresPreflight;
 import io.rowguard.connectors.internal.RecordTranslator;
+import io.rowguard.connectors.internal.postgres.PostgresPreflight;
+import io.rowguard.connectors.internal.postgres.PostgresStart;
 import io.rowguard.core.ConnectorKind;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableId;
 import io.rowguard.core.TransactionListener;
-import io.rowguard.core.ValueFormat;
-import io.rowguard.journal.Gap;
 import io.rowguard.journal.Journal;
 import java.io.IOException;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -72,24 +70,53 @@ public final class Capture implements AutoCloseable {
     public static final Options DEFAULT = new Options(TransactionListener.NONE, false);
   }
 
+  /**
+   * A source that passed its checks, before any journal is opened: a refusal (exit 2) leaves no
+   * journal directory behind.
+   */
+  public static final class Checked {
+    private final RowguardConfig config;
+    private final PostgresPreflight.Result result;
+
+    private Checked(RowguardConfig config, PostgresPreflight.Result result) {
+      this.config = config;
+      this.result = result;
+    }
+
+    public RowguardConfig config() {
+      return config;
+    }
+
+    public List<TableId> tables() {
+      return result.tables().stream().map(PostgresPreflight.CapturedTable::table).toList();
+    }
+  }
+
   private Capture(
       RowguardConfig config,
       Journal journal,
-      List<TableId> tables,
-      long snapshotPointMicros,
+      PostgresPreflight.Result checked,
+      PostgresStart.Prepared prepared,
       Options options) {
     this.config = config;
-    this.tables = tables;
+    this.tables = checked.tables().stream().map(PostgresPreflight.CapturedTable::table).toList();
     this.session = CaptureSession.register(journal);
     this.consumer =
         new JournalingConsumer(
             session,
             new RecordTranslator(
-                DebeziumSettings.placeholder(config), snapshotPointMicros, config.actorColumns()),
-            options.listener());
+                DebeziumSettings.placeholder(config),
+                checked.serverMicros(),
+                config.actorColumns()),
+            options.listener(),
+            prepared.freshStart() ? tables : List.of());
+    Map<String, String> settled = new HashMap<>();
+    settled.put("slot.name", prepared.slot());
+    settled.put("publication.name", prepared.publication());
+    settled.putAll(DebeziumSettings.tableFilterWithout(config, checked.partitions()));
     this.engine =
         DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-            .using(DebeziumSettings.engineProperties(config, session.id()))
+            .using(DebeziumSettings.engineProperties(config, session.id(), settled))
             .using(OffsetCommitPolicy.always())
             .using(this::completed)
             .notifying(consumer)
@@ -107,6 +134,15 @@ public final class Capture implements AutoCloseable {
    * journal}, which the caller owns.
    */
   public static Capture start(RowguardConfig config, Journal journal, Options options) {
+    return start(check(config), journal, options);
+  }
+
+  /**
+   * Checks the database: reachable, logical decoding on, every captured table identifiable and
+   * logging full rows, the user's privileges. Touches no journal. Problems are one {@link
+   * InputException} naming each, with the statement to run.
+   */
+  public static Checked check(RowguardConfig config) {
     if (config.connector() != ConnectorKind.POSTGRES) {
       throw new InputException(
           "config "
@@ -115,45 +151,29 @@ public final class Capture implements AutoCloseable {
               + config.connector().configName()
               + " is not supported by this version of rowguard yet (supported: postgres)");
     }
-    PostgresPreflight.Result checked = PostgresPreflight.check(config);
-    List<TableId> tables =
-        checked.tables().stream().map(PostgresPreflight.CapturedTable::table).toList();
+    return new Checked(config, PostgresPreflight.check(config));
+  }
+
+  /**
+   * Settles the journal with the source (it belongs to this database, the publication is its own,
+   * no changes lost since it stopped, or the gap accepted) and starts capturing into {@code
+   * journal}, which the caller owns.
+   */
+  public static Capture start(Checked checked, Journal journal, Options options) {
+    RowguardConfig config = checked.config;
     journal.discardIncomplete();
-    checkGap(config, journal, options.acceptGap());
-    Capture capture = new Capture(config, journal, tables, checked.serverMicros(), options);
+    PostgresStart.Prepared prepared =
+        PostgresStart.prepare(config, checked.result, journal, options.acceptGap());
+    Capture capture = new Capture(config, journal, checked.result, prepared, options);
     capture.thread.start();
     LOG.info(
         "Capturing {} table(s) of {} at {}:{} into {}",
-        tables.size(),
+        capture.tables.size(),
         config.database(),
         config.host(),
         config.port(),
         journal.dir());
     return capture;
-  }
-
-  private static void checkGap(RowguardConfig config, Journal journal, boolean accept) {
-    Optional<Gap> gap;
-    try (Connection c = PostgresPreflight.connect(config)) {
-      gap = GapCheck.find(config, journal, c);
-    } catch (SQLException e) {
-      throw new CaptureException("could not compare the journal with the replication slot", e);
-    }
-    if (gap.isEmpty()) {
-      return;
-    }
-    if (!accept) {
-      throw new InputException(GapCheck.refusal(gap.get()));
-    }
-    Gap recorded = journal.recordGap(gap.get(), 10_000);
-    LOG.warn(
-        "Going on past a gap in the journal: {} to {}; {}. Rollbacks to moments between {} and {}"
-            + " are refused",
-        recorded.fromPosition(),
-        recorded.toPosition(),
-        recorded.reason(),
-        ValueFormat.instant(recorded.fromMicros()),
-        ValueFormat.instant(recorded.toMicros()));
   }
 
   private void completed(boolean success, String message, Throwable error) {
@@ -199,10 +219,21 @@ public final class Capture implements AutoCloseable {
     return state.get();
   }
 
-  /** Entries this capture has journaled since it started. */
+  /** Entries this capture has journaled since it started, committed or not. */
   public long journaled() {
     return consumer.journaled();
   }
+
+  /**
+   * Changes of the snapshot or transaction being received, not committed yet (0 between
+   * transactions), and whether it is the snapshot.
+   */
+  public Receiving receiving() {
+    return new Receiving(consumer.receiving(), consumer.snapshotting());
+  }
+
+  /** What is arriving and not yet committed. */
+  public record Receiving(long changes, boolean snapshot) {}
 
   /** True once the initial snapshot was journaled by this capture. */
   public boolean snapshotDone() {

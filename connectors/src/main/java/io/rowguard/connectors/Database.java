@@ -1,6 +1,6 @@
 package io.rowguard.connectors;
 
-import io.rowguard.connectors.internal.PostgresPreflight;
+import io.rowguard.connectors.internal.postgres.PostgresPreflight;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
 import java.sql.Connection;

@@ -1,7 +1,7 @@
 package io.rowguard.connectors;
 
 import io.rowguard.connectors.internal.DebeziumSettings;
-import io.rowguard.connectors.internal.PostgresPreflight;
+import io.rowguard.connectors.internal.postgres.PostgresPreflight;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.RowguardException;
 import java.sql.Connection;

@@ -36,7 +36,7 @@ public record ChangeEvent(
     switch (op) {
       case READ, INSERT -> require(before == null && after != null, op);
       case UPDATE -> require(before != null && after != null, op);
-      case DELETE -> require(before != null && after == null, op);
+      case DELETE, TRUNCATE, ABSENT -> require(before != null && after == null, op);
     }
     if (actor != null && actor.isBlank()) {
       actor = null;
@@ -81,6 +81,11 @@ public record ChangeEvent(
       }
     }
     return out;
+  }
+
+  /** True when an image holds a value the journal does not know ({@link Row#MISSING}). */
+  public boolean hasMissing() {
+    return (before != null && before.hasMissing()) || (after != null && after.hasMissing());
   }
 
   /** The same change with other images (values the log left out, filled in). */

@@ -21,6 +21,20 @@ public final class Row {
         }
       };
 
+  /**
+   * Stands for a value neither the log nor the journal knows: the log left it out (a table without
+   * {@code REPLICA IDENTITY FULL}, an unchanged TOASTed value) and the journal had no earlier
+   * version of the row to take it from. It is stored as such, shown as unknown, and never written
+   * back: a rollback that would need it refuses the row.
+   */
+  public static final Object MISSING =
+      new Object() {
+        @Override
+        public String toString() {
+          return "<unknown>";
+        }
+      };
+
   private final TableSchema schema;
   private final Object[] values;
 
@@ -71,6 +85,27 @@ public final class Row {
       }
     }
     return false;
+  }
+
+  /** True when a value is {@link #MISSING}. */
+  public boolean hasMissing() {
+    for (Object v : values) {
+      if (v == MISSING) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The names of the columns whose value is {@link #MISSING}. */
+  public java.util.List<String> missingColumns() {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (int i = 0; i < values.length; i++) {
+      if (values[i] == MISSING) {
+        out.add(schema.column(i).name());
+      }
+    }
+    return out;
   }
 
   /** A copy with one value replaced. */

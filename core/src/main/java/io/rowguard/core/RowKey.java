@@ -70,7 +70,10 @@ public final class RowKey {
     if (v instanceof byte[] b) {
       return b.clone(); // the key's encoding is cached: the caller's array must not change it
     }
-    if (v == Row.UNAVAILABLE || v instanceof List<?> || v instanceof Map<?, ?>) {
+    if (v == Row.UNAVAILABLE
+        || v == Row.MISSING
+        || v instanceof List<?>
+        || v instanceof Map<?, ?>) {
       throw new IllegalArgumentException("a primary key value cannot be " + v);
     }
     return v;

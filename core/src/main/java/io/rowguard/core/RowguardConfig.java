@@ -157,6 +157,20 @@ public record RowguardConfig(
     if (connector == ConnectorKind.POSTGRES) {
       requireKey(where, source, "database.dbname", "the database to guard");
     }
+    for (String kind : new String[] {"table", "schema", "column", "database"}) {
+      String include = source.get(kind + ".include.list");
+      String exclude = source.get(kind + ".exclude.list");
+      if (include != null && !include.isBlank() && exclude != null && !exclude.isBlank()) {
+        throw new ConfigException(
+            where
+                + "source."
+                + kind
+                + ".include.list and source."
+                + kind
+                + ".exclude.list are both set; Debezium takes one or the other: keep the include"
+                + " list (what to capture) or the exclude list (what to leave out)");
+      }
+    }
     String port = source.get("database.port");
     if (port != null) {
       try {

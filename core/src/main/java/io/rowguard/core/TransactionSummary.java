@@ -99,7 +99,7 @@ public record TransactionSummary(
       switch (change.op()) {
         case INSERT, READ -> c[0]++;
         case UPDATE -> c[1]++;
-        case DELETE -> c[2]++;
+        case DELETE, TRUNCATE, ABSENT -> c[2]++;
       }
       if (change.actor() != null) {
         columnActors.add(change.actor());

@@ -80,7 +80,7 @@ public final class ValueCodec {
 
   /** Writes a non-null value. */
   public static void writeValue(BinaryWriter out, ValueSchema schema, Object v, String where) {
-    if (v == Row.UNAVAILABLE) {
+    if (v == Row.UNAVAILABLE || v == Row.MISSING) {
       throw new IllegalArgumentException(
           "refusing to encode an unavailable-value placeholder for " + where);
     }

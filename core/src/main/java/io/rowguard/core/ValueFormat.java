@@ -22,6 +22,9 @@ public final class ValueFormat {
     if (v == Row.UNAVAILABLE) {
       return "<unavailable>";
     }
+    if (v == Row.MISSING) {
+      return "<unknown>";
+    }
     String logical = schema.logicalName() == null ? "" : schema.logicalName();
     try {
       switch (logical) {

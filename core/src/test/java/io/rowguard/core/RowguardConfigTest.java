@@ -56,6 +56,20 @@ class RowguardConfigTest {
   }
 
   @Test
+  void anIncludeAndAnExcludeListOfOneKindAreRefusedAtOnce() {
+    Map<String, String> both = valid();
+    both.put("source.table.exclude.list", "public.audit_log");
+    assertThatThrownBy(() -> RowguardConfig.of(Path.of("f"), both, n -> "pw"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(
+            "source.table.include.list and source.table.exclude.list are both set");
+    Map<String, String> tableAndSchema = valid();
+    tableAndSchema.put("source.schema.exclude.list", "archive");
+    assertThat(RowguardConfig.of(Path.of("f"), tableAndSchema, n -> "pw").source())
+        .containsKey("schema.exclude.list");
+  }
+
+  @Test
   void aRelativeJournalDirIsRelativeToTheConfigFile() {
     Map<String, String> m = valid();
     m.put("journal.dir", "journal");

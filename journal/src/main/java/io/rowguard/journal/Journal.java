@@ -5,6 +5,7 @@ import io.rowguard.core.BinaryReader;
 import io.rowguard.core.BinaryWriter;
 import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.InputException;
+import io.rowguard.core.Op;
 import io.rowguard.core.Row;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.TableId;
@@ -15,15 +16,14 @@ import io.rowguard.journal.internal.EntryCodec;
 import io.rowguard.journal.internal.Families;
 import io.rowguard.journal.internal.Keys;
 import io.rowguard.journal.internal.LogRecords;
+import io.rowguard.journal.internal.RocksNative;
 import io.rowguard.journal.internal.SchemaCodec;
 import io.rowguard.journal.internal.StagedWrites;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -85,15 +85,20 @@ public final class Journal implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
 
   static {
-    RocksDB.loadLibrary();
+    RocksNative.load();
   }
 
   private static final String CF_LOG = "log";
   private static final List<String> FAMILIES =
       List.of("default", CF_LOG, "rows", "time", "tx", "schemas", "offsets", "txinfo", "actors");
 
-  /** The journal format this version writes: 2 adds the hash chain, notes and actors. */
-  static final int FORMAT = 2;
+  /**
+   * The journal format this version writes: 2 adds the hash chain, notes and actors; 3 adds
+   * truncated and absent rows, values the journal does not know, gaps of one table and the source
+   * binding. A format-2 journal is a format-3 journal without them: opening it for writing restamps
+   * it, so that an older rowguard refuses it rather than misread what follows.
+   */
+  static final int FORMAT = 3;
 
   static final byte[] WATERMARK = utf8("watermark");
   static final byte[] HEAD = utf8("head");
@@ -105,6 +110,7 @@ public final class Journal implements AutoCloseable {
   static final byte[] PRUNE_DONE = utf8("prune-done");
   static final byte[] MIGRATED = utf8("migrated-up-to");
   static final byte[] GAP_PREFIX = utf8("gap:");
+  static final byte[] BINDING = utf8("binding");
   static final byte SCHEMA_RECORD = Registry.SCHEMA_RECORD;
   static final byte TABLE_RECORD = Registry.TABLE_RECORD;
   private static final byte[] EMPTY = new byte[0];
@@ -225,7 +231,7 @@ public final class Journal implements AutoCloseable {
   /** Opens (creating it owner-only if missing) the journal for the one capture that writes it. */
   public static Journal openWriter(Path dir) {
     finishInterruptedRestore(dir);
-    createPrivateDirectory(dir);
+    JournalDirectory.prepareForWriting(dir);
     Journal j = new Journal(dir, true);
     try {
       j.loadRegistry();
@@ -243,12 +249,17 @@ public final class Journal implements AutoCloseable {
     }
   }
 
+  /**
+   * Checks that this process can read the journal at {@code dir}: an {@link InputException} that
+   * says whether it is missing or unreadable, and why, otherwise.
+   */
+  public static void checkReadable(Path dir) {
+    JournalDirectory.checkReadable(dir);
+  }
+
   /** Opens the journal for reading while a capture may be writing it. */
   public static Journal openReader(Path dir) {
-    if (!Files.isRegularFile(dir.resolve("CURRENT"))) {
-      throw new InputException(
-          "no journal at " + dir + " yet: run `rowguard capture -c FILE` first");
-    }
+    JournalDirectory.checkReadable(dir);
     Journal j = null;
     for (int attempt = 1; j == null; attempt++) {
       try {
@@ -298,20 +309,6 @@ public final class Journal implements AutoCloseable {
     }
   }
 
-  private static void createPrivateDirectory(Path dir) {
-    try {
-      if (!Files.isDirectory(dir)) {
-        Files.createDirectories(
-            dir,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      }
-    } catch (FileAlreadyExistsException e) {
-      throw new JournalException(dir, "exists and is not a directory");
-    } catch (IOException | UnsupportedOperationException e) {
-      throw new JournalException(dir, "create directory", e);
-    }
-  }
-
   public Path dir() {
     return dir;
   }
@@ -328,6 +325,15 @@ public final class Journal implements AutoCloseable {
       loadRegistry();
       watermark = readWatermark();
       byte[] format = get(cf.meta(), FORMAT_KEY, "read the format");
+      if (format != null && new BinaryReader(format).readInt() > FORMAT) {
+        throw new JournalException(
+            dir,
+            "was written by a newer rowguard (journal format "
+                + new BinaryReader(format).readInt()
+                + ", this version reads up to "
+                + FORMAT
+                + "); upgrade rowguard");
+      }
       chained = format != null || isLogEmpty();
       byte[] id = get(cf.meta(), JOURNAL_ID, "read the journal id");
       journalId = id;
@@ -353,6 +359,14 @@ public final class Journal implements AutoCloseable {
                 + "); upgrade rowguard");
       }
       journalId = get(cf.meta(), JOURNAL_ID, "read the journal id");
+      if (f < FORMAT) {
+        try (WriteBatch b = new WriteBatch()) {
+          b.put(cf.meta(), FORMAT_KEY, new BinaryWriter(4).writeInt(FORMAT).toByteArray());
+          cf.db().write(syncWrite, b);
+        } catch (RocksDBException e) {
+          throw new JournalException(dir, "stamp the journal format", e);
+        }
+      }
       return;
     }
     if (isLogEmpty()) {
@@ -446,6 +460,8 @@ public final class Journal implements AutoCloseable {
     private final List<byte[]> batchRecords = new ArrayList<>();
     // the latest image of each row this batch changed, built only when a change needs it
     private Map<ByteBuffer, Row> latestImages;
+    // tables this batch truncated: a row of one of them that the batch did not write again is gone
+    private final Set<Integer> truncatedTables = new java.util.HashSet<>();
     // table number and schema id per schema object: capture reuses one object per table version
     private final Map<TableSchema, int[]> ids = new IdentityHashMap<>();
     private final Map<TableId, Integer> newTables = new LinkedHashMap<>();
@@ -508,6 +524,129 @@ public final class Journal implements AutoCloseable {
         writePartAhead();
       }
       return entry;
+    }
+
+    /**
+     * Journals a {@code TRUNCATE} of {@code table}: a {@link Op#TRUNCATE} change for every row the
+     * journal has there (its newest version, this transaction's included, unless that removed the
+     * row), the row's last image as its before image, in key order from {@code firstOrder} within
+     * the transaction. Returns the changes appended.
+     */
+    public List<JournalEntry> truncate(
+        TableId table, long commitMicros, String txId, String position, int firstOrder) {
+      checkUsable();
+      Integer no = tableNoIfKnown(table);
+      if (no == null) {
+        return List.of(); // the journal knows no row of it
+      }
+      // the rows this batch changed are now truncated: forget their images here
+      latestImages().keySet().removeIf(k -> new BinaryReader(k.array(), 0, 4).readInt() == no);
+      truncatedTables.add(no);
+      List<JournalEntry> out = new ArrayList<>();
+      forEachLiveRow(
+          no,
+          Long.MAX_VALUE,
+          last ->
+              out.add(
+                  append(
+                      new ChangeEvent(
+                          last.schema(),
+                          Op.TRUNCATE,
+                          last.after(),
+                          null,
+                          commitMicros,
+                          txId,
+                          position,
+                          firstOrder + out.size()))));
+      return out;
+    }
+
+    /**
+     * Ends a snapshot of {@code table} taken after a gap: each row the journal has there whose
+     * newest version came before the snapshot ({@code snapshotFirstSeq}) was not read by it, so it
+     * was removed inside the gap. Journals an {@link Op#ABSENT} change for each; returns how many.
+     */
+    public int removeUnread(
+        TableId table, long snapshotFirstSeq, long micros, String txId, String position) {
+      checkUsable();
+      Integer no = tableNoIfKnown(table);
+      if (no == null) {
+        return 0;
+      }
+      int[] n = {0};
+      forEachLiveRow(
+          no,
+          snapshotFirstSeq,
+          last ->
+              append(
+                  new ChangeEvent(
+                      last.schema(),
+                      Op.ABSENT,
+                      last.after(),
+                      null,
+                      micros,
+                      txId,
+                      position,
+                      n[0]++)));
+      return n[0];
+    }
+
+    /** The sequence number the next record of this batch gets. */
+    public long nextSeq() {
+      return seq;
+    }
+
+    private Integer tableNoIfKnown(TableId table) {
+      Integer no = registry.tableNo(table);
+      return no != null ? no : newTables.get(table);
+    }
+
+    /**
+     * Visits the newest version of each row of a table that still exists and came before {@code
+     * beforeSeq}, in key order: what the journal committed, earlier parts of this transaction and
+     * this batch (written out first, so that the index has them).
+     */
+    private void forEachLiveRow(
+        int tableNo, long beforeSeq, java.util.function.Consumer<ChangeEvent> visitor) {
+      if (partEntries > 0) {
+        writePartAhead();
+      }
+      awaitPart();
+      byte[] tablePrefix = Keys.tablePrefix(tableNo);
+      try (RocksIterator it = cf.db().newIterator(cf.rows())) {
+        byte[] row = null;
+        long newest = -1;
+        for (it.seek(tablePrefix); it.isValid() && startsWith(it.key(), tablePrefix); it.next()) {
+          byte[] k = it.key();
+          byte[] r = Arrays.copyOf(k, k.length - 8);
+          if (row != null && !Arrays.equals(r, row)) {
+            visitIfLive(newest, beforeSeq, visitor);
+            newest = -1;
+          }
+          row = r;
+          newest = Math.max(newest, Keys.seqAtEnd(k));
+        }
+        if (row != null) {
+          visitIfLive(newest, beforeSeq, visitor);
+        }
+        checkIterator(it, "read the rows of table " + tableNo);
+      }
+    }
+
+    private void visitIfLive(
+        long newest, long beforeSeq, java.util.function.Consumer<ChangeEvent> visitor) {
+      if (newest < 0 || newest >= beforeSeq) {
+        return;
+      }
+      byte[] value = get(cf.log(), Keys.seq(newest), "read entry " + newest);
+      if (value == null) {
+        throw new JournalException(dir, "entry " + newest + " is indexed but missing from the log");
+      }
+      // this batch's own schemas are not registered yet: decode through them
+      ChangeEvent e = EntryCodec.decode(record(newest, value), this::schemaInBatch);
+      if (!e.op().removesRow()) {
+        visitor.accept(e);
+      }
     }
 
     /** Hands what is staged to the background writer; at most one part is being written. */
@@ -609,7 +748,8 @@ public final class Journal implements AutoCloseable {
       return filled;
     }
 
-    private Row previousImage(ByteBuffer rowId) {
+    /** The latest image of each row this batch changed, decoded when first needed. */
+    private Map<ByteBuffer, Row> latestImages() {
       if (latestImages == null) {
         latestImages = new HashMap<>();
         for (byte[] record : batchRecords) {
@@ -618,8 +758,16 @@ public final class Journal implements AutoCloseable {
         }
         batchRecords.clear();
       }
-      if (latestImages.containsKey(rowId)) {
+      return latestImages;
+    }
+
+    private Row previousImage(ByteBuffer rowId) {
+      if (latestImages().containsKey(rowId)) {
         return latestImages.get(rowId);
+      }
+      if (!truncatedTables.isEmpty()
+          && truncatedTables.contains(new BinaryReader(rowId.array(), 0, 4).readInt())) {
+        return null; // removed by a truncate earlier in this batch, not written since
       }
       Optional<JournalEntry> last = lastVersion(rowId.array(), Long.MAX_VALUE);
       return last.map(en -> en.event().after()).orElse(null);
@@ -758,6 +906,32 @@ public final class Journal implements AutoCloseable {
       }
     }
 
+    /**
+     * Records a gap found while changes arrive (a table that stopped sending full before images):
+     * it becomes visible, and durable, with the batch.
+     */
+    public Gap recordGap(Gap gap) {
+      return writeGap(gap, 0);
+    }
+
+    /** Ends an open gap at {@code micros} and {@code position}, with the batch. */
+    public Gap closeGap(Gap open, long micros, String position) {
+      return writeGap(open.closedAt(micros, position), open.seq());
+    }
+
+    private Gap writeGap(Gap gap, long closes) {
+      checkUsable();
+      long s = seq;
+      try {
+        putRecord(s, LogRecords.gap(gap, closes));
+        writes.put(cf.meta(), concat(GAP_PREFIX, Keys.seq(s)), Keys.seq(s));
+      } catch (RocksDBException e) {
+        throw new JournalException(dir, "stage a gap record", e);
+      }
+      entries++;
+      return gap.at(s);
+    }
+
     /** Records (changes and notes) appended to this batch. */
     public int entries() {
       return entries;
@@ -844,6 +1018,13 @@ public final class Journal implements AutoCloseable {
    */
   long appendSystemRecord(
       byte[] record, java.util.function.LongFunction<Map<byte[], byte[]>> metaPuts) {
+    return appendSystemRecord(record, metaPuts, false);
+  }
+
+  private long appendSystemRecord(
+      byte[] record,
+      java.util.function.LongFunction<Map<byte[], byte[]>> metaPuts,
+      boolean forgetOffsets) {
     checkOpen();
     if (!writer) {
       throw new IllegalStateException("journal " + dir + " is open for reading only");
@@ -861,6 +1042,11 @@ public final class Journal implements AutoCloseable {
         b.put(cf.meta(), HEAD, hash);
         for (Map.Entry<byte[], byte[]> e : metaPuts.apply(s).entrySet()) {
           b.put(cf.meta(), e.getKey(), e.getValue());
+        }
+        if (forgetOffsets) {
+          for (ByteBuffer key : offsets().keySet()) {
+            b.delete(cf.offsets(), bytes(key));
+          }
         }
         cf.db().write(syncWrite, b);
       } catch (RocksDBException e) {
@@ -910,12 +1096,38 @@ public final class Journal implements AutoCloseable {
   public Gap recordGap(Gap gap, long timeoutMillis) {
     long s =
         appendSystemRecordWaiting(
-            LogRecords.gap(gap),
+            LogRecords.gap(gap, 0),
             seq -> Map.of(concat(GAP_PREFIX, Keys.seq(seq)), Keys.seq(seq)),
             timeoutMillis,
             "a gap record");
-    return new Gap(
-        s, gap.fromMicros(), gap.toMicros(), gap.fromPosition(), gap.toPosition(), gap.reason());
+    return gap.at(s);
+  }
+
+  /**
+   * Records a gap and forgets the source offsets in the same write: the next capture starts over
+   * from a new snapshot, whose rows are the base versions after the gap (and whose missing rows
+   * were removed inside it). Done once: with no offsets left, the next start finds no gap.
+   */
+  public Gap restartAfterGap(Gap gap, long timeoutMillis) {
+    checkOpen();
+    if (!writer) {
+      throw new IllegalStateException("journal " + dir + " is open for reading only");
+    }
+    long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+    while (true) {
+      long s =
+          appendSystemRecord(
+              LogRecords.gap(gap, 0),
+              seq -> Map.of(concat(GAP_PREFIX, Keys.seq(seq)), Keys.seq(seq)),
+              true);
+      if (s > 0) {
+        return gap.at(s);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new JournalException(dir, "could not write a gap record: a transaction is open");
+      }
+      sleep(50);
+    }
   }
 
   private static byte[] bytes(ByteBuffer b) {
@@ -1634,6 +1846,12 @@ public final class Journal implements AutoCloseable {
     }
   }
 
+  /** Changes ever committed to the journal, pruned ones included: it only grows. */
+  public long changesCommitted() {
+    checkOpen();
+    return writer ? appended : readCounter(APPENDED);
+  }
+
   /** The number of committed changes the journal holds. */
   public long changeCount() {
     checkOpen();
@@ -1644,21 +1862,82 @@ public final class Journal implements AutoCloseable {
   /** The gaps the journal knows of, oldest first. */
   public List<Gap> gaps() {
     checkOpen();
-    List<Gap> out = new ArrayList<>();
+    long limit = watermark;
+    Map<Long, Gap> bySeq = new java.util.TreeMap<>();
     try (RocksIterator it = cf.db().newIterator(cf.meta())) {
       for (it.seek(GAP_PREFIX); it.isValid() && startsWith(it.key(), GAP_PREFIX); it.next()) {
         long s = new BinaryReader(it.value()).readLong();
-        if (s > watermark) {
+        if (s > limit) {
           continue;
         }
         byte[] value = get(cf.log(), Keys.seq(s), "read gap " + s);
         if (value != null) {
-          out.add(LogRecords.decodeGap(s, record(s, value)));
+          LogRecords.StoredGap g = LogRecords.decodeStoredGap(s, record(s, value));
+          // a closing record says all the closed gap said, and where it ended: it replaces it
+          bySeq.remove(g.closes());
+          bySeq.put(s, g.gap());
         }
       }
       checkIterator(it, "read gaps");
     }
-    return out;
+    return new ArrayList<>(bySeq.values());
+  }
+
+  /** The gaps still open: what caused them is not fixed yet. */
+  public List<Gap> openGaps() {
+    return gaps().stream().filter(Gap::isOpen).toList();
+  }
+
+  /**
+   * Ends an open gap at {@code micros} and {@code position}, with a record between two
+   * transactions; returns the gap as closed.
+   */
+  public Gap closeGap(Gap open, long micros, String position, long timeoutMillis) {
+    Gap closed = open.closedAt(micros, position);
+    long s =
+        appendSystemRecordWaiting(
+            LogRecords.gap(closed, open.seq()),
+            seq -> Map.of(concat(GAP_PREFIX, Keys.seq(seq)), Keys.seq(seq)),
+            timeoutMillis,
+            "the end of a gap");
+    return closed.at(s);
+  }
+
+  /** The source this journal was bound to when capture first wrote it; empty before that. */
+  public Optional<SourceBinding> binding() {
+    checkOpen();
+    byte[] pointer = get(cf.meta(), BINDING, "read the binding");
+    if (pointer == null) {
+      return Optional.empty();
+    }
+    long s = new BinaryReader(pointer).readLong();
+    byte[] value = get(cf.log(), Keys.seq(s), "read the binding record " + s);
+    if (value == null) {
+      throw new JournalException(dir, "the binding record " + s + " is missing from the log");
+    }
+    try {
+      return Optional.of(LogRecords.decodeBinding(record(s, value)));
+    } catch (RuntimeException e) {
+      throw new JournalException(dir, "the binding record " + s + " is corrupt: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Binds the journal to its source (or records a new binding: a publication it now streams
+   * through), in the hash chain, between two transactions.
+   */
+  public void bind(SourceBinding binding, long timeoutMillis) {
+    appendSystemRecordWaiting(
+        LogRecords.binding(binding),
+        seq -> Map.of(BINDING, Keys.seq(seq)),
+        timeoutMillis,
+        "the source binding");
+  }
+
+  /** The journal's random identity, as hex: what marks a database object as this journal's. */
+  public String id() {
+    checkOpen();
+    return java.util.HexFormat.of().formatHex(journalId);
   }
 
   /**
@@ -1972,6 +2251,7 @@ public final class Journal implements AutoCloseable {
             case NOTE -> cf.noteKeys(LogRecords.decodeNote(record).txId(), s, batch[0]::delete);
             case TABLE, SCHEMA ->
                 batch[0].delete(cf.schemas(), LogRecords.decodeRegistration(record).key());
+            case GAP -> batch[0].delete(cf.meta(), concat(GAP_PREFIX, Keys.seq(s)));
             default -> {}
           }
         }

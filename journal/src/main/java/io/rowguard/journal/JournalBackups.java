@@ -2,6 +2,7 @@ package io.rowguard.journal;
 
 import io.rowguard.core.InputException;
 import io.rowguard.journal.internal.Chain;
+import io.rowguard.journal.internal.RocksNative;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -32,6 +33,10 @@ import org.rocksdb.RocksDBException;
  */
 public final class JournalBackups {
   private JournalBackups() {}
+
+  static {
+    RocksNative.load();
+  }
 
   /** Backs up the journal, which must be open for writing in this process. */
   public static BackupInfo backup(Journal journal, Path backupDir) {
@@ -264,7 +269,7 @@ public final class JournalBackups {
     } catch (FileAlreadyExistsException e) {
       throw new InputException(dir + " exists and is not a directory");
     } catch (IOException e) {
-      throw new JournalException(dir, "create directory", e);
+      throw new InputException("cannot create " + dir + ": " + JournalDirectory.reason(e));
     }
   }
 

@@ -2,7 +2,6 @@ package io.rowguard.journal;
 
 import io.rowguard.core.Attribution;
 import io.rowguard.core.ChangeEvent;
-import io.rowguard.core.Op;
 import io.rowguard.journal.internal.Chain;
 import io.rowguard.journal.internal.Keys;
 import io.rowguard.journal.internal.LogRecords;
@@ -36,10 +35,12 @@ import org.slf4j.LoggerFactory;
  *       unfinished prune is finished by the next one.
  * </ol>
  *
- * What stays: each row's last version up to the range's end unless it is a delete, the notes of the
- * transactions of those versions, and every table and schema registration (changes refer to them).
- * Runs beside the capture that writes the journal: it touches only records below the watermark,
- * which the writer never changes, and appends its own records between two transactions.
+ * What stays: each row's last version up to the range's end unless it removed the row, the notes of
+ * the transactions of those versions, every table and schema registration (changes refer to them),
+ * the source binding, and the gap records (an auditor asks what the journal missed, however long
+ * ago; journals before format 3 pruned their gap records, and those still go). Runs beside the
+ * capture that writes the journal: it touches only records below the watermark, which the writer
+ * never changes, and appends its own records between two transactions.
  */
 final class Pruner {
   private static final Logger LOG = LoggerFactory.getLogger(Pruner.class);
@@ -263,7 +264,8 @@ final class Pruner {
                   heldNotes.add(new Object[] {seq, record, txId});
                 }
               }
-              case TABLE, SCHEMA -> decision.decided(seq, record, true);
+              case TABLE, SCHEMA, BINDING -> decision.decided(seq, record, true);
+              case GAP -> decision.decided(seq, record, LogRecords.isKeptGap(record));
               default -> decision.decided(seq, record, false);
             }
           } catch (RocksDBException ex) {
@@ -306,14 +308,15 @@ final class Pruner {
     return switch (LogRecords.kind(record)) {
       case CHANGE -> isBase(journal, seq, journal.decode(seq, record), end);
       case NOTE -> hasKeptChange(journal, LogRecords.decodeNote(record).txId(), end);
-      case TABLE, SCHEMA -> true;
+      case TABLE, SCHEMA, BINDING -> true;
+      case GAP -> LogRecords.isKeptGap(record);
       default -> false;
     };
   }
 
   /** True when change {@code seq} is its row's last version up to {@code end}, not a delete. */
   static boolean isBase(Journal journal, long seq, ChangeEvent e, long end) {
-    if (e.op() == Op.DELETE) {
+    if (e.op().removesRow()) {
       return false;
     }
     Integer tableNo = journal.tableNo(e.table());

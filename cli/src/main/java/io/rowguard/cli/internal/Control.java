@@ -60,12 +60,25 @@ public final class Control {
     }
   }
 
+  /** How long a client may take to send its request before it is cut off. */
+  static final java.time.Duration REQUEST_TIMEOUT = java.time.Duration.ofSeconds(10);
+
   /** A listening control socket; close it before the journal. */
   public static final class Server implements AutoCloseable {
     private final Path path;
     private final ServerSocketChannel channel;
     private final Thread thread;
+    private final java.util.concurrent.ScheduledExecutorService timeouts =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "rowguard-control-timeout");
+              t.setDaemon(true);
+              return t;
+            });
     private volatile boolean closed;
+
+    /** The client whose request is being read, which a stop may cut off; null otherwise. */
+    private volatile SocketChannel reading;
 
     private Server(Path path, ServerSocketChannel channel, Handler handler) {
       this.path = path;
@@ -81,10 +94,27 @@ public final class Control {
           BufferedReader in =
               new BufferedReader(Channels.newReader(client, StandardCharsets.UTF_8));
           Writer out = Channels.newWriter(client, StandardCharsets.UTF_8);
+          // a client that connects and sends nothing must hold up neither other clients nor a
+          // stop: it is cut off after a while, or at once when the capture stops
+          reading = client;
+          var cutOff =
+              timeouts.schedule(
+                  () -> closeQuietly(client),
+                  REQUEST_TIMEOUT.toMillis(),
+                  java.util.concurrent.TimeUnit.MILLISECONDS);
+          String line;
+          try {
+            line = closed ? null : in.readLine();
+          } finally {
+            reading = null;
+            cutOff.cancel(false);
+          }
+          if (line == null || closed) {
+            continue;
+          }
           ObjectNode reply;
           try {
-            String line = in.readLine();
-            reply = handler.handle(JSON.readTree(line == null ? "{}" : line));
+            reply = handler.handle(JSON.readTree(line));
             reply.put("ok", true);
           } catch (Exception e) {
             reply = JSON.createObjectNode();
@@ -102,9 +132,17 @@ public final class Control {
       }
     }
 
+    private static void closeQuietly(SocketChannel client) {
+      try {
+        client.close();
+      } catch (IOException e) {
+        LOG.debug("closing a control connection", e);
+      }
+    }
+
     /**
-     * Stops listening and waits for a request in progress (a backup): the journal must not close
-     * under it.
+     * Stops listening, cuts off a client that has not sent its request yet, and waits for a request
+     * in progress (a backup): the journal must not close under it. Deletes the socket.
      */
     @Override
     public void close() {
@@ -113,6 +151,10 @@ public final class Control {
         channel.close();
       } catch (IOException e) {
         LOG.debug("closing the control socket", e);
+      }
+      SocketChannel waiting = reading;
+      if (waiting != null) {
+        closeQuietly(waiting);
       }
       boolean interrupted = false;
       while (thread.isAlive()) {
@@ -125,6 +167,7 @@ public final class Control {
           interrupted = true;
         }
       }
+      timeouts.shutdownNow();
       if (interrupted) {
         Thread.currentThread().interrupt();
       }

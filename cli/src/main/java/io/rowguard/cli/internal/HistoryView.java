@@ -123,6 +123,10 @@ public final class HistoryView {
     return switch (c.op()) {
       case READ, INSERT -> values(c.after());
       case DELETE -> "deleted; was " + values(c.before());
+      case TRUNCATE -> "removed by TRUNCATE " + c.table() + "; was " + values(c.before());
+      case ABSENT ->
+          "not in the snapshot taken after a gap: removed at an unknown moment inside it; was "
+              + values(c.before());
       case UPDATE -> {
         StringBuilder sb = new StringBuilder();
         for (String col : c.changedColumns()) {

@@ -26,8 +26,12 @@ public final class DebeziumSettings {
       d.put("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
       d.put("plugin.name", "pgoutput");
       d.put("slot.name", "rowguard_" + db);
-      d.put("publication.name", "rowguard_" + db);
-      d.put("publication.autocreate.mode", "filtered");
+      // rowguard creates and keeps the publication itself (Publication); Debezium only reads it
+      d.put("publication.autocreate.mode", "disabled");
+      // a transactional message every heartbeat: a change the slot can confirm past while the
+      // captured tables are idle (PostgreSQL 15 and later send nothing for transactions that do
+      // not touch them, and the slot would hold the WAL of every other write)
+      d.put("heartbeat.action.query", HEARTBEAT_QUERY);
       d.put("interval.handling.mode", "string");
       d.put("hstore.handling.mode", "json");
       // PostgreSQL's own text for arrays, intervals, geometry and bit strings
@@ -43,6 +47,8 @@ public final class DebeziumSettings {
     // a full, ordered picture of every transaction
     d.put("provide.transaction.metadata", "true");
     d.put("tombstones.on.delete", "false");
+    // a TRUNCATE is journaled as the removal of every row the journal knows of the table
+    d.put("skipped.operations", "none");
     // Debezium's context headers name the connector on every record for downstream Kafka
     // consumers; rowguard never forwards Connect records, and four header objects per change are
     // most of what a young collection copies while a batch is being journaled
@@ -58,10 +64,35 @@ public final class DebeziumSettings {
     return d;
   }
 
+  /** The logical message prefix of rowguard's heartbeats. */
+  public static final String HEARTBEAT_PREFIX = "rowguard-heartbeat";
+
+  static final String HEARTBEAT_QUERY =
+      "SELECT pg_logical_emit_message(true, '" + HEARTBEAT_PREFIX + "', '')";
+
+  /** The publication an earlier rowguard used by default: {@code rowguard_<database>}. */
+  public static String legacyPublication(RowguardConfig config) {
+    return "rowguard_" + sanitize(config.database());
+  }
+
   /** The engine's properties; {@code sessionId} ties the offset store to its journal. */
   public static Properties engineProperties(RowguardConfig config, String sessionId) {
+    return engineProperties(config, sessionId, Map.of());
+  }
+
+  /**
+   * The engine's properties, with {@code settled}: what rowguard decided before the start (the
+   * publication, the tables' filter), which the user's {@code source.*} keys do not override.
+   */
+  public static Properties engineProperties(
+      RowguardConfig config, String sessionId, Map<String, String> settled) {
     Map<String, String> merged = defaults(config);
     merged.putAll(config.requireSource());
+    merged.putAll(settled);
+    if ("filtered".equalsIgnoreCase(merged.get("publication.autocreate.mode"))
+        || "all_tables".equalsIgnoreCase(merged.get("publication.autocreate.mode"))) {
+      merged.put("publication.autocreate.mode", "disabled"); // rowguard made it already
+    }
     merged.putIfAbsent("rowguardpgtext.placeholder", placeholder(config));
     // rowguard owns where offsets live: they must be written with the journal entries
     merged.put("offset.storage", JournalOffsetStore.class.getName());
@@ -78,6 +109,44 @@ public final class DebeziumSettings {
 
   public static String placeholder(RowguardConfig config) {
     return config.source().getOrDefault("unavailable.value.placeholder", DEFAULT_PLACEHOLDER);
+  }
+
+  /**
+   * Debezium's table filter, leaving {@code left} out: the user's include list with each pattern
+   * made to skip them, or else their exclude list with them added. (Debezium takes one list or the
+   * other.) Used for the partitions of captured partitioned tables, which the snapshot must read
+   * through their root only.
+   */
+  public static Map<String, String> tableFilterWithout(
+      RowguardConfig config, java.util.Collection<io.rowguard.core.TableId> left) {
+    if (left.isEmpty()) {
+      return Map.of();
+    }
+    String names =
+        String.join(
+            "|",
+            left.stream()
+                .map(t -> java.util.regex.Pattern.quote(t.schema() + "." + t.name()))
+                .toList());
+    String include = config.source().get("table.include.list");
+    if (include != null && !include.isBlank()) {
+      java.util.List<String> patterns = new java.util.ArrayList<>();
+      for (String p : include.split(",")) {
+        if (!p.isBlank()) {
+          patterns.add("(?!(?:" + names + ")$)(?:" + p.trim() + ")");
+        }
+      }
+      return Map.of("table.include.list", String.join(",", patterns));
+    }
+    String exclude = config.source().get("table.exclude.list");
+    String extra =
+        String.join(
+            ",",
+            left.stream()
+                .map(t -> java.util.regex.Pattern.quote(t.schema() + "." + t.name()))
+                .toList());
+    return Map.of(
+        "table.exclude.list", exclude == null || exclude.isBlank() ? extra : exclude + "," + extra);
   }
 
   private static String sanitize(String name) {

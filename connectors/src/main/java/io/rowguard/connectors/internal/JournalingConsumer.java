@@ -2,8 +2,11 @@ package io.rowguard.connectors.internal;
 
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
+import io.rowguard.core.ChangeEvent;
+import io.rowguard.core.TableId;
 import io.rowguard.core.TransactionListener;
 import io.rowguard.core.TransactionSummary;
+import io.rowguard.journal.Gap;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
 import io.rowguard.journal.TransactionTags;
@@ -34,17 +37,40 @@ public final class JournalingConsumer
   private final RecordTranslator translator;
   private final TransactionListener listener;
   private final AtomicLong journaled = new AtomicLong();
+  // what is arriving and not committed yet: a snapshot's rows, or a transaction's changes
+  private volatile long receiving;
+  private volatile boolean snapshotting;
   private volatile boolean snapshotDone;
   private boolean inTransaction;
   private boolean inSnapshot;
   private int orderInTx;
   private TransactionSummary.Builder summary;
+  private final TransactionCount count = new TransactionCount();
+  private long txCommitMicros;
+  private String txPosition = "";
+  // a start without offsets: Debezium snapshots these tables first; rows the journal had there
+  // (before a gap) that the snapshot does not read are gone
+  private List<TableId> snapshotTables;
+  private long snapshotFirstSeq = -1;
 
   public JournalingConsumer(
       CaptureSession session, RecordTranslator translator, TransactionListener listener) {
+    this(session, translator, listener, List.of());
+  }
+
+  /**
+   * @param snapshotTables the tables the initial snapshot reads, when this start takes one (no
+   *     stored offsets); empty otherwise
+   */
+  public JournalingConsumer(
+      CaptureSession session,
+      RecordTranslator translator,
+      TransactionListener listener,
+      List<TableId> snapshotTables) {
     this.session = session;
     this.translator = translator;
     this.listener = listener;
+    this.snapshotTables = snapshotTables;
   }
 
   @Override
@@ -63,6 +89,7 @@ public final class JournalingConsumer
       inSnapshot = false;
       orderInTx = 0;
       summary = null;
+      snapshotFirstSeq = -1;
     }
     List<TransactionSummary> completed = new ArrayList<>();
     try (Journal.Batch batch = journal.newBatch()) {
@@ -70,15 +97,26 @@ public final class JournalingConsumer
       int boundary = -1;
       for (int i = 0; i < records.size(); i++) {
         SourceRecord record = records.get(i).record();
-        switch (RecordTranslator.kind(record)) {
+        RecordTranslator.Kind kind = RecordTranslator.kind(record);
+        if (kind != RecordTranslator.Kind.SNAPSHOT_READ && !snapshotTables.isEmpty()) {
+          // the snapshot read no row at all (every table was empty)
+          removeUnread(batch, translator.snapshotPointMicros(), "", "snapshot");
+          batch.markCommitted();
+          boundary = i - 1;
+        }
+        switch (kind) {
           case BEGIN -> {
             inTransaction = true;
             inSnapshot = false;
             orderInTx = 0;
+            count.begin();
             summary = new TransactionSummary.Builder(RecordTranslator.txId(record));
           }
           case CHANGE -> {
             JournalEntry e = batch.append(translator.toChangeEvent(record, orderInTx++));
+            count.event(e.event().table());
+            txCommitMicros = e.event().commitMicros();
+            txPosition = e.event().position();
             if (summary != null && summary.txId().equals(e.event().txId())) {
               summary.add(e.seq(), e.event());
             }
@@ -88,9 +126,14 @@ public final class JournalingConsumer
             }
           }
           case SNAPSHOT_READ -> {
-            batch.append(translator.toChangeEvent(record, orderInTx++));
+            if (snapshotFirstSeq < 0) {
+              snapshotFirstSeq = batch.nextSeq();
+            }
+            ChangeEvent read = translator.toChangeEvent(record, orderInTx++);
+            batch.append(read);
             inSnapshot = true;
             if (RecordTranslator.isLastSnapshotRecord(record)) {
+              removeUnread(batch, read.commitMicros(), read.txId(), read.position());
               inSnapshot = false;
               batch.markCommitted();
               boundary = i;
@@ -99,6 +142,7 @@ public final class JournalingConsumer
             }
           }
           case END -> {
+            checkCount(batch, record);
             inTransaction = false;
             orderInTx = 0;
             batch.markCommitted();
@@ -109,11 +153,28 @@ public final class JournalingConsumer
             summary = null;
           }
           case TRUNCATE -> {
-            LOG.warn(
-                "TRUNCATE of {} is not journaled: rows it removed cannot be rolled back",
-                record.topic());
+            RecordTranslator.Truncation t = translator.truncation(record);
+            count.event(t.table());
+            txCommitMicros = t.commitMicros();
+            txPosition = t.position();
+            List<JournalEntry> removed =
+                batch.truncate(t.table(), t.commitMicros(), t.txId(), t.position(), orderInTx);
+            orderInTx += removed.size();
+            if (summary != null && summary.txId().equals(t.txId())) {
+              removed.forEach(e -> summary.add(e.seq(), e.event()));
+            }
+            LOG.info(
+                "TRUNCATE of {} in transaction {}: journaled the {} row(s) it removed",
+                t.table(),
+                t.txId(),
+                removed.size());
+            if (!inTransaction) {
+              batch.markCommitted();
+              boundary = i;
+            }
           }
           case MESSAGE -> {
+            count.other();
             String txId = RecordTranslator.txId(record);
             RecordTranslator.rowguardMessage(record)
                 .ifPresent(
@@ -154,6 +215,8 @@ public final class JournalingConsumer
         batch.commit();
       }
       journaled.addAndGet(appended);
+      snapshotting = inSnapshot;
+      receiving = inTransaction || inSnapshot ? receiving + appended : 0;
     } finally {
       session.currentBatch(null);
     }
@@ -189,6 +252,72 @@ public final class JournalingConsumer
       }
     }
     return false;
+  }
+
+  /**
+   * Checks a transaction's END against what arrived of it. A table short of changes is a loud error
+   * and an open gap of that table: its rows may differ from the database's from this transaction
+   * on.
+   */
+  private void checkCount(Journal.Batch batch, SourceRecord end) {
+    String txId = RecordTranslator.txId(end);
+    for (TransactionCount.Shortfall s : count.check(end)) {
+      if (s.table() == null) {
+        LOG.error(
+            "Transaction {} arrived with {} of its {} logical messages: a rowguard message may be"
+                + " missing, so its changes may show no actor",
+            txId,
+            s.received(),
+            s.expected());
+        continue;
+      }
+      String reason =
+          "transaction "
+              + txId
+              + " arrived with "
+              + s.received()
+              + " of the "
+              + s.expected()
+              + " changes of "
+              + s.table()
+              + " its END marker counts: the journal may lack changes of this table from then on"
+              + " (rows may differ from the database's until it is snapshotted again)";
+      LOG.error("{}; recorded as a gap", reason);
+      batch.recordGap(Gap.openForTable(s.table(), txCommitMicros, txPosition, reason, true));
+    }
+  }
+
+  /**
+   * Ends the snapshot of a start without offsets: a row the journal had (from before a gap) that
+   * the snapshot did not read was removed inside the gap.
+   */
+  private void removeUnread(Journal.Batch batch, long micros, String txId, String position) {
+    long first = snapshotFirstSeq < 0 ? batch.nextSeq() : snapshotFirstSeq;
+    for (TableId t : snapshotTables) {
+      int n = batch.removeUnread(t, first, micros, txId, position);
+      if (n > 0) {
+        LOG.warn(
+            "{} row(s) of {} the journal had are not in the snapshot after the gap: journaled"
+                + " as absent (removed at an unknown moment inside the gap)",
+            n,
+            t);
+      }
+    }
+    snapshotTables = List.of();
+    snapshotFirstSeq = -1;
+  }
+
+  /**
+   * Changes received of the snapshot or transaction under way, not committed yet (they become
+   * visible all at once); 0 between transactions.
+   */
+  public long receiving() {
+    return receiving;
+  }
+
+  /** True while the snapshot is being read. */
+  public boolean snapshotting() {
+    return snapshotting;
   }
 
   /** Changes journaled by this consumer since it started. */

@@ -92,6 +92,11 @@ public final class RecordTranslator {
             Map.of(placeholder, placeholder));
   }
 
+  /** The time snapshot rows are dated at: no later than the snapshot's consistent point. */
+  public long snapshotPointMicros() {
+    return snapshotPointMicros;
+  }
+
   public static Kind kind(SourceRecord record) {
     if (!(record.value() instanceof Struct value)) {
       return Kind.OTHER;
@@ -222,6 +227,20 @@ public final class RecordTranslator {
         position(source, sf),
         orderInTx,
         actor(schema, op, before, after));
+  }
+
+  /** What a {@code TRUNCATE} record says: the table, and the transaction's commit and position. */
+  public record Truncation(TableId table, long commitMicros, String txId, String position) {}
+
+  public Truncation truncation(SourceRecord record) {
+    Struct value = (Struct) record.value();
+    Struct source = value.getStruct("source");
+    SourceFields sf = sourceFields(source.schema());
+    return new Truncation(
+        TableId.of((String) source.get(sf.schema), (String) source.get(sf.table)),
+        commitMicros(source, sf),
+        txId(source, sf),
+        position(source, sf));
   }
 
   /** An envelope schema's fields, looked up once per schema object rather than by name per row. */

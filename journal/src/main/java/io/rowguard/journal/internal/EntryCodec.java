@@ -15,9 +15,13 @@ import java.util.function.IntFunction;
  *
  * <pre>
  * version:u8 (2; 1 before actors) schemaId:varint op:u8 commitMicros:zigzag txId:string
- * position:string orderInTx:varint images:u8 (1 = before, 2 = after) [before row] [after row]
+ * position:string orderInTx:varint images:u8 [before row [unknown]] [after row [unknown]]
  * actor:nullable string (version 2)
  * </pre>
+ *
+ * {@code images} has bit 1 when a before image follows, 2 for an after image, 4 when the before
+ * image has values the journal does not know ({@link Row#MISSING}), 8 for the after image; such an
+ * image is followed by {@code unknown}: a count and the column indexes, the values stored as NULL.
  */
 public final class EntryCodec {
   static final int VERSION_1 = 1;
@@ -33,14 +37,53 @@ public final class EntryCodec {
     out.writeString(e.txId());
     out.writeString(e.position());
     out.writeVarLong(e.orderInTx());
-    out.writeByte((e.before() != null ? 1 : 0) | (e.after() != null ? 2 : 0));
+    boolean beforeMissing = e.before() != null && e.before().hasMissing();
+    boolean afterMissing = e.after() != null && e.after().hasMissing();
+    out.writeByte(
+        (e.before() != null ? 1 : 0)
+            | (e.after() != null ? 2 : 0)
+            | (beforeMissing ? 4 : 0)
+            | (afterMissing ? 8 : 0));
     if (e.before() != null) {
-      ValueCodec.writeRow(out, e.before());
+      writeImage(out, e.before(), beforeMissing);
     }
     if (e.after() != null) {
-      ValueCodec.writeRow(out, e.after());
+      writeImage(out, e.after(), afterMissing);
     }
     out.writeNullableString(e.actor());
+  }
+
+  private static void writeImage(BinaryWriter out, Row row, boolean hasMissing) {
+    if (!hasMissing) {
+      ValueCodec.writeRow(out, row);
+      return;
+    }
+    Row stored = row;
+    java.util.List<Integer> unknown = new java.util.ArrayList<>();
+    for (int i = 0; i < row.size(); i++) {
+      if (row.get(i) == Row.MISSING) {
+        unknown.add(i);
+        stored = stored.with(i, null);
+      }
+    }
+    ValueCodec.writeRow(out, stored);
+    out.writeVarLong(unknown.size());
+    for (int i : unknown) {
+      out.writeVarLong(i);
+    }
+  }
+
+  private static Row readUnknown(BinaryReader in, Row row) {
+    int n = in.readVarInt();
+    Row out = row;
+    for (int k = 0; k < n; k++) {
+      int i = in.readVarInt();
+      if (i < 0 || i >= row.size()) {
+        throw new IllegalStateException("unknown value at column " + i + " of " + row.size());
+      }
+      out = out.with(i, Row.MISSING);
+    }
+    return out;
   }
 
   /** True for the first byte of an encoded change. */
@@ -103,10 +146,16 @@ public final class EntryCodec {
         (images & 1) != 0
             ? ValueCodec.readRow(in, schema, previous == null ? null : previous.before(), null)
             : null;
+    if ((images & 4) != 0 && before != null) {
+      before = readUnknown(in, before);
+    }
     Row after =
         (images & 2) != 0
             ? ValueCodec.readRow(in, schema, before, previous == null ? null : previous.after())
             : null;
+    if ((images & 8) != 0 && after != null) {
+      after = readUnknown(in, after);
+    }
     String actor = version >= VERSION ? in.readNullableString() : null;
     if (in.hasRemaining()) {
       throw new IllegalStateException("trailing bytes after entry at offset " + in.position());

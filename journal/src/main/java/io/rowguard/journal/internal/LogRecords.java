@@ -2,8 +2,10 @@ package io.rowguard.journal.internal;
 
 import io.rowguard.core.BinaryReader;
 import io.rowguard.core.BinaryWriter;
+import io.rowguard.core.TableId;
 import io.rowguard.core.TransactionTag;
 import io.rowguard.journal.Gap;
+import io.rowguard.journal.SourceBinding;
 import java.util.Arrays;
 
 /**
@@ -16,8 +18,13 @@ import java.util.Arrays;
  *       actor reason request rollback:nullable string json:string}
  *   <li>{@code R}: a retention record, written when old entries are pruned: {@code cut:zigzag
  *       lastPrunedSeq:u64 hashAtCut:32 keptCount:varint keptDigest:32 prunedAt:zigzag}
- *   <li>{@code G}: a gap: changes the source committed that the journal never received ({@link
- *       Gap})
+ *   <li>{@code G}: a gap of the whole journal: changes the source committed that the journal never
+ *       received ({@link Gap})
+ *   <li>{@code H}: a gap of any extent ({@link Gap}): {@code table:nullable(schema name)
+ *       from:zigzag to:zigzag fromPosition toPosition reason changesLost:u8 closes:u64}; {@code
+ *       closes} names the open gap record it ends, or is 0
+ *   <li>{@code B}: the source the journal is bound to ({@link SourceBinding}): {@code connector
+ *       server database slot publication address}
  * </ul>
  *
  * Journals written before the chain existed (format 1) store bare change records.
@@ -30,7 +37,8 @@ public final class LogRecords {
     GAP,
     TABLE,
     SCHEMA,
-    PRUNED
+    PRUNED,
+    BINDING
   }
 
   private static final int NOTE = 'N';
@@ -39,6 +47,8 @@ public final class LogRecords {
   private static final int TABLE = 'T';
   private static final int SCHEMA = 'S';
   private static final int PRUNED = 'D';
+  private static final int TABLE_GAP = 'H';
+  private static final int BINDING = 'B';
 
   private LogRecords() {}
 
@@ -55,7 +65,8 @@ public final class LogRecords {
     return switch (first) {
       case NOTE -> Kind.NOTE;
       case RETENTION -> Kind.RETENTION;
-      case GAP -> Kind.GAP;
+      case GAP, TABLE_GAP -> Kind.GAP;
+      case BINDING -> Kind.BINDING;
       case TABLE -> Kind.TABLE;
       case SCHEMA -> Kind.SCHEMA;
       case PRUNED -> Kind.PRUNED;
@@ -210,7 +221,59 @@ public final class LogRecords {
         .toByteArray();
   }
 
+  /** A gap as recorded, and the open gap record it closes (0: none). */
+  public record StoredGap(Gap gap, long closes) {}
+
+  /** A gap of any extent; {@code closes} names the open gap this record ends, or 0. */
+  public static byte[] gap(Gap g, long closes) {
+    BinaryWriter out = new BinaryWriter(96).writeByte(TABLE_GAP);
+    if (g.table() == null) {
+      out.writeByte(0);
+    } else {
+      out.writeByte(1).writeString(g.table().schema()).writeString(g.table().name());
+    }
+    return out.writeSignedVarLong(g.fromMicros())
+        .writeSignedVarLong(g.toMicros())
+        .writeString(g.fromPosition())
+        .writeString(g.toPosition())
+        .writeString(g.reason())
+        .writeByte(g.changesLost() ? 1 : 0)
+        .writeLong(closes)
+        .toByteArray();
+  }
+
+  /** True for the gap records a prune keeps: all but the first form's (see {@code Pruner}). */
+  public static boolean isKeptGap(byte[] record) {
+    return record.length > 0 && record[0] == TABLE_GAP;
+  }
+
+  /** Decodes either form of gap record. */
+  public static StoredGap decodeStoredGap(long seq, byte[] record) {
+    if (record.length > 0 && record[0] == GAP) {
+      return new StoredGap(decodeGap(seq, record), 0);
+    }
+    BinaryReader in = new BinaryReader(record);
+    expect(in, TABLE_GAP);
+    TableId table = in.readByte() == 0 ? null : TableId.of(in.readString(), in.readString());
+    Gap g =
+        new Gap(
+            seq,
+            table,
+            in.readSignedVarLong(),
+            in.readSignedVarLong(),
+            in.readString(),
+            in.readString(),
+            in.readString(),
+            in.readByte() != 0);
+    long closes = in.readLong();
+    end(in);
+    return new StoredGap(g, closes);
+  }
+
   public static Gap decodeGap(long seq, byte[] record) {
+    if (record.length > 0 && record[0] == TABLE_GAP) {
+      return decodeStoredGap(seq, record).gap();
+    }
     BinaryReader in = new BinaryReader(record);
     expect(in, GAP);
     Gap g =
@@ -223,6 +286,35 @@ public final class LogRecords {
             in.readString());
     end(in);
     return g;
+  }
+
+  // ---------------------------------------------------------------- binding
+
+  public static byte[] binding(SourceBinding b) {
+    return new BinaryWriter(128)
+        .writeByte(BINDING)
+        .writeString(b.connector())
+        .writeString(b.server())
+        .writeString(b.database())
+        .writeString(b.slot())
+        .writeString(b.publication())
+        .writeString(b.address())
+        .toByteArray();
+  }
+
+  public static SourceBinding decodeBinding(byte[] record) {
+    BinaryReader in = new BinaryReader(record);
+    expect(in, BINDING);
+    SourceBinding b =
+        new SourceBinding(
+            in.readString(),
+            in.readString(),
+            in.readString(),
+            in.readString(),
+            in.readString(),
+            in.readString());
+    end(in);
+    return b;
   }
 
   // ---------------------------------------------------------------- registrations

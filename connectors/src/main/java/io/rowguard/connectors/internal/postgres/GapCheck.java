@@ -1,7 +1,8 @@
-package io.rowguard.connectors.internal;
+package io.rowguard.connectors.internal.postgres;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rowguard.connectors.internal.DebeziumSettings;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.ValueFormat;
 import io.rowguard.journal.Gap;

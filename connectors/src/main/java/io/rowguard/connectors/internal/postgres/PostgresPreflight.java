@@ -1,5 +1,6 @@
-package io.rowguard.connectors.internal;
+package io.rowguard.connectors.internal.postgres;
 
+import io.rowguard.connectors.internal.DebeziumSettings;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableId;
@@ -25,13 +26,42 @@ import org.slf4j.LoggerFactory;
 public final class PostgresPreflight {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresPreflight.class);
 
-  /** A captured table and what the catalog says about it. */
+  /**
+   * A captured table and what the catalog says about it.
+   *
+   * @param replicaIdentity {@code relreplident}; for a partitioned table, the weakest of the table
+   *     and its partitions ({@code f} only when all are FULL)
+   * @param partitions a partitioned table's partitions, at any depth; empty for a plain table
+   * @param notFull the relations (the table or its partitions) without REPLICA IDENTITY FULL
+   */
   public record CapturedTable(
       TableId table,
       boolean hasPrimaryKey,
       char replicaIdentity,
       boolean canSelect,
-      boolean owned) {}
+      boolean owned,
+      List<TableId> partitions,
+      List<TableId> notFull) {
+
+    public boolean partitioned() {
+      return !partitions.isEmpty();
+    }
+  }
+
+  /**
+   * The server and database, as a journal is bound to them.
+   *
+   * @param systemId the cluster's system identifier: the same after a move to another host or a
+   *     failover to a physical replica, different for any other server
+   * @param databaseOid the database's oid: a database dropped and created again under the same name
+   *     is another database
+   * @param versionNum {@code server_version_num}
+   */
+  public record Identity(String systemId, long databaseOid, String database, int versionNum) {
+    public String describeDatabase() {
+      return database + " (oid " + databaseOid + ")";
+    }
+  }
 
   /**
    * What the checks found.
@@ -39,26 +69,38 @@ public final class PostgresPreflight {
    * @param tables the captured tables
    * @param serverMicros the server's clock when the checks ran: earlier than the replication slot
    *     and so than the initial snapshot's consistent point
+   * @param identity the server and database
    */
-  public record Result(List<CapturedTable> tables, long serverMicros) {}
+  public record Result(List<CapturedTable> tables, long serverMicros, Identity identity) {
+    /** The partitions of captured partitioned tables: captured through their root, never alone. */
+    public List<TableId> partitions() {
+      return tables.stream().flatMap(t -> t.partitions().stream()).toList();
+    }
+  }
 
   private PostgresPreflight() {}
 
   /** Opens a JDBC connection, turning connection failures into one-line input errors. */
   public static Connection connect(RowguardConfig config) {
     config.requireSource();
-    String url =
-        "jdbc:postgresql://" + config.host() + ":" + config.port() + "/" + config.database();
+    try {
+      return DriverManager.getConnection(url(config), connectionProperties(config));
+    } catch (SQLException e) {
+      throw describe(config, e);
+    }
+  }
+
+  private static String url(RowguardConfig config) {
+    return "jdbc:postgresql://" + config.host() + ":" + config.port() + "/" + config.database();
+  }
+
+  private static Properties connectionProperties(RowguardConfig config) {
     Properties props = new Properties();
     props.setProperty("user", config.user());
     props.setProperty("password", config.password());
     props.setProperty("connectTimeout", "10");
     props.setProperty("ApplicationName", "rowguard");
-    try {
-      return DriverManager.getConnection(url, props);
-    } catch (SQLException e) {
-      throw describe(config, e);
-    }
+    return props;
   }
 
   static InputException describe(RowguardConfig config, SQLException e) {
@@ -99,7 +141,8 @@ public final class PostgresPreflight {
 
   /**
    * Runs every check; with {@code capture.fix-replica-identity=true} sets REPLICA IDENTITY FULL on
-   * tables that lack it. Returns the captured tables.
+   * tables (and partitions) that lack it. Returns the captured tables. Nothing of the journal is
+   * touched: a refusal leaves no trace.
    */
   public static Result check(RowguardConfig config) {
     try (Connection c = connect(config)) {
@@ -111,6 +154,7 @@ public final class PostgresPreflight {
         rs.next();
         serverMicros = rs.getLong(1);
       }
+      Identity identity = identify(config, c);
       List<CapturedTable> tables = capturedTables(config, c);
       List<String> problems = new ArrayList<>();
       for (CapturedTable t : tables) {
@@ -120,37 +164,110 @@ public final class PostgresPreflight {
                   + t.table()
                   + " has no primary key; rowguard identifies rows by it: add"
                   + " one, or leave the table out of source.table.include.list");
-        } else if (t.replicaIdentity() != 'f') {
-          String fix = "ALTER TABLE " + t.table().quoted() + " REPLICA IDENTITY FULL;";
-          if (config.fixReplicaIdentity()) {
-            try (Statement s = c.createStatement()) {
+          continue;
+        }
+        if (t.partitioned() && identity.versionNum() < 130000) {
+          problems.add(
+              "table "
+                  + t.table()
+                  + " is partitioned, and PostgreSQL before 13 sends its changes only under"
+                  + " the partitions' names: list the partitions ("
+                  + String.join(", ", t.partitions().stream().map(TableId::toString).toList())
+                  + ") in source.table.include.list instead of "
+                  + t.table());
+          continue;
+        }
+        if (t.notFull().isEmpty()) {
+          continue;
+        }
+        List<String> fixes =
+            t.notFull().stream()
+                .map(r -> "ALTER TABLE " + r.quoted() + " REPLICA IDENTITY FULL;")
+                .toList();
+        if (config.fixReplicaIdentity()) {
+          try (Statement s = c.createStatement()) {
+            for (String fix : fixes) {
               s.execute(fix);
               LOG.info("Ran {}", fix);
             }
-          } else {
-            problems.add(
-                "table "
-                    + t.table()
-                    + " has REPLICA IDENTITY "
-                    + identityName(t.replicaIdentity())
-                    + ", so the log would not carry full before images; run: "
-                    + fix
-                    + " (or set capture.fix-replica-identity=true)");
           }
+        } else {
+          problems.add(
+              "table "
+                  + t.table()
+                  + (t.partitioned()
+                      ? " is partitioned and "
+                          + (t.notFull().size() == 1 ? "" : t.notFull().size() + " of ")
+                          + "its relations lack REPLICA IDENTITY FULL"
+                      : " has REPLICA IDENTITY " + identityName(t.replicaIdentity()))
+                  + ", so the log would not carry full before images; run: "
+                  + String.join(" ", fixes)
+                  + " (or set capture.fix-replica-identity=true)");
         }
       }
       checkPrivileges(config, c, tables, problems);
       checkNamedTables(config, c, tables, problems);
+      if (!java.nio.file.Files.isRegularFile(config.journalDir().resolve("CURRENT"))) {
+        // a new journal: its publication can be checked now, with everything else; an existing
+        // journal's is settled when it is opened (it may be bound to another)
+        String slot = DebeziumSettings.engineSetting(config, "slot.name");
+        String publication = config.source().getOrDefault("publication.name", slot);
+        problems.addAll(
+            PostgresStart.publicationPlan(
+                    config, tables, identity.versionNum(), c, publication, slot, null, false)
+                .problems());
+      }
       if (!problems.isEmpty()) {
         throw new InputException(String.join("\n", problems));
       }
-      return new Result(tables, serverMicros);
+      return new Result(tables, serverMicros, identity);
     } catch (SQLException e) {
       throw describe(config, e);
     }
   }
 
-  /** Replication, SELECT on every table, and a publication that exists or can be created. */
+  /**
+   * The server's system identifier and the database's oid. The identifier comes from {@code
+   * pg_control_system()}, or, where that is not granted, from the replication protocol's {@code
+   * IDENTIFY_SYSTEM}, which the capture user may always run.
+   */
+  static Identity identify(RowguardConfig config, Connection c) throws SQLException {
+    long oid;
+    int version;
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT oid, current_setting('server_version_num')::int FROM pg_database"
+                    + " WHERE datname = current_database()")) {
+      rs.next();
+      oid = rs.getLong(1);
+      version = rs.getInt(2);
+    }
+    String systemId;
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT system_identifier::text FROM pg_control_system()")) {
+      rs.next();
+      systemId = rs.getString(1);
+    } catch (SQLException denied) {
+      systemId = identifySystem(config);
+    }
+    return new Identity(systemId, oid, config.database(), version);
+  }
+
+  private static String identifySystem(RowguardConfig config) throws SQLException {
+    Properties props = connectionProperties(config);
+    props.setProperty("replication", "database");
+    props.setProperty("assumeMinServerVersion", "9.4");
+    props.setProperty("preferQueryMode", "simple");
+    try (Connection r = DriverManager.getConnection(url(config), props);
+        Statement s = r.createStatement();
+        ResultSet rs = s.executeQuery("IDENTIFY_SYSTEM")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  /** Replication and SELECT on every table; the publication is {@link Publication}'s. */
   private static void checkPrivileges(
       RowguardConfig config, Connection c, List<CapturedTable> tables, List<String> problems)
       throws SQLException {
@@ -187,62 +304,6 @@ public final class PostgresPreflight {
                 + user
                 + ";");
       }
-    }
-    String publication =
-        config
-            .source()
-            .getOrDefault(
-                "publication.name", DebeziumSettings.defaults(config).get("publication.name"));
-    String mode =
-        config
-            .source()
-            .getOrDefault(
-                "publication.autocreate.mode",
-                DebeziumSettings.defaults(config).get("publication.autocreate.mode"));
-    boolean exists;
-    try (PreparedStatement ps =
-        c.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
-      ps.setString(1, publication);
-      try (ResultSet rs = ps.executeQuery()) {
-        exists = rs.next();
-      }
-    }
-    if (exists || superuser) {
-      return;
-    }
-    String create =
-        "CREATE PUBLICATION "
-            + TableId.quote(publication)
-            + " FOR TABLE "
-            + String.join(", ", tables.stream().map(t -> t.table().quoted()).toList())
-            + ";";
-    if ("disabled".equalsIgnoreCase(mode)) {
-      problems.add(
-          "publication "
-              + publication
-              + " does not exist and publication.autocreate.mode is"
-              + " disabled; as the tables' owner run: "
-              + create);
-      return;
-    }
-    boolean canCreate;
-    try (Statement s = c.createStatement();
-        ResultSet rs =
-            s.executeQuery("SELECT has_database_privilege(current_database(), 'CREATE')")) {
-      rs.next();
-      canCreate = rs.getBoolean(1);
-    }
-    boolean ownsAll = tables.stream().allMatch(CapturedTable::owned);
-    if (!canCreate || !ownsAll) {
-      problems.add(
-          "publication "
-              + publication
-              + " does not exist and user "
-              + config.user()
-              + " cannot create it (that needs CREATE on database "
-              + config.database()
-              + " and ownership of the captured tables); as the tables' owner run: "
-              + create);
     }
   }
 
@@ -340,14 +401,13 @@ public final class PostgresPreflight {
   /** The tables Debezium will capture, by the same include/exclude rules. */
   public static List<CapturedTable> capturedTables(RowguardConfig config, Connection c)
       throws SQLException {
-    List<Pattern> includeTables = patterns(config.source().get("table.include.list"));
-    List<Pattern> excludeTables = patterns(config.source().get("table.exclude.list"));
-    List<Pattern> includeSchemas = patterns(config.source().get("schema.include.list"));
-    List<Pattern> excludeSchemas = patterns(config.source().get("schema.exclude.list"));
+    TableFilter filter = TableFilter.of(config);
+    // a partition is captured through its partitioned table (the publication publishes changes
+    // under the root's name), never on its own
     String sql =
-        "SELECT n.nspname, c.relname, c.relreplident,"
+        "SELECT n.nspname, c.relname, c.relreplident, c.relkind,"
             + " EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p'),"
-            + " has_table_privilege(c.oid, 'SELECT'), pg_has_role(c.relowner, 'USAGE')"
+            + " has_table_privilege(c.oid, 'SELECT'), pg_has_role(c.relowner, 'USAGE'), c.oid"
             + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
             + " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
             + " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
@@ -355,27 +415,32 @@ public final class PostgresPreflight {
             + " ORDER BY 1, 2";
     List<CapturedTable> out = new ArrayList<>();
     List<String> all = new ArrayList<>();
+    List<long[]> partitionedOids = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement(sql);
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         TableId t = TableId.of(rs.getString(1), rs.getString(2));
-        String qualified = t.schema() + "." + t.name();
         all.add(t.toString());
-        boolean included =
-            (includeTables.isEmpty() || matchesAny(includeTables, qualified))
-                && !matchesAny(excludeTables, qualified)
-                && (includeSchemas.isEmpty() || matchesAny(includeSchemas, t.schema()))
-                && !matchesAny(excludeSchemas, t.schema());
-        if (included) {
+        if (filter.includes(t)) {
+          char identity = rs.getString(3).charAt(0);
+          boolean partitioned = rs.getString(4).charAt(0) == 'p';
+          if (partitioned) {
+            partitionedOids.add(new long[] {out.size(), rs.getLong(8)});
+          }
           out.add(
               new CapturedTable(
                   t,
-                  rs.getBoolean(4),
-                  rs.getString(3).charAt(0),
                   rs.getBoolean(5),
-                  rs.getBoolean(6)));
+                  identity,
+                  rs.getBoolean(6),
+                  rs.getBoolean(7),
+                  List.of(),
+                  identity == 'f' ? List.of() : List.of(t)));
         }
       }
+    }
+    for (long[] p : partitionedOids) {
+      out.set((int) p[0], withPartitions(c, out.get((int) p[0]), p[1]));
     }
     if (out.isEmpty()) {
       String list = config.source().getOrDefault("table.include.list", "");
@@ -392,6 +457,68 @@ public final class PostgresPreflight {
                       + ")"));
     }
     return out;
+  }
+
+  /**
+   * A partitioned table with its partitions, at every level, and those not REPLICA IDENTITY FULL.
+   */
+  private static CapturedTable withPartitions(Connection c, CapturedTable root, long oid)
+      throws SQLException {
+    List<TableId> partitions = new ArrayList<>();
+    List<TableId> notFull = new ArrayList<>(root.notFull());
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "WITH RECURSIVE tree(oid) AS (SELECT inhrelid FROM pg_inherits WHERE inhparent = ?"
+                + " UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent ="
+                + " tree.oid) SELECT n.nspname, c.relname, c.relreplident, c.relkind FROM tree"
+                + " JOIN pg_class c ON c.oid = tree.oid JOIN pg_namespace n ON n.oid ="
+                + " c.relnamespace ORDER BY 1, 2")) {
+      ps.setLong(1, oid);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          TableId p = TableId.of(rs.getString(1), rs.getString(2));
+          partitions.add(p);
+          // leaf partitions log the old rows: their identity decides what the log carries
+          if (rs.getString(3).charAt(0) != 'f' && rs.getString(4).charAt(0) != 'p') {
+            notFull.add(p);
+          }
+        }
+      }
+    }
+    char identity =
+        notFull.isEmpty() ? 'f' : root.replicaIdentity() == 'f' ? 'd' : root.replicaIdentity();
+    return new CapturedTable(
+        root.table(),
+        root.hasPrimaryKey(),
+        identity,
+        root.canSelect(),
+        root.owned(),
+        List.copyOf(partitions),
+        List.copyOf(notFull));
+  }
+
+  /** Debezium's include and exclude rules for tables and schemas, as rowguard reads them. */
+  public record TableFilter(
+      List<Pattern> includeTables,
+      List<Pattern> excludeTables,
+      List<Pattern> includeSchemas,
+      List<Pattern> excludeSchemas) {
+
+    public static TableFilter of(RowguardConfig config) {
+      return new TableFilter(
+          patterns(config.source().get("table.include.list")),
+          patterns(config.source().get("table.exclude.list")),
+          patterns(config.source().get("schema.include.list")),
+          patterns(config.source().get("schema.exclude.list")));
+    }
+
+    public boolean includes(TableId t) {
+      String qualified = t.schema() + "." + t.name();
+      return (includeTables.isEmpty() || matchesAny(includeTables, qualified))
+          && !matchesAny(excludeTables, qualified)
+          && (includeSchemas.isEmpty() || matchesAny(includeSchemas, t.schema()))
+          && !matchesAny(excludeSchemas, t.schema());
+    }
   }
 
   private static List<Pattern> patterns(String list) {
