@@ -89,7 +89,7 @@ final class PlanOptions {
   int runTable(
       RowguardConfig config, Planner planner, TableId table, PointInTime at, PrintWriter out) {
     ConflictPolicy policy = policy();
-    planner.check(at); // bad input is refused before the database is touched
+    planner.check(table, at); // bad input is refused before the database is touched
     PlanApplier.Outcome o;
     try (Connection c = Database.connect(config)) {
       o =

@@ -113,6 +113,11 @@ public final class Capture implements AutoCloseable {
     Map<String, String> settled = new HashMap<>();
     settled.put("slot.name", prepared.slot());
     settled.put("publication.name", prepared.publication());
+    // Debezium names its JMX metrics after topic.prefix, the same for every journal (and the key of
+    // the stored offsets, which must not change): the slot tells two captures in one JVM apart
+    if (!config.source().containsKey("custom.metric.tags")) {
+      settled.put("custom.metric.tags", "slot=" + prepared.slot());
+    }
     settled.putAll(DebeziumSettings.tableFilterWithout(config, checked.partitions()));
     this.engine =
         DebeziumEngine.create(ChangeEventFormat.of(Connect.class))

@@ -460,6 +460,8 @@ public final class Journal implements AutoCloseable {
     private final List<byte[]> batchRecords = new ArrayList<>();
     // the latest image of each row this batch changed, built only when a change needs it
     private Map<ByteBuffer, Row> latestImages;
+    private ChangeEvent lastAppended;
+    private long unknownValues;
     // tables this batch truncated: a row of one of them that the batch did not write again is gone
     private final Set<Integer> truncatedTables = new java.util.HashSet<>();
     // table number and schema id per schema object: capture reuses one object per table version
@@ -513,6 +515,7 @@ public final class Journal implements AutoCloseable {
       }
       entries++;
       changes++;
+      lastAppended = complete;
       JournalEntry entry = new JournalEntry(s, complete);
       sinceMark.add(new Pending(s, complete.txId(), complete.actor()));
       if (latestImages != null) {
@@ -589,6 +592,18 @@ public final class Journal implements AutoCloseable {
                       position,
                       n[0]++)));
       return n[0];
+    }
+
+    /**
+     * The row's newest image as the journal has it now (this batch and the open transaction
+     * included): empty when the journal knows no version of it, or its newest version removed it.
+     */
+    public Optional<Row> latestImage(TableId table, RowKey key) {
+      checkUsable();
+      Integer no = tableNoIfKnown(table);
+      return no == null
+          ? Optional.empty()
+          : Optional.ofNullable(previousImage(rowId(no, key.encode())));
     }
 
     /** The sequence number the next record of this batch gets. */
@@ -716,11 +731,35 @@ public final class Journal implements AutoCloseable {
         before = fill(before, previousImage(rowId), e);
       }
       if (afterMissing) {
-        after = fill(after, before != null ? before : previousImage(rowId), e);
+        Row source = before != null ? before : previousImage(rowId);
+        if (source == null && e.op() == Op.INSERT) {
+          source = movedFrom(e);
+        }
+        after = fill(after, source, e);
       }
       return e.withImages(before, after);
     }
 
+    /**
+     * The row an insert moved from: an update of a primary key arrives as a delete of the old key
+     * and an insert of the new, and the insert leaves out the unchanged TOASTed values the delete's
+     * before image has.
+     */
+    private Row movedFrom(ChangeEvent insert) {
+      ChangeEvent d = lastAppended;
+      return d != null
+              && d.op() == Op.DELETE
+              && d.txId().equals(insert.txId())
+              && d.table().equals(insert.table())
+          ? d.before()
+          : null;
+    }
+
+    /**
+     * Fills the values the log left out from {@code source}, the row's previous image. What that
+     * does not have either becomes {@link Row#MISSING}: stored as unknown, never written back, and
+     * a rollback that needs it refuses the row.
+     */
     private Row fill(Row target, Row source, ChangeEvent e) {
       Row filled = target;
       for (int i = 0; i < target.size(); i++) {
@@ -729,23 +768,20 @@ public final class Journal implements AutoCloseable {
         }
         String column = target.schema().column(i).name();
         int j = source == null ? -1 : source.schema().indexOf(column);
-        if (j < 0 || source.get(j) == Row.UNAVAILABLE) {
-          throw new JournalException(
-              dir,
-              "the log left out column "
-                  + column
-                  + " of "
-                  + e.table()
-                  + " key "
-                  + e.key()
-                  + " (tx "
-                  + e.txId()
-                  + ") and the journal has no earlier version to fill it"
-                  + " from; set REPLICA IDENTITY FULL on the table");
+        Object value = j < 0 || source.get(j) == Row.UNAVAILABLE ? Row.MISSING : source.get(j);
+        if (value == Row.MISSING) {
+          unknownValues++;
         }
-        filled = filled.with(i, source.get(j));
+        filled = filled.with(i, value);
       }
       return filled;
+    }
+
+    /**
+     * Values this batch stored as unknown: the log left them out and no earlier version had them.
+     */
+    public long unknownValues() {
+      return unknownValues;
     }
 
     /** The latest image of each row this batch changed, decoded when first needed. */

@@ -221,14 +221,53 @@ class JournalTest {
   }
 
   @Test
-  void aValueThatCannotBeFilledIsRefusedNotStored() {
-    try (Journal j = Journal.openWriter(dir);
-        Journal.Batch b = j.newBatch()) {
-      assertThatThrownBy(
-              () -> b.append(update(9, "a", "b", Row.UNAVAILABLE, Row.UNAVAILABLE, "13")))
-          .isInstanceOf(JournalException.class)
-          .hasMessageContaining("left out column note of public.orders key 9")
-          .hasMessageContaining("REPLICA IDENTITY FULL");
+  void aValueThatCannotBeFilledIsStoredAsUnknownNeverAsAPlaceholder() {
+    try (Journal j = Journal.openWriter(dir)) {
+      commit(j, "a", update(9, "a", "b", Row.UNAVAILABLE, Row.UNAVAILABLE, "13"));
+      JournalEntry e = j.history(ORDERS, key(9)).get(0);
+      assertThat(e.event().before().get("note")).isSameAs(Row.MISSING);
+      assertThat(e.event().after().get("note")).isSameAs(Row.MISSING);
+      assertThat(e.event().after().get("status")).isEqualTo("b");
+      assertThat(e.event().before().missingColumns()).containsExactly("note");
+    }
+    try (Journal r = Journal.openReader(dir)) {
+      // unknown survives the journal's encoding, and the chain verifies
+      assertThat(r.history(ORDERS, key(9)).get(0).event().hasMissing()).isTrue();
+      assertThat(r.verify(Journal.Progress.NONE).ok()).isTrue();
+    }
+  }
+
+  @Test
+  void aTruncateRemovesEveryRowTheJournalKnowsIncludingThisTransactionsOwn() {
+    try (Journal j = Journal.openWriter(dir)) {
+      commit(j, "a", insert(1, "new", "10"), insert(2, "new", "10"), insert(3, "new", "10"));
+      commit(
+          j,
+          "b",
+          new ChangeEvent(
+              SCHEMA, Op.DELETE, Row.of(SCHEMA, 3, "new", "n3"), null, 3_000L, "11", "0/3", 0));
+      try (Journal.Batch b = j.newBatch()) {
+        b.append(insert(4, "new", "12")); // same transaction, before the truncate
+        List<JournalEntry> removed = b.truncate(ORDERS, 5_000L, "12", "0/5", 1);
+        b.append(insert(1, "again", "12"));
+        b.markCommitted();
+        b.putOffsets(offsets("c"));
+        b.commit();
+        assertThat(removed)
+            .extracting(e -> e.event().key().toString())
+            .containsExactly("1", "2", "4");
+        assertThat(removed).extracting(e -> e.event().op()).containsOnly(Op.TRUNCATE);
+        assertThat(removed.get(0).event().before().get("status")).isEqualTo("new");
+      }
+      assertThat(j.history(ORDERS, key(2)))
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.INSERT, Op.TRUNCATE);
+      assertThat(j.history(ORDERS, key(1)))
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.INSERT, Op.TRUNCATE, Op.INSERT);
+      assertThat(j.history(ORDERS, key(3)))
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.INSERT, Op.DELETE);
     }
   }
 

@@ -43,7 +43,7 @@ public final class Exporter {
 
   /** Writes every row that existed at {@code micros}; returns how many. */
   public long export(TableId table, long micros, Format format, Writer out) {
-    Planner.checkTime(journal, clock, micros);
+    Planner.checkTime(journal, clock, micros, table);
     TableSchema schema =
         journal
             .latestSchema(table)
@@ -65,6 +65,17 @@ public final class Exporter {
             Row row = rowAt(seqs, micros);
             if (row == null) {
               return;
+            }
+            if (row.hasMissing()) {
+              throw new InputException(
+                  "row "
+                      + schema.keyOf(row)
+                      + " of "
+                      + table
+                      + " has values the journal does not know at that moment ("
+                      + String.join(", ", row.missingColumns())
+                      + "): the log left them out while the table lacked REPLICA IDENTITY FULL;"
+                      + " the export stops here rather than write a wrong row");
             }
             try {
               switch (format) {

@@ -44,7 +44,7 @@ public final class Planner {
 
   /** The named rows back to their state at {@code point}. */
   public RollbackPlan rollbackRows(TableId table, List<RowKey> keys, PointInTime point) {
-    Predicate<JournalEntry> before = resolve(point);
+    Predicate<JournalEntry> before = resolve(point, table);
     List<RowChange> changes = new ArrayList<>();
     int unchanged = 0;
     for (RowKey key : new LinkedHashSet<>(keys)) {
@@ -98,7 +98,7 @@ public final class Planner {
    * is met. The plan returned is the same.
    */
   public RollbackPlan rollbackTable(TableId table, PointInTime point, EarlyRows early) {
-    Bound bound = bound(point);
+    Bound bound = bound(point, table);
     Predicate<JournalEntry> before = bound.before();
     // per row: the first change since the point (its before image is the target) and the last
     // (its after image is the current state); streamed, so memory holds one entry per row. The
@@ -472,29 +472,32 @@ public final class Planner {
    * journal can't say what rows looked like then (before its first entry or retention cut, in a
    * gap, in the future, an unknown transaction).
    */
-  public void check(PointInTime point) {
-    bound(point);
+  public void check(TableId table, PointInTime point) {
+    bound(point, table);
   }
 
   /** A point as the entries at or before it, and the earliest commit time of an entry after it. */
   private record Bound(Predicate<JournalEntry> before, long fromMicros) {}
 
-  private Predicate<JournalEntry> resolve(PointInTime point) {
-    return bound(point).before();
+  private Predicate<JournalEntry> resolve(PointInTime point, TableId table) {
+    return bound(point, table).before();
   }
 
-  private Bound bound(PointInTime point) {
+  private Bound bound(PointInTime point, TableId table) {
     if (point instanceof PointInTime.BeforeTx tx) {
       JournalEntry first = transaction(tx.txId()).get(0);
       return new Bound(e -> e.seq() < first.seq(), first.event().commitMicros());
     }
     long micros = ((PointInTime.At) point).micros();
-    checkTime(journal, clock, micros);
+    checkTime(journal, clock, micros, table);
     return new Bound(e -> e.event().commitMicros() <= micros, micros + 1);
   }
 
-  /** A target time must lie inside the journal: after its first entry, and not in the future. */
-  static void checkTime(Journal journal, Clock clock, long micros) {
+  /**
+   * A target time must lie inside the journal: after its first entry, outside every gap in which
+   * changes of {@code table} were lost, and not in the future.
+   */
+  static void checkTime(Journal journal, Clock clock, long micros, TableId table) {
     JournalStatus status = journal.status();
     if (status.firstCommitMicros().isEmpty()) {
       throw new InputException("the journal is empty: there is nothing to roll back to yet");
@@ -515,13 +518,13 @@ public final class Planner {
               + ValueFormat.instant(first));
     }
     for (Gap gap : journal.gaps()) {
-      if (gap.covers(micros)) {
+      if (gap.changesLost() && gap.concerns(table) && gap.covers(micros)) {
         throw new InputException(
             ValueFormat.instant(micros)
                 + " falls in a gap of the journal, between "
-                + ValueFormat.instant(gap.fromMicros())
+                + (gap.fromMicros() == 0 ? "its beginning" : ValueFormat.instant(gap.fromMicros()))
                 + " and "
-                + ValueFormat.instant(gap.toMicros())
+                + (gap.isOpen() ? "now" : ValueFormat.instant(gap.toMicros()))
                 + " ("
                 + gap.reason()
                 + "): row states then are unknown; pick a time outside it");
@@ -543,7 +546,47 @@ public final class Planner {
         : ValueFormat.instant(((PointInTime.At) point).micros());
   }
 
+  /**
+   * Refuses a plan that would need values the journal does not know ({@link Row#MISSING}: the log
+   * left them out while a table lacked REPLICA IDENTITY FULL, with no earlier version to take them
+   * from): to write them back, or to check the live row against them.
+   */
+  private static void refuseUnknown(List<RowChange> changes) {
+    List<String> rows = new ArrayList<>();
+    int count = 0;
+    for (RowChange c : changes) {
+      Row unknown =
+          c.target() != null && c.target().hasMissing()
+              ? c.target()
+              : c.current() != null && c.current().hasMissing() ? c.current() : null;
+      if (unknown == null) {
+        continue;
+      }
+      if (count++ < 10) {
+        rows.add(
+            c.table()
+                + " key "
+                + c.key()
+                + " ("
+                + String.join(", ", unknown.missingColumns())
+                + (unknown == c.target() ? " at the target moment" : " now")
+                + ")");
+      }
+    }
+    if (count > 0) {
+      throw new InputException(
+          count
+              + " row(s) of the plan have values the journal does not know (the log left them out"
+              + " while the table lacked REPLICA IDENTITY FULL, and the journal had no earlier"
+              + " version): "
+              + String.join("; ", rows)
+              + (count > rows.size() ? "; …" : "")
+              + "; leave them out with --key, or restore them by hand");
+    }
+  }
+
   private static RollbackPlan plan(String description, List<RowChange> changes, int unchanged) {
+    refuseUnknown(changes);
     List<String> warnings = new ArrayList<>();
     return new RollbackPlan(
         UUID.randomUUID().toString(), description, changes, unchanged, warnings);

@@ -46,6 +46,7 @@ public final class JournalingConsumer
   private int orderInTx;
   private TransactionSummary.Builder summary;
   private final TransactionCount count = new TransactionCount();
+  private BeforeImages beforeImages;
   private long txCommitMicros;
   private String txPosition = "";
   // a start without offsets: Debezium snapshots these tables first; rows the journal had there
@@ -113,7 +114,9 @@ public final class JournalingConsumer
             summary = new TransactionSummary.Builder(RecordTranslator.txId(record));
           }
           case CHANGE -> {
-            JournalEntry e = batch.append(translator.toChangeEvent(record, orderInTx++));
+            JournalEntry e =
+                batch.append(
+                    beforeImages().complete(batch, translator.toChangeEvent(record, orderInTx++)));
             count.event(e.event().table());
             txCommitMicros = e.event().commitMicros();
             txPosition = e.event().position();
@@ -252,6 +255,13 @@ public final class JournalingConsumer
       }
     }
     return false;
+  }
+
+  private BeforeImages beforeImages() {
+    if (beforeImages == null) {
+      beforeImages = new BeforeImages(session.journal().openGaps());
+    }
+    return beforeImages;
   }
 
   /**

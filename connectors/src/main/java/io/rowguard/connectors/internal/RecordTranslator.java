@@ -201,15 +201,11 @@ public final class RecordTranslator {
     TableId table = schema.table();
     Row before = op == Op.UPDATE || op == Op.DELETE ? row(schema, beforeStruct, false) : null;
     Row after = op == Op.DELETE ? null : row(schema, afterStruct, op == Op.UPDATE);
-    if ((op == Op.UPDATE || op == Op.DELETE) && before == null) {
-      throw new IllegalStateException(
-          "table "
-              + table
-              + " sent an "
-              + op.name().toLowerCase(java.util.Locale.ROOT)
-              + " without its before image; run ALTER TABLE "
-              + table.quoted()
-              + " REPLICA IDENTITY FULL");
+    if (op == Op.UPDATE && before == null) {
+      // the table lost REPLICA IDENTITY FULL: the log has no old row. Its key is the new row's
+      // (a key change arrives as a delete and an insert); the rest is left out, for the journal to
+      // fill from the row's previous version (BeforeImages)
+      before = keyOnly(schema, after);
     }
     long commitMicros = commitMicros(source, sf);
     if (op == Op.READ) {
@@ -426,6 +422,16 @@ public final class RecordTranslator {
         v = Row.UNAVAILABLE;
       }
       values[i] = v;
+    }
+    return Row.of(schema, values);
+  }
+
+  private static Row keyOnly(TableSchema schema, Row after) {
+    Object[] values = new Object[schema.size()];
+    java.util.Arrays.fill(values, Row.UNAVAILABLE);
+    for (String k : schema.keyColumns()) {
+      int i = schema.indexOf(k);
+      values[i] = after.get(i);
     }
     return Row.of(schema, values);
   }

@@ -1,0 +1,420 @@
+package io.rowguard.connectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.rowguard.core.ChangeEvent;
+import io.rowguard.core.InputException;
+import io.rowguard.core.Op;
+import io.rowguard.core.RowKey;
+import io.rowguard.core.RowguardConfig;
+import io.rowguard.core.TableId;
+import io.rowguard.core.TableSchema;
+import io.rowguard.journal.Journal;
+import io.rowguard.journal.JournalEntry;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Invariants 9 and 10 on a real PostgreSQL 17: every committed change of a captured table is
+ * journaled or recorded as a gap, whatever happens to the database around the journal, and the
+ * guard does not hold the database's WAL.
+ */
+class CompletenessIT {
+  static PostgresFixture pg;
+
+  @BeforeAll
+  static void startPostgres() {
+    pg = PostgresFixture.start();
+  }
+
+  @AfterAll
+  static void stopPostgres() throws Exception {
+    pg.close();
+  }
+
+  @TempDir Path dir;
+
+  /**
+   * A config whose publication is rowguard's default (none named), slot named after {@code name}.
+   */
+  RowguardConfig config(Path journal, String include, String name, String... extra) {
+    Map<String, String> p = pg.configProperties(journal, include, name);
+    p.remove("source.publication.name");
+    for (int i = 0; i < extra.length; i += 2) {
+      p.put(extra[i], extra[i + 1]);
+    }
+    return RowguardConfig.of(journal.resolve("rowguard.properties"), p, e -> null);
+  }
+
+  // ---------------------------------------------------------------- 1. a second journal
+
+  @Test
+  void aSecondJournalGetsItsOwnPublicationAndNeverNarrowsTheFirstOnes() throws Exception {
+    pg.exec(
+        "CREATE TABLE two_a (id int PRIMARY KEY, v text)",
+        "CREATE TABLE two_b (id int PRIMARY KEY, v text)",
+        "CREATE TABLE two_c (id int PRIMARY KEY, v text)",
+        "ALTER TABLE two_a REPLICA IDENTITY FULL",
+        "ALTER TABLE two_b REPLICA IDENTITY FULL",
+        "ALTER TABLE two_c REPLICA IDENTITY FULL");
+    RowguardConfig first = config(dir.resolve("first"), "public.two_a,public.two_b", "two1");
+    RowguardConfig second = config(dir.resolve("second"), "public.two_c", "two2");
+    try (Journal j1 = Journal.openWriter(first.journalDir());
+        Capture c1 = Capture.start(first, j1);
+        Journal j2 = Journal.openWriter(second.journalDir());
+        Capture c2 = Capture.start(second, j2)) {
+      pg.awaitStreaming(first);
+      pg.awaitStreaming(second);
+      pg.exec(
+          "INSERT INTO two_a VALUES (1, 'a')",
+          "INSERT INTO two_b VALUES (1, 'b')",
+          "INSERT INTO two_c VALUES (1, 'c')");
+      JournalAwait.entries(j1, 2);
+      JournalAwait.entries(j2, 1);
+      assertThat(publicationTables("rg_two1")).containsExactly("two_a", "two_b");
+      assertThat(publicationTables("rg_two2")).containsExactly("two_c");
+
+      // a third config naming the first journal's publication is refused, not let to narrow it
+      RowguardConfig third =
+          config(
+              dir.resolve("third"), "public.two_c", "two3", "source.publication.name", "rg_two1");
+      assertThatThrownBy(() -> Capture.check(third))
+          .isInstanceOf(InputException.class)
+          .hasMessageContaining("publication rg_two1 belongs to another rowguard journal")
+          .hasMessageContaining(j1.id());
+      assertThat(publicationTables("rg_two1")).containsExactly("two_a", "two_b");
+    }
+  }
+
+  // ---------------------------------------------------------------- 2. partitioned tables
+
+  @Test
+  void aPartitionedTableIsStreamedUnderItsOwnNameNotItsPartitions() throws Exception {
+    pg.exec(
+        "CREATE TABLE parts (id int, region text, amount int, PRIMARY KEY (id, region))"
+            + " PARTITION BY LIST (region)",
+        "CREATE TABLE parts_eu PARTITION OF parts FOR VALUES IN ('eu')",
+        "CREATE TABLE parts_us PARTITION OF parts FOR VALUES IN ('us')",
+        "INSERT INTO parts VALUES (1, 'eu', 10), (2, 'us', 20)");
+    // the include list matches the partitions' names too: they are still captured through the root
+    RowguardConfig refused = config(dir.resolve("refused"), "public.parts.*", "parts0");
+    assertThatThrownBy(() -> Capture.check(refused))
+        .isInstanceOf(InputException.class)
+        .hasMessageContaining("table public.parts is partitioned")
+        .hasMessageContaining("ALTER TABLE \"public\".\"parts_eu\" REPLICA IDENTITY FULL;")
+        .hasMessageContaining("ALTER TABLE \"public\".\"parts_us\" REPLICA IDENTITY FULL;");
+    assertThat(dir.resolve("refused")).doesNotExist();
+
+    RowguardConfig config =
+        config(
+            dir.resolve("parts"),
+            "public.parts.*",
+            "parts",
+            "capture.fix-replica-identity",
+            "true");
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      JournalAwait.entries(journal, 2);
+      pg.awaitStreaming(config);
+      pg.exec(
+          "INSERT INTO parts VALUES (3, 'us', 30)",
+          "UPDATE parts SET amount = 11 WHERE id = 1",
+          "DELETE FROM parts WHERE id = 2");
+      JournalAwait.entries(journal, 5);
+      TableId parts = TableId.of("public", "parts");
+      assertThat(journal.tables()).containsExactly(parts);
+      TableSchema schema = journal.latestSchema(parts).orElseThrow();
+      assertThat(journal.history(parts, RowKey.parse("id=1,region=eu", schema)))
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.READ, Op.UPDATE);
+      assertThat(journal.history(parts, RowKey.parse("id=2,region=us", schema)))
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.READ, Op.DELETE);
+      assertThat(journal.history(parts, RowKey.parse("id=3,region=us", schema)))
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.INSERT);
+      assertThat(capture.failure()).isEmpty();
+    }
+  }
+
+  // ---------------------------------------------------------------- 4. another database's journal
+
+  @Test
+  void aJournalRefusesADatabaseItDoesNotBelongTo() throws Exception {
+    pg.exec("CREATE DATABASE elsewhere");
+    try (Connection c =
+            java.sql.DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:" + pg.port() + "/elsewhere", "postgres", "");
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE bound_t (id int PRIMARY KEY, v text)");
+      s.execute("ALTER TABLE bound_t REPLICA IDENTITY FULL");
+    }
+    pg.exec(
+        "CREATE TABLE bound_t (id int PRIMARY KEY, v text)",
+        "ALTER TABLE bound_t REPLICA IDENTITY FULL",
+        "INSERT INTO bound_t VALUES (1, 'here')");
+    Path journalDir = dir.resolve("bound");
+    RowguardConfig here = config(journalDir, "public.bound_t", "bound");
+    try (Journal journal = Journal.openWriter(journalDir);
+        Capture capture = Capture.start(here, journal)) {
+      JournalAwait.entries(journal, 1);
+    }
+    RowguardConfig there =
+        config(
+            journalDir, "public.bound_t", "bound_elsewhere", "source.database.dbname", "elsewhere");
+    try (Journal journal = Journal.openWriter(journalDir)) {
+      assertThatThrownBy(() -> Capture.start(there, journal))
+          .isInstanceOf(InputException.class)
+          .hasMessageContaining("belongs to postgres database postgres (oid")
+          .hasMessageContaining("this config points at postgres database elsewhere (oid");
+      assertThat(journal.changeCount()).isEqualTo(1);
+    }
+    // the other database's slot was never created, let alone consumed
+    assertThat(slotExists("rg_bound_elsewhere")).isFalse();
+    RowguardConfig otherSlot = config(journalDir, "public.bound_t", "bound_renamed");
+    try (Journal journal = Journal.openWriter(journalDir)) {
+      assertThatThrownBy(() -> Capture.start(otherSlot, journal))
+          .isInstanceOf(InputException.class)
+          .hasMessageContaining("resumes from replication slot rg_bound")
+          .hasMessageContaining("set it back to rg_bound");
+    }
+  }
+
+  // ---------------------------------------------------------------- 5. TRUNCATE
+
+  @Test
+  void aTruncateIsJournaledAsTheRemovalOfEveryRowTheJournalKnows() throws Exception {
+    pg.exec(
+        "CREATE TABLE trunc_t (id int PRIMARY KEY, v text)",
+        "ALTER TABLE trunc_t REPLICA IDENTITY FULL",
+        "INSERT INTO trunc_t SELECT g, 'v' || g FROM generate_series(1, 5) g");
+    RowguardConfig config = config(dir.resolve("trunc"), "public.trunc_t", "trunc");
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      JournalAwait.entries(journal, 5);
+      pg.awaitStreaming(config);
+      try (Connection c = pg.connect();
+          Statement s = c.createStatement()) {
+        c.setAutoCommit(false);
+        s.execute("INSERT INTO trunc_t VALUES (6, 'v6')");
+        s.execute("TRUNCATE trunc_t");
+        s.execute("INSERT INTO trunc_t VALUES (1, 'again')");
+        c.commit();
+      }
+      JournalAwait.entries(journal, 5 + 1 + 6 + 1);
+      TableId t = TableId.of("public", "trunc_t");
+      TableSchema schema = journal.latestSchema(t).orElseThrow();
+      assertThat(journal.history(t, RowKey.parse("3", schema)))
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.READ, Op.TRUNCATE);
+      assertThat(journal.history(t, RowKey.parse("6", schema)))
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.INSERT, Op.TRUNCATE);
+      List<JournalEntry> one = journal.history(t, RowKey.parse("1", schema));
+      assertThat(one)
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.READ, Op.TRUNCATE, Op.INSERT);
+      assertThat(one.get(1).event().before().get("v")).isEqualTo("v1");
+      assertThat(capture.failure()).isEmpty();
+    }
+  }
+
+  // ---------------------------------------------------------------- 6. REPLICA IDENTITY DEFAULT
+
+  @Test
+  void aTableThatLosesReplicaIdentityFullKeepsFlowingWithWholeImagesAndAGap() throws Exception {
+    pg.exec(
+        "CREATE TABLE ri_t (id int PRIMARY KEY, v text, note text)",
+        "ALTER TABLE ri_t REPLICA IDENTITY FULL",
+        "CREATE TABLE ri_other (id int PRIMARY KEY, v text)",
+        "ALTER TABLE ri_other REPLICA IDENTITY FULL",
+        "INSERT INTO ri_t SELECT g, 'v' || g, 'note ' || g FROM generate_series(1, 4) g");
+    RowguardConfig config = config(dir.resolve("ri"), "public.ri_t,public.ri_other", "ri");
+    TableId t = TableId.of("public", "ri_t");
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      JournalAwait.entries(journal, 4);
+      pg.awaitStreaming(config);
+      pg.exec(
+          "ALTER TABLE ri_t REPLICA IDENTITY DEFAULT",
+          "UPDATE ri_t SET v = 'changed' WHERE id = 1",
+          "DELETE FROM ri_t WHERE id = 2",
+          "INSERT INTO ri_other VALUES (1, 'the rest of the database flows')");
+      JournalAwait.entries(journal, 7);
+      assertThat(capture.state()).isEqualTo(Capture.State.RUNNING);
+      TableSchema schema = journal.latestSchema(t).orElseThrow();
+      ChangeEvent update = last(journal.history(t, RowKey.parse("1", schema)));
+      assertThat(update.before().get("v")).isEqualTo("v1");
+      assertThat(update.before().get("note")).isEqualTo("note 1");
+      ChangeEvent delete = last(journal.history(t, RowKey.parse("2", schema)));
+      assertThat(delete.op()).isEqualTo(Op.DELETE);
+      assertThat(delete.before().get("note")).isEqualTo("note 2");
+      assertThat(journal.openGaps())
+          .singleElement()
+          .satisfies(
+              g -> {
+                assertThat(g.table()).isEqualTo(t);
+                assertThat(g.changesLost()).isFalse();
+                assertThat(g.reason())
+                    .contains("ALTER TABLE \"public\".\"ri_t\" REPLICA IDENTITY FULL;");
+              });
+
+      pg.exec("ALTER TABLE ri_t REPLICA IDENTITY FULL", "UPDATE ri_t SET v = 'full' WHERE id = 3");
+      JournalAwait.entries(journal, 8);
+      assertThat(journal.openGaps()).isEmpty();
+      assertThat(journal.gaps()).singleElement().satisfies(g -> assertThat(g.isOpen()).isFalse());
+      assertThat(last(journal.history(t, RowKey.parse("3", schema))).before().get("v"))
+          .isEqualTo("v3");
+    }
+  }
+
+  // ---------------------------------------------------------------- 7. a dropped slot
+
+  @Test
+  void aDroppedSlotIsAGapThatCaptureGoesOnPastOnceAccepted() throws Exception {
+    pg.exec(
+        "CREATE TABLE lost_t (id int PRIMARY KEY, v text)",
+        "ALTER TABLE lost_t REPLICA IDENTITY FULL",
+        "INSERT INTO lost_t SELECT g, 'v' || g FROM generate_series(1, 5) g");
+    RowguardConfig config = config(dir.resolve("lost"), "public.lost_t", "lost");
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      JournalAwait.entries(journal, 5);
+      pg.awaitStreaming(config);
+    }
+    pg.exec(
+        "SELECT pg_drop_replication_slot('rg_lost')",
+        "UPDATE lost_t SET v = 'in the gap' WHERE id = 1",
+        "DELETE FROM lost_t WHERE id = 2",
+        "INSERT INTO lost_t VALUES (6, 'v6')");
+    TableId t = TableId.of("public", "lost_t");
+    try (Journal journal = Journal.openWriter(config.journalDir())) {
+      assertThatThrownBy(() -> Capture.start(config, journal))
+          .isInstanceOf(InputException.class)
+          .hasMessageContaining("replication slot rg_lost no longer exists")
+          .hasMessageContaining("--accept-gap");
+      try (Capture capture = Capture.start(config, journal, new Capture.Options(e -> {}, true))) {
+        // every row again as its base version after the gap, and the one removed in it
+        JournalAwait.entries(journal, 5 + 5 + 1);
+        assertThat(capture.failure()).isEmpty();
+      }
+      TableSchema schema = journal.latestSchema(t).orElseThrow();
+      assertThat(journal.history(t, RowKey.parse("2", schema)))
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.READ, Op.ABSENT);
+      assertThat(last(journal.history(t, RowKey.parse("1", schema))).after().get("v"))
+          .isEqualTo("in the gap");
+      assertThat(last(journal.history(t, RowKey.parse("6", schema))).op()).isEqualTo(Op.READ);
+      assertThat(journal.gaps()).hasSize(1);
+    }
+    // once accepted, the gap is not found again
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      pg.awaitStreaming(config);
+      pg.exec("UPDATE lost_t SET v = 'after' WHERE id = 3");
+      JournalAwait.entries(journal, 12);
+      assertThat(journal.gaps()).hasSize(1);
+      assertThat(journal.verify(Journal.Progress.NONE).ok()).isTrue();
+    }
+  }
+
+  // ---------------------------------------------------------------- 10. the slot advances
+
+  @Test
+  void theSlotAdvancesWhileOnlyUncapturedTablesAreWritten() throws Exception {
+    pg.exec(
+        "CREATE TABLE idle_t (id int PRIMARY KEY, v text)",
+        "ALTER TABLE idle_t REPLICA IDENTITY FULL",
+        "CREATE TABLE busy_t (id int PRIMARY KEY, v text)");
+    RowguardConfig config =
+        config(dir.resolve("idle"), "public.idle_t", "idle", "source.heartbeat.interval.ms", "200");
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      pg.awaitStreaming(config);
+      long wrote = 0;
+      for (int round = 0; round < 3; round++) {
+        pg.exec(
+            "INSERT INTO busy_t SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g"
+                + " ON CONFLICT (id) DO UPDATE SET v = excluded.v");
+        wrote = lsn("pg_current_wal_lsn()");
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (confirmed("rg_idle") < wrote && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(confirmed("rg_idle"))
+          .as("the slot's confirmed position passes the writes to the uncaptured table")
+          .isGreaterThanOrEqualTo(wrote);
+      assertThat(journal.changeCount()).isZero();
+      assertThat(capture.failure()).isEmpty();
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static ChangeEvent last(List<JournalEntry> history) {
+    return history.get(history.size() - 1).event();
+  }
+
+  private static List<String> publicationTables(String publication) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (Connection c = pg.connect();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT tablename FROM pg_publication_tables WHERE pubname = ? ORDER BY 1")) {
+      ps.setString(1, publication);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return new ArrayList<>(new TreeSet<>(out));
+  }
+
+  private static boolean slotExists(String slot) throws Exception {
+    try (Connection c = pg.connect();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT 1 FROM pg_replication_slots WHERE slot_name = ?")) {
+      ps.setString(1, slot);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  private static long lsn(String expression) throws Exception {
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT (" + expression + " - '0/0'::pg_lsn)::bigint")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static long confirmed(String slot) throws Exception {
+    try (Connection c = pg.connect();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT (confirmed_flush_lsn - '0/0'::pg_lsn)::bigint FROM pg_replication_slots"
+                    + " WHERE slot_name = ?")) {
+      ps.setString(1, slot);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : -1;
+      }
+    }
+  }
+}
