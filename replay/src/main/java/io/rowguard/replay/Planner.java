@@ -397,11 +397,18 @@ public final class Planner {
       List<String> dependents) {
     JournalEntry last = history.get(history.size() - 1);
     Row current = last.event().after();
+    // the row's state at the point: after its last change then, or else before its first change
+    // since (none for an insert), as the table planner has it
     Row target = null;
+    boolean any = false;
     for (JournalEntry e : history) {
       if (before.test(e)) {
         target = e.event().after();
+        any = true;
       }
+    }
+    if (!any) {
+      target = history.get(0).event().before();
     }
     List<String> changed = changedColumns(current, target);
     if (current == null && target == null

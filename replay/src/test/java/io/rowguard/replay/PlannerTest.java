@@ -97,6 +97,58 @@ class PlannerTest {
   }
 
   @Test
+  void aPlanThatNeedsAValueTheJournalDoesNotKnowIsRefusedNamingTheRow() {
+    RowKey one = RowKey.of(List.of("id"), List.of(1L));
+    RowKey two = RowKey.of(List.of("id"), List.of(2L));
+    try (Journal j = Journal.openWriter(dir)) {
+      try (Journal.Batch b = j.newBatch()) {
+        b.append(new ChangeEvent(T, Op.INSERT, null, Row.of(T, 1L, "a", "w1"), T0, "99", "0/1", 0));
+        commit(b, 99);
+      }
+      try (Journal.Batch b = j.newBatch()) {
+        // the log left w out of row 2's old image, and the journal had no version of the row
+        b.append(
+            new ChangeEvent(
+                T,
+                Op.UPDATE,
+                Row.of(T, 2L, "old", Row.UNAVAILABLE),
+                Row.of(T, 2L, "new", "w2"),
+                T0 + 1_000_000,
+                "100",
+                "0/2",
+                0));
+        b.append(
+            new ChangeEvent(
+                T,
+                Op.UPDATE,
+                Row.of(T, 1L, "a", "w1"),
+                Row.of(T, 1L, "b", "w1"),
+                T0 + 1_000_000,
+                "100",
+                "0/3",
+                1));
+        commit(b, 100);
+      }
+      PointInTime between = new PointInTime.At(T0 + 500_000);
+      for (Runnable refused :
+          List.<Runnable>of(
+              () -> planner(j).rollbackRows(T.table(), List.of(two), between),
+              () -> planner(j).rollbackTable(T.table(), between),
+              () -> planner(j).backout("100", false))) {
+        assertThatThrownBy(refused::run)
+            .isInstanceOf(io.rowguard.core.InputException.class)
+            .hasMessageContaining("public.t key 2 (w at the target moment)")
+            .hasMessageContaining("REPLICA IDENTITY FULL");
+      }
+      // the row planner, like the table planner, takes a row's state before its first change
+      RollbackPlan fine = planner(j).rollbackRows(T.table(), List.of(one), between);
+      assertThat(fine.changes())
+          .singleElement()
+          .satisfies(c -> assertThat(c.target().get("v")).isEqualTo("a"));
+    }
+  }
+
+  @Test
   void everyRowComesOutWholeFromItsFirstAndLastChange() {
     try (Journal j = Journal.openWriter(dir)) {
       fill(j);
