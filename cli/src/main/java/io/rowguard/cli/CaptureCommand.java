@@ -6,12 +6,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.rowguard.audit.Guard;
 import io.rowguard.cli.internal.BackupView;
+import io.rowguard.cli.internal.Bytes;
 import io.rowguard.cli.internal.Control;
 import io.rowguard.cli.internal.Json;
 import io.rowguard.cli.internal.Logging;
 import io.rowguard.cli.internal.RetentionTask;
 import io.rowguard.cli.internal.RetryLog;
 import io.rowguard.connectors.Capture;
+import io.rowguard.connectors.SourceStatus;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.ValueFormat;
 import io.rowguard.journal.BackupInfo;
@@ -148,11 +150,17 @@ final class CaptureCommand implements Callable<Integer> {
       long lastCount = 0;
       long lastReceived = 0;
       long lastTime = System.nanoTime();
+      long lastWalCheck = lastTime;
+      warnRetainedWal(cfg);
       while (!stopRequested.await(Math.min(interval, 1), TimeUnit.SECONDS)) {
         if (capture.awaitTermination(Duration.ZERO)) {
           break;
         }
         long now = System.nanoTime();
+        if (now - lastWalCheck >= WAL_CHECK.toNanos()) {
+          warnRetainedWal(cfg);
+          lastWalCheck = now;
+        }
         long received = capture.journaled();
         if (now - lastTime >= TimeUnit.SECONDS.toNanos(interval) && received != lastReceived) {
           long count = journal.changesCommitted() - atStart;
@@ -214,6 +222,34 @@ final class CaptureCommand implements Callable<Integer> {
             ? "; receiving a transaction: " + receiving.changes() + " changes so far"
             : "",
         violations);
+  }
+
+  /** How often capture looks at the WAL its slot holds. */
+  static final Duration WAL_CHECK = Duration.ofMinutes(1);
+
+  /**
+   * Warns while the replication slot holds more WAL than {@code capture.warn-retained-wal}: the
+   * server keeps every WAL file the slot may still need, on its own disk.
+   */
+  private static void warnRetainedWal(RowguardConfig cfg) {
+    long limit = cfg.warnRetainedWalBytes();
+    if (limit <= 0) {
+      return;
+    }
+    SourceStatus ss = SourceStatus.probe(cfg);
+    if (ss.error().isPresent() || !ss.slotExists() || ss.retainedBytes() <= limit) {
+      return;
+    }
+    LOG.warn(
+        "replication slot {} holds {} of WAL on the server (capture.warn-retained-wal={}; {}"
+            + " of it not read by capture yet{}): the server keeps it until capture confirms it."
+            + " If capture cannot catch up, max_slot_wal_keep_size caps it, at the price of a gap"
+            + " in the journal when the cap is passed",
+        ss.slot(),
+        Bytes.format(ss.retainedBytes()),
+        Bytes.format(limit),
+        Bytes.format(Math.max(0, ss.lagBytes())),
+        ss.walStatus().isEmpty() ? "" : ", wal_status " + ss.walStatus());
   }
 
   private static void deleteQuietly(Path dir) {

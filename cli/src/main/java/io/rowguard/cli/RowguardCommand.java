@@ -29,6 +29,7 @@ import picocli.CommandLine.ScopeType;
       BackupCommand.class,
       BackupsCommand.class,
       RestoreCommand.class,
+      TeardownCommand.class,
       picocli.CommandLine.HelpCommand.class
     },
     footer = {

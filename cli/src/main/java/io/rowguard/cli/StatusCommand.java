@@ -98,6 +98,10 @@ final class StatusCommand implements Callable<Integer> {
       db.put("serverLsn", ss.serverLsn());
       db.put("confirmedLsn", ss.confirmedLsn());
       db.put("lagBytes", ss.lagBytes());
+      db.put("retainedBytes", ss.retainedBytes());
+      db.put("walStatus", ss.walStatus());
+      db.put("maxSlotWalKeepSize", ss.maxSlotWalKeepSize());
+      db.put("warnRetainedWalBytes", cfg.warnRetainedWalBytes());
       Json.print(out, doc);
       return Main.OK;
     }
@@ -147,6 +151,16 @@ final class StatusCommand implements Callable<Integer> {
           bytes(ss.lagBytes()),
           ss.serverLsn(),
           ss.confirmedLsn());
+      boolean over =
+          cfg.warnRetainedWalBytes() > 0 && ss.retainedBytes() > cfg.warnRetainedWalBytes();
+      out.printf(
+          "retained WAL  %s held for the slot on the server's disk%s%s%s%n",
+          bytes(ss.retainedBytes()),
+          ss.walStatus().isEmpty() ? "" : " (wal_status " + ss.walStatus() + ")",
+          "-1".equals(ss.maxSlotWalKeepSize())
+              ? "; no max_slot_wal_keep_size cap"
+              : "; max_slot_wal_keep_size " + ss.maxSlotWalKeepSize(),
+          over ? "; MORE than capture.warn-retained-wal=" + bytes(cfg.warnRetainedWalBytes()) : "");
     }
     out.flush();
     return Main.OK;

@@ -43,6 +43,8 @@ import java.util.regex.Pattern;
  * @param actorColumns the column that names who wrote a row, per table ({@code
  *     audit.actor-column.<table>})
  * @param guard the guard rules ({@code guard.*})
+ * @param warnRetainedWalBytes capture warns while its replication slot holds more WAL than this
+ *     ({@code capture.warn-retained-wal}, default 1 GB; 0 never warns)
  */
 public record RowguardConfig(
     Path file,
@@ -53,7 +55,11 @@ public record RowguardConfig(
     List<String> unresolved,
     Duration retention,
     PerTable<String> actorColumns,
-    GuardRules guard) {
+    GuardRules guard,
+    long warnRetainedWalBytes) {
+
+  /** The default of {@code capture.warn-retained-wal}. */
+  public static final long DEFAULT_WARN_RETAINED_WAL = 1L << 30;
 
   public static final String SOURCE_PREFIX = "source.";
 
@@ -62,6 +68,7 @@ public record RowguardConfig(
           "journal.dir",
           "journal.retention",
           "capture.fix-replica-identity",
+          "capture.warn-retained-wal",
           "guard.protected-tables",
           "guard.require-actor",
           "guard.webhook.url",
@@ -199,6 +206,10 @@ public record RowguardConfig(
         raw.containsKey("journal.retention")
             ? duration(where, "journal.retention", raw.get("journal.retention"))
             : null;
+    long warnWal =
+        raw.containsKey("capture.warn-retained-wal")
+            ? bytes(where, "capture.warn-retained-wal", raw.get("capture.warn-retained-wal"))
+            : DEFAULT_WARN_RETAINED_WAL;
     return new RowguardConfig(
         file,
         connector,
@@ -208,7 +219,8 @@ public record RowguardConfig(
         unresolved,
         retention,
         perTable(where, raw, ACTOR_COLUMN, v -> v),
-        guardRules(where, raw, env));
+        guardRules(where, raw, env),
+        warnWal);
   }
 
   private static GuardRules guardRules(
@@ -259,6 +271,29 @@ public record RowguardConfig(
             ? duration(where, "guard.webhook.timeout", raw.get("guard.webhook.timeout"))
             : Duration.ofSeconds(5);
     return new GuardRules(maxRows, protectedTables, requireActor, webhook, headers, timeout);
+  }
+
+  private static final Pattern SIZE =
+      Pattern.compile("(?i)^\\s*(\\d+)\\s*(b|kb|k|mb|m|gb|g|tb|t)?\\s*$");
+
+  /** A size as people write it: {@code 512MB}, {@code 1GB}, {@code 0}; units are powers of 1024. */
+  static long bytes(String where, String key, String value) {
+    Matcher m = SIZE.matcher(value == null ? "" : value);
+    if (!m.matches()) {
+      throw new ConfigException(
+          where + key + "=" + value + " is not a size (e.g. 512MB, 1GB, 2TB; 0 turns it off)");
+    }
+    long n = Long.parseLong(m.group(1));
+    String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(java.util.Locale.ROOT);
+    int shift =
+        switch (unit.charAt(0)) {
+          case 'k' -> 10;
+          case 'm' -> 20;
+          case 'g' -> 30;
+          case 't' -> 40;
+          default -> 0;
+        };
+    return n << shift;
   }
 
   private static Duration duration(String where, String key, String value) {

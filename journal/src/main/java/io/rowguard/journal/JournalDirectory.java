@@ -115,6 +115,9 @@ final class JournalDirectory {
       throw new InputException("cannot read journal.dir " + dir + ": " + reason(e));
     }
     boolean dirOpen = perms.stream().anyMatch(OTHERS::contains);
+    if (!dirOpen) {
+      return; // nobody else reaches the files inside, whatever their mode (RocksDB makes them 0644)
+    }
     int files = 0;
     try (Stream<Path> entries = Files.list(dir)) {
       for (Path f : (Iterable<Path>) entries::iterator) {
@@ -127,9 +130,7 @@ final class JournalDirectory {
           }
         }
       }
-      if (dirOpen) {
-        Files.setPosixFilePermissions(dir, OWNER_ONLY_DIR);
-      }
+      Files.setPosixFilePermissions(dir, OWNER_ONLY_DIR);
     } catch (IOException e) {
       throw new InputException(
           "journal.dir "
@@ -142,14 +143,12 @@ final class JournalDirectory {
               + "; run: chmod -R go-rwx "
               + dir);
     }
-    if (dirOpen || files > 0) {
-      LOG.warn(
-          "journal.dir {} could be read by others ({}): made it owner-only (rwx------, files"
-              + " rw-------){}",
-          dir,
-          PosixFilePermissions.toString(perms),
-          files > 0 ? "; " + files + " file(s) fixed" : "");
-    }
+    LOG.warn(
+        "journal.dir {} could be read by others ({}): made it owner-only (rwx------, files"
+            + " rw-------){}",
+        dir,
+        PosixFilePermissions.toString(perms),
+        files > 0 ? "; " + files + " file(s) fixed" : "");
   }
 
   /** The deepest existing directory on the way to {@code p}, or null. */
