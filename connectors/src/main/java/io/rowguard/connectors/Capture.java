@@ -11,6 +11,7 @@ import io.rowguard.connectors.internal.JournalingConsumer;
 import io.rowguard.connectors.internal.RecordTranslator;
 import io.rowguard.connectors.internal.postgres.PostgresPreflight;
 import io.rowguard.connectors.internal.postgres.PostgresStart;
+import io.rowguard.connectors.internal.postgres.TableWatch;
 import io.rowguard.core.ConnectorKind;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
@@ -20,9 +21,11 @@ import io.rowguard.journal.Journal;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -58,6 +61,7 @@ public final class Capture implements AutoCloseable {
   private final AtomicReference<State> state = new AtomicReference<>(State.RUNNING);
   private final AtomicReference<CaptureException> failure = new AtomicReference<>();
   private final List<TableId> tables;
+  private final TableWatch watch;
 
   /**
    * How a capture starts.
@@ -66,8 +70,15 @@ public final class Capture implements AutoCloseable {
    * @param acceptGap go on when the journal is behind what the source still holds (after a restore
    *     from an older backup), recording the gap; without it such a start is refused
    */
-  public record Options(TransactionListener listener, boolean acceptGap) {
+  public record Options(TransactionListener listener, boolean acceptGap, Duration tableCheck) {
     public static final Options DEFAULT = new Options(TransactionListener.NONE, false);
+
+    /** How often capture looks for tables that came to match the include rules, by default. */
+    public static final Duration TABLE_CHECK = Duration.ofSeconds(10);
+
+    public Options(TransactionListener listener, boolean acceptGap) {
+      this(listener, acceptGap, TABLE_CHECK);
+    }
   }
 
   /**
@@ -101,6 +112,12 @@ public final class Capture implements AutoCloseable {
     this.config = config;
     this.tables = checked.tables().stream().map(PostgresPreflight.CapturedTable::table).toList();
     this.session = CaptureSession.register(journal);
+    // tables whose rows have base versions; a journal from before these were recorded had all of
+    // its tables snapshotted when it began
+    Set<TableId> based = new HashSet<>(journal.basedTables().keySet());
+    if (based.isEmpty() && journal.lastSeq() > 0) {
+      based.addAll(journal.tables());
+    }
     this.consumer =
         new JournalingConsumer(
             session,
@@ -109,7 +126,23 @@ public final class Capture implements AutoCloseable {
                 checked.serverMicros(),
                 config.actorColumns()),
             options.listener(),
-            prepared.freshStart() ? tables : List.of());
+            prepared.freshStart() ? tables : List.of(),
+            based);
+    List<TableId> unbased =
+        prepared.freshStart()
+            ? List.of()
+            : tables.stream().filter(t -> !based.contains(t)).toList();
+    this.watch =
+        new TableWatch(
+            config,
+            journal,
+            checked.tables(),
+            unbased,
+            prepared.publication(),
+            prepared.publicationOurs(),
+            options.tableCheck(),
+            this::requestSnapshot);
+    session.onSnapshotNotice(watch::snapshotNotice);
     Map<String, String> settled = new HashMap<>();
     settled.put("slot.name", prepared.slot());
     settled.put("publication.name", prepared.publication());
@@ -171,6 +204,7 @@ public final class Capture implements AutoCloseable {
         PostgresStart.prepare(config, checked.result, journal, options.acceptGap());
     Capture capture = new Capture(config, journal, checked.result, prepared, options);
     capture.thread.start();
+    capture.watch.start();
     LOG.info(
         "Capturing {} table(s) of {} at {}:{} into {}",
         capture.tables.size(),
@@ -274,12 +308,36 @@ public final class Capture implements AutoCloseable {
     return finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /** Asks Debezium to snapshot {@code tables} (a blocking snapshot): a backfill. */
+  private void requestSnapshot(List<TableId> tables) {
+    var data = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+    var collections = data.putArray("data-collections");
+    // patterns, matched against schema.table: quoted, so a name is only itself
+    tables.forEach(
+        t -> collections.add(java.util.regex.Pattern.quote(t.schema() + "." + t.name())));
+    data.put("type", "blocking");
+    engine
+        .getSignaler()
+        .signal(
+            new DebeziumEngine.Signal(
+                java.util.UUID.randomUUID().toString(),
+                "execute-snapshot",
+                data.toString(),
+                Map.of()));
+  }
+
+  /** Tables waiting for, or in, a backfill: their rows are not base versions yet. */
+  public List<TableId> backfilling() {
+    return watch.backfilling();
+  }
+
   /** Stops the engine cleanly and waits for it: every delivered change is journaled. */
   @Override
   public void close() {
     if (!state.compareAndSet(State.RUNNING, State.STOPPING) && state.get() != State.FAILED) {
       return;
     }
+    watch.close();
     try {
       if (finished.getCount() > 0) { // a failed engine has stopped already
         closeEngine(engine, finished);

@@ -111,6 +111,7 @@ public final class Journal implements AutoCloseable {
   static final byte[] MIGRATED = utf8("migrated-up-to");
   static final byte[] GAP_PREFIX = utf8("gap:");
   static final byte[] BINDING = utf8("binding");
+  static final byte[] BASED_PREFIX = utf8("based:");
   static final byte SCHEMA_RECORD = Registry.SCHEMA_RECORD;
   static final byte TABLE_RECORD = Registry.TABLE_RECORD;
   private static final byte[] EMPTY = new byte[0];
@@ -159,6 +160,11 @@ public final class Journal implements AutoCloseable {
   private volatile long appended;
   private long pendingChanges;
   private final Map<String, TransactionTag> openTags = new HashMap<>();
+  private final List<BasedMark> pendingBased = new ArrayList<>();
+
+  /** A table's base version, journaled up to {@code seq} (exclusive). */
+  private record BasedMark(TableId table, long micros, long seq) {}
+
   private Batch openBatch;
 
   private Journal(Path dir, boolean writer) {
@@ -606,6 +612,11 @@ public final class Journal implements AutoCloseable {
           : Optional.ofNullable(previousImage(rowId(no, key.encode())));
     }
 
+    /** The journal this batch writes. */
+    public Journal journal() {
+      return Journal.this;
+    }
+
     /** The sequence number the next record of this batch gets. */
     public long nextSeq() {
       return seq;
@@ -968,6 +979,18 @@ public final class Journal implements AutoCloseable {
       return gap.at(s);
     }
 
+    /**
+     * Records that {@code table}'s rows have base versions in the journal from {@code micros} on (a
+     * snapshot of it was journaled), with the batch: a table without one is snapshotted when
+     * capture finds it.
+     */
+    public void markBased(TableId table, long micros) {
+      checkUsable();
+      // written once everything before it is committed: a snapshot dropped with an incomplete
+      // tail must not leave its table marked as based
+      pendingBased.add(new BasedMark(table, micros, seq));
+    }
+
     /** Records (changes and notes) appended to this batch. */
     public int entries() {
       return entries;
@@ -993,6 +1016,14 @@ public final class Journal implements AutoCloseable {
           writes.put(cf.meta(), WATERMARK, Keys.seq(committedUpTo));
           writes.put(cf.meta(), HEAD, hashAtMark);
           writes.put(cf.meta(), APPENDED, Keys.seq(counted));
+          for (BasedMark m : pendingBased) {
+            if (m.seq() <= committedUpTo + 1) {
+              writes.put(
+                  cf.meta(),
+                  concat(BASED_PREFIX, tableRecord(m.table())),
+                  new BinaryWriter(10).writeSignedVarLong(m.micros()).toByteArray());
+            }
+          }
         }
         try (WriteBatch last = writes.takeBatch()) {
           cf.db().write(syncWrite, last);
@@ -1006,6 +1037,8 @@ public final class Journal implements AutoCloseable {
       nextSeq = seq;
       lastHash = hash;
       if (moves) {
+        long upTo = committedUpTo;
+        pendingBased.removeIf(m -> m.seq() <= upTo + 1);
         appended = counted;
         pendingChanges = changes - changesAtMark;
         watermark = committedUpTo;
@@ -1919,6 +1952,26 @@ public final class Journal implements AutoCloseable {
     return new ArrayList<>(bySeq.values());
   }
 
+  /**
+   * The tables whose rows have base versions, with when they got them. A journal written before
+   * these were recorded has none: every table it holds was snapshotted when it began.
+   */
+  public Map<TableId, Long> basedTables() {
+    checkOpen();
+    Map<TableId, Long> out = new java.util.TreeMap<>();
+    try (RocksIterator it = cf.db().newIterator(cf.meta())) {
+      for (it.seek(BASED_PREFIX); it.isValid() && startsWith(it.key(), BASED_PREFIX); it.next()) {
+        BinaryReader k =
+            new BinaryReader(it.key(), BASED_PREFIX.length, it.key().length - BASED_PREFIX.length);
+        out.put(
+            TableId.of(k.readString(), k.readString()),
+            new BinaryReader(it.value()).readSignedVarLong());
+      }
+      checkIterator(it, "read the tables' base versions");
+    }
+    return out;
+  }
+
   /** The gaps still open: what caused them is not fixed yet. */
   public List<Gap> openGaps() {
     return gaps().stream().filter(Gap::isOpen).toList();
@@ -2219,6 +2272,7 @@ public final class Journal implements AutoCloseable {
       lastHash = hashAt(watermark);
       pendingChanges = 0;
       openTags.clear();
+      pendingBased.clear();
     } finally {
       writeLock.release();
     }

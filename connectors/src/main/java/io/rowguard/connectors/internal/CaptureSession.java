@@ -19,6 +19,7 @@ public final class CaptureSession {
   private final String id = UUID.randomUUID().toString();
   private final Journal journal;
   private volatile Journal.Batch currentBatch;
+  private volatile java.util.function.Consumer<String> snapshotNotices = type -> {};
 
   private CaptureSession(Journal journal) {
     this.journal = journal;
@@ -49,6 +50,15 @@ public final class CaptureSession {
 
   public Journal journal() {
     return journal;
+  }
+
+  /** Whom Debezium's snapshot notices ({@code COMPLETED}, {@code ABORTED}, …) go to. */
+  public void onSnapshotNotice(java.util.function.Consumer<String> listener) {
+    this.snapshotNotices = listener;
+  }
+
+  void snapshotNotice(String type) {
+    snapshotNotices.accept(type);
   }
 
   /** The batch being assembled on the engine thread, which offsets are committed with. */

@@ -54,6 +54,10 @@ public final class DebeziumSettings {
     // most of what a young collection copies while a batch is being journaled
     d.put("extended.headers.enabled", "false");
     d.put("snapshot.mode", "initial");
+    // backfills of tables found while capture runs: blocking snapshots asked for in this process,
+    // their end told through rowguard's notification channel
+    d.put("signal.enabled.channels", "in-process");
+    d.put("notification.enabled.channels", CaptureNotifications.NAME);
     // keeps the slot advancing while captured tables are idle
     d.put("heartbeat.interval.ms", "10000");
     // a batch that is not full waits this long for more changes (Debezium's default of 500 ms

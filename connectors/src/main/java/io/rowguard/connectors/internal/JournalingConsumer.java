@@ -12,6 +12,7 @@ import io.rowguard.journal.JournalEntry;
 import io.rowguard.journal.TransactionTags;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
@@ -49,29 +50,28 @@ public final class JournalingConsumer
   private BeforeImages beforeImages;
   private long txCommitMicros;
   private String txPosition = "";
-  // a start without offsets: Debezium snapshots these tables first; rows the journal had there
-  // (before a gap) that the snapshot does not read are gone
-  private List<TableId> snapshotTables;
-  private long snapshotFirstSeq = -1;
+  private final Snapshots snapshots;
 
   public JournalingConsumer(
       CaptureSession session, RecordTranslator translator, TransactionListener listener) {
-    this(session, translator, listener, List.of());
+    this(session, translator, listener, List.of(), Set.of());
   }
 
   /**
    * @param snapshotTables the tables the initial snapshot reads, when this start takes one (no
    *     stored offsets); empty otherwise
+   * @param based the tables whose rows have base versions in the journal already
    */
   public JournalingConsumer(
       CaptureSession session,
       RecordTranslator translator,
       TransactionListener listener,
-      List<TableId> snapshotTables) {
+      List<TableId> snapshotTables,
+      Set<TableId> based) {
     this.session = session;
     this.translator = translator;
     this.listener = listener;
-    this.snapshotTables = snapshotTables;
+    this.snapshots = new Snapshots(snapshotTables, based);
   }
 
   @Override
@@ -90,7 +90,7 @@ public final class JournalingConsumer
       inSnapshot = false;
       orderInTx = 0;
       summary = null;
-      snapshotFirstSeq = -1;
+      snapshots.restarted();
     }
     List<TransactionSummary> completed = new ArrayList<>();
     try (Journal.Batch batch = journal.newBatch()) {
@@ -99,9 +99,9 @@ public final class JournalingConsumer
       for (int i = 0; i < records.size(); i++) {
         SourceRecord record = records.get(i).record();
         RecordTranslator.Kind kind = RecordTranslator.kind(record);
-        if (kind != RecordTranslator.Kind.SNAPSHOT_READ && !snapshotTables.isEmpty()) {
-          // the snapshot read no row at all (every table was empty)
-          removeUnread(batch, translator.snapshotPointMicros(), "", "snapshot");
+        if (kind != RecordTranslator.Kind.SNAPSHOT_READ && snapshots.initialPending()) {
+          // the initial snapshot read no row at all (every table was empty)
+          snapshots.initialEnded(batch, translator.snapshotPointMicros(), "", "snapshot");
           batch.markCommitted();
           boundary = i - 1;
         }
@@ -129,19 +129,19 @@ public final class JournalingConsumer
             }
           }
           case SNAPSHOT_READ -> {
-            if (snapshotFirstSeq < 0) {
-              snapshotFirstSeq = batch.nextSeq();
-            }
-            ChangeEvent read = translator.toChangeEvent(record, orderInTx++);
-            batch.append(read);
+            boolean initial = snapshots.initialPending();
+            ChangeEvent read = snapshots.read(batch, translator, record, orderInTx++).event();
             inSnapshot = true;
             if (RecordTranslator.isLastSnapshotRecord(record)) {
-              removeUnread(batch, read.commitMicros(), read.txId(), read.position());
               inSnapshot = false;
-              batch.markCommitted();
-              boundary = i;
               orderInTx = 0;
-              snapshotDone = true;
+              if (initial) {
+                snapshots.initialEnded(batch, read.commitMicros(), read.txId(), read.position());
+                batch.markCommitted();
+                boundary = i;
+                snapshotDone = true;
+              }
+              // a backfill's rows are committed with the next transaction: its end is a message
             }
           }
           case END -> {
@@ -178,6 +178,7 @@ public final class JournalingConsumer
           }
           case MESSAGE -> {
             count.other();
+            snapshots.backfillDone(batch, translator, record);
             String txId = RecordTranslator.txId(record);
             RecordTranslator.rowguardMessage(record)
                 .ifPresent(
@@ -295,26 +296,6 @@ public final class JournalingConsumer
       LOG.error("{}; recorded as a gap", reason);
       batch.recordGap(Gap.openForTable(s.table(), txCommitMicros, txPosition, reason, true));
     }
-  }
-
-  /**
-   * Ends the snapshot of a start without offsets: a row the journal had (from before a gap) that
-   * the snapshot did not read was removed inside the gap.
-   */
-  private void removeUnread(Journal.Batch batch, long micros, String txId, String position) {
-    long first = snapshotFirstSeq < 0 ? batch.nextSeq() : snapshotFirstSeq;
-    for (TableId t : snapshotTables) {
-      int n = batch.removeUnread(t, first, micros, txId, position);
-      if (n > 0) {
-        LOG.warn(
-            "{} row(s) of {} the journal had are not in the snapshot after the gap: journaled"
-                + " as absent (removed at an unknown moment inside the gap)",
-            n,
-            t);
-      }
-    }
-    snapshotTables = List.of();
-    snapshotFirstSeq = -1;
   }
 
   /**

@@ -143,12 +143,17 @@ public final class RecordTranslator {
    * messages are not rowguard's.
    */
   public static Optional<String> rowguardMessage(SourceRecord record) {
+    return message(record, MESSAGE_PREFIX);
+  }
+
+  /** The content of a logical message with {@code prefix}, as text; empty for other records. */
+  public static Optional<String> message(SourceRecord record, String prefix) {
     Struct value = (Struct) record.value();
     if (value.schema().field("message") == null) {
       return Optional.empty();
     }
     Struct message = value.getStruct("message");
-    if (message == null || !MESSAGE_PREFIX.equals(message.getString("prefix"))) {
+    if (message == null || !prefix.equals(message.getString("prefix"))) {
       return Optional.empty();
     }
     Object content = message.get("content");
@@ -180,7 +185,21 @@ public final class RecordTranslator {
     return "";
   }
 
+  /** The commit time a record's source block gives, as sent. */
+  public long sourceMicros(SourceRecord record) {
+    Struct source = ((Struct) record.value()).getStruct("source");
+    return commitMicros(source, sourceFields(source.schema()));
+  }
+
   public ChangeEvent toChangeEvent(SourceRecord record, int orderInTx) {
+    return toChangeEvent(record, orderInTx, snapshotPointMicros);
+  }
+
+  /**
+   * A change; a snapshot row ({@code r}) is dated no later than {@code snapshotMicros}, the
+   * snapshot's consistent point.
+   */
+  public ChangeEvent toChangeEvent(SourceRecord record, int orderInTx, long snapshotMicros) {
     Struct value = (Struct) record.value();
     Envelope f = envelope(value.schema());
     Op op = Op.ofCode(((String) value.get(f.op)).charAt(0));
@@ -211,7 +230,7 @@ public final class RecordTranslator {
     if (op == Op.READ) {
       // A snapshot row is the row as of the snapshot's consistent point, not when it was read;
       // streamed changes all commit after that point.
-      commitMicros = Math.min(commitMicros, snapshotPointMicros);
+      commitMicros = Math.min(commitMicros, snapshotMicros);
     }
     return new ChangeEvent(
         schema,

@@ -34,10 +34,12 @@ public final class PostgresStart {
    *
    * @param slot the replication slot
    * @param publication the publication it streams through
+   * @param publicationOurs the publication is this journal's: rowguard adds new tables to it
    * @param freshStart no stored offsets: Debezium takes a snapshot first (a new journal, or the
    *     start after an accepted gap)
    */
-  public record Prepared(String slot, String publication, boolean freshStart) {}
+  public record Prepared(
+      String slot, String publication, boolean publicationOurs, boolean freshStart) {}
 
   public static Prepared prepare(
       RowguardConfig config, PostgresPreflight.Result checked, Journal journal, boolean acceptGap) {
@@ -84,7 +86,7 @@ public final class PostgresStart {
       if (gap.isPresent()) {
         startOverAfter(gap.get(), slot, journal, c);
       }
-      return new Prepared(slot, publication, journal.offsets().isEmpty());
+      return new Prepared(slot, publication, plan.ours(), journal.offsets().isEmpty());
     } catch (SQLException e) {
       throw PostgresPreflight.describe(config, e);
     }
