@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  *   <li>a table that matches but cannot be captured (no primary key; not in a publication rowguard
  *       may not change) is an open gap of that table, with the warning that says what to run;
  *   <li>a captured partitioned table whose partitions changed (attached, detached, dropped: rows
- *       come or go without a change in the log) is snapshotted again.
+ *       come or go without a change in the log) is snapshotted again;
+ *   <li>so is a captured table with an open gap that lost changes (a transaction that arrived short
+ *       of what its END marker counts): its rows are known again from its new snapshot on.
  * </ul>
  *
  * Tables found without base versions when capture starts (added to the include list while it was
@@ -53,6 +55,7 @@ public final class TableWatch implements AutoCloseable {
   private final Set<TableId> leftOut = new java.util.HashSet<>();
   private final Set<TableId> pending = new LinkedHashSet<>();
   private final Set<TableId> reported = new LinkedHashSet<>();
+  private final Set<Long> rebased = new java.util.HashSet<>();
   private final Thread thread;
   private List<TableId> inFlight = List.of();
   private volatile boolean closed;
@@ -114,6 +117,17 @@ public final class TableWatch implements AutoCloseable {
       look(c);
     } catch (SQLException e) {
       throw PostgresPreflight.describe(config, e);
+    }
+    // a captured table with an open gap that lost changes (a transaction that arrived short) is
+    // snapshotted again: its rows are known once more from then on, and the gap closes
+    for (Gap g : journal.openGaps()) {
+      if (g.changesLost()
+          && g.table() != null
+          && known.containsKey(g.table())
+          && !inFlight.contains(g.table())
+          && rebased.add(g.seq())) {
+        pending.add(g.table());
+      }
     }
     if (inFlight.isEmpty() && !pending.isEmpty()) {
       List<TableId> tables = List.copyOf(pending);
