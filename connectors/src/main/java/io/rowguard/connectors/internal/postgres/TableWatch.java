@@ -56,6 +56,8 @@ public final class TableWatch implements AutoCloseable {
   private final Set<TableId> pending = new LinkedHashSet<>();
   private final Set<TableId> reported = new LinkedHashSet<>();
   private final Set<Long> rebased = new java.util.HashSet<>();
+  // the server's time at the previous look: a change found now happened after it
+  private long lastLook;
   private final Thread thread;
   private List<TableId> inFlight = List.of();
   private volatile boolean closed;
@@ -113,8 +115,10 @@ public final class TableWatch implements AutoCloseable {
 
   /** One look at the catalog, and a backfill started if one is due. */
   synchronized void round() {
+    long now = serverMicros();
     try (Connection c = PostgresPreflight.connect(config)) {
       look(c);
+      lastLook = now;
     } catch (SQLException e) {
       throw PostgresPreflight.describe(config, e);
     }
@@ -258,7 +262,7 @@ public final class TableWatch implements AutoCloseable {
     }
     LOG.warn("{}; recorded as a gap", reason);
     journal.recordGap(
-        Gap.openForTable(table, serverMicros(), "", reason, true),
+        Gap.openForTable(table, lastLook > 0 ? lastLook : serverMicros(), "", reason, true),
         PostgresStart.RECORD_TIMEOUT_MILLIS);
   }
 
