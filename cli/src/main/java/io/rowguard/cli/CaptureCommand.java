@@ -115,6 +115,21 @@ final class CaptureCommand implements Callable<Integer> {
             "rowguard-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     handleStopSignals(stopRequested);
+    try {
+      run(cfg, stopRequested);
+    } finally {
+      stopped.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it waits for `stopped`
+      }
+    }
+    return Main.OK;
+  }
+
+  /** Checks, opens, captures until asked to stop (or the capture fails), and closes in order. */
+  private void run(RowguardConfig cfg, CountDownLatch stopRequested) throws Exception {
     MeterRegistry metrics = new SimpleMeterRegistry();
     // the database first: a refusal must leave no journal directory behind
     Capture.Checked checked = Capture.check(cfg);
@@ -175,15 +190,7 @@ final class CaptureCommand implements Callable<Integer> {
         throw capture.failure().get();
       }
       LOG.info("Stopping: {} changes journaled since start", journal.changesCommitted() - atStart);
-    } finally {
-      stopped.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running: it waits for `stopped`
-      }
     }
-    return Main.OK;
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.rowguard.cli;
 
+import io.rowguard.cli.internal.GapView;
 import io.rowguard.cli.internal.HistoryView;
 import io.rowguard.cli.internal.Json;
 import io.rowguard.cli.internal.Logging;
@@ -79,10 +80,15 @@ final class HistoryCommand implements Callable<Integer> {
                 + ")");
       }
       PrintWriter out = spec.commandLine().getOut();
+      var gaps = GapView.of(journal.gaps(), id);
       if (json) {
-        Json.print(out, HistoryView.json(id, rowKey, history, journal::attribution));
+        var doc = HistoryView.json(id, rowKey, history, journal::attribution);
+        doc.set("gaps", GapView.json(gaps));
+        Json.print(out, doc);
       } else {
         HistoryView.printText(out, id, rowKey, history, journal::attribution);
+        GapView.print(out, "note: gap in ", gaps);
+        out.flush();
       }
       return Main.OK;
     }

@@ -85,8 +85,9 @@ final class IncidentsCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Logging.quiet();
-    long sinceMicros = Times.parseMicros(since, "--since");
-    long untilMicros = until == null ? clock.millis() * 1000L : Times.parseMicros(until, "--until");
+    long sinceMicros = Times.parseMicros(since, "--since", clock);
+    long untilMicros =
+        until == null ? clock.millis() * 1000L : Times.parseMicros(until, "--until", clock);
     if (sinceMicros > untilMicros) {
       throw new InputException("--since " + since + " is after --until " + describeUntil());
     }

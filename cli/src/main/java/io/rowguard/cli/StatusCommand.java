@@ -2,6 +2,7 @@ package io.rowguard.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.rowguard.cli.internal.Bytes;
+import io.rowguard.cli.internal.GapView;
 import io.rowguard.cli.internal.Json;
 import io.rowguard.cli.internal.Logging;
 import io.rowguard.connectors.SourceStatus;
@@ -79,15 +80,8 @@ final class StatusCommand implements Callable<Integer> {
               : null);
       doc.put("retention", cfg.retention() == null ? null : Durations.format(cfg.retention()));
       doc.put("gaps", gaps.size());
-      var gapList = doc.putArray("gapList");
-      for (io.rowguard.journal.Gap g : gaps) {
-        ObjectNode n = gapList.addObject();
-        n.put("from", ValueFormat.instant(g.fromMicros()));
-        n.put("to", ValueFormat.instant(g.toMicros()));
-        n.put("fromPosition", g.fromPosition());
-        n.put("toPosition", g.toPosition());
-        n.put("reason", g.reason());
-      }
+      doc.put("openGaps", gaps.stream().filter(io.rowguard.journal.Gap::isOpen).count());
+      doc.set("gapList", GapView.json(gaps));
       ObjectNode db = doc.putObject("database");
       db.put("host", cfg.host() + ":" + cfg.port() + "/" + cfg.database());
       db.put("reachable", ss.error().isEmpty());
@@ -130,11 +124,7 @@ final class StatusCommand implements Callable<Integer> {
           "retention     journal.retention=%s (nothing old enough to prune yet)%n",
           Durations.format(cfg.retention()));
     }
-    for (io.rowguard.journal.Gap g : gaps) {
-      out.printf(
-          "gap           %s to %s: %s; rollbacks into it are refused%n",
-          ValueFormat.instant(g.fromMicros()), ValueFormat.instant(g.toMicros()), g.reason());
-    }
+    GapView.print(out, "gap           ", gaps);
     String where = cfg.host() + ":" + cfg.port() + "/" + cfg.database();
     if (ss.error().isPresent()) {
       out.printf("database      %s: not reachable: %s%n", where, ss.error().get());

@@ -1,6 +1,7 @@
 package io.rowguard.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.rowguard.cli.internal.GapView;
 import io.rowguard.cli.internal.Json;
 import io.rowguard.cli.internal.Logging;
 import io.rowguard.cli.internal.ProgressBar;
@@ -45,8 +46,10 @@ final class VerifyCommand implements Callable<Integer> {
     Logging.quiet();
     RowguardConfig cfg = config.load();
     VerifyReport r;
+    java.util.List<io.rowguard.journal.Gap> gaps;
     try (Journal journal = Journal.openReader(cfg.journalDir())) {
       r = journal.verify(new ProgressBar(System.err, 1_000_000));
+      gaps = journal.gaps();
     }
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
@@ -75,6 +78,8 @@ final class VerifyCommand implements Callable<Integer> {
               });
       var remarks = doc.putArray("remarks");
       r.remarks().forEach(remarks::add);
+      doc.put("complete", gaps.isEmpty());
+      doc.set("gaps", GapView.json(gaps));
       Json.print(out, doc);
       return r.ok() ? Main.OK : Main.FAILED;
     }
@@ -88,6 +93,15 @@ final class VerifyCommand implements Callable<Integer> {
               ? ", " + r.keptBeforeCut() + " kept from before the retention cut"
               : "");
       out.printf("head: entry %d, hash %s%n", r.headSeq(), r.headHash());
+      if (gaps.isEmpty()) {
+        out.println("complete: no gap recorded");
+      } else {
+        out.printf(
+            "complete: no, %d gap(s) recorded (%d open), where the journal does not hold every"
+                + " change or before image:%n",
+            gaps.size(), gaps.stream().filter(io.rowguard.journal.Gap::isOpen).count());
+        GapView.print(out, "  gap: ", gaps);
+      }
       out.flush();
       return Main.OK;
     }

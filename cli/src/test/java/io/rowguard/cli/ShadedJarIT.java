@@ -1,0 +1,257 @@
+package io.rowguard.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rowguard.connectors.PostgresFixture;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Every command as users run it: from the shaded jar, each in a fresh JVM (so nothing another
+ * command loaded first, such as RocksDB's native library, hides a failure), with secrets in the
+ * environment, and as a user who may not read the journal.
+ */
+class ShadedJarIT {
+  static final Path JAR = Path.of("target", "rowguard.jar").toAbsolutePath();
+  static final String SECRET = "hunter2-not-for-help-texts";
+  static PostgresFixture pg;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void start() {
+    assertThat(JAR).as("the shaded jar is built in the package phase").exists();
+    pg = PostgresFixture.start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    pg.close();
+  }
+
+  record Run(int exit, String out, String err) {}
+
+  static Run jar(Map<String, String> env, List<String> prefix, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(prefix);
+    cmd.addAll(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx256m",
+            "-jar",
+            JAR.toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().putAll(env);
+    Path out = Files.createTempFile("rowguard-out", ".txt");
+    Path err = Files.createTempFile("rowguard-err", ".txt");
+    pb.redirectOutput(out.toFile());
+    pb.redirectError(err.toFile());
+    pb.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+    Process p = pb.start();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("%s finished", String.join(" ", args)).isTrue();
+    Run r = new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    Files.delete(out);
+    Files.delete(err);
+    return r;
+  }
+
+  static Run jar(String... args) throws Exception {
+    return jar(Map.of(), List.of(), args);
+  }
+
+  static Run ok(String... args) throws Exception {
+    Run r = jar(args);
+    assertThat(r.exit()).as("%s: %s", String.join(" ", args), r.err()).isZero();
+    return r;
+  }
+
+  @Test
+  void everyHelpTextShowsPlaceholdersNotTheSecretsTheyName() throws Exception {
+    Map<String, String> env =
+        Map.of(
+            "GUARD_DB_PASSWORD", SECRET,
+            "HOOK_TOKEN", SECRET,
+            "ROWGUARD_DEMO_PASSWORD", SECRET);
+    List<String> commands =
+        new ArrayList<>(new CommandLine(new RowguardCommand()).getSubcommands().keySet());
+    commands.add(""); // the top-level help
+    for (String command : commands) {
+      List<String> args = new ArrayList<>();
+      if (!command.isEmpty()) {
+        args.add(command);
+      }
+      args.add("--help");
+      Run r = jar(env, List.of(), args.toArray(String[]::new));
+      assertThat(r.exit()).as("%s --help: %s", command, r.err()).isZero();
+      assertThat(r.out() + r.err())
+          .as("%s --help", command)
+          .doesNotContain(SECRET)
+          .doesNotContain("=null");
+    }
+    Run capture = jar(env, List.of(), "capture", "--help");
+    assertThat(capture.out())
+        .contains("source.database.password=${env:GUARD_DB_PASSWORD}")
+        .contains("Bearer ${env:HOOK_TOKEN}");
+  }
+
+  @Test
+  void everyCommandWorksFromTheJarInAFreshJvm() throws Exception {
+    pg.exec(
+        "CREATE TABLE jar_t (id int PRIMARY KEY, v text)",
+        "ALTER TABLE jar_t REPLICA IDENTITY FULL",
+        "INSERT INTO jar_t SELECT g, 'v' || g FROM generate_series(1, 10) g");
+    Map<String, String> props = pg.configProperties(dir.resolve("journal"), "public.jar_t", "jar");
+    Path config = Cli.writeConfig(dir.resolve("jar.properties"), props);
+    String c = config.toString();
+    Process capture =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-jar",
+                JAR.toString(),
+                "capture",
+                "-c",
+                c,
+                "--progress-interval",
+                "1")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("capture.log").toFile())
+            .start();
+    Path journal = dir.resolve("journal");
+    Path socket = journal.resolve("control.sock");
+    Instant before;
+    try {
+      awaitStatus(c, 10);
+      before = Instant.now();
+      Thread.sleep(20);
+      pg.exec("UPDATE jar_t SET v = 'broken'", "TRUNCATE jar_t");
+      awaitStatus(c, 30);
+      assertThat(socket).exists();
+      assertThat(ok("history", "-c", c, "--table", "jar_t", "--key", "3").out())
+          .contains("snapshot")
+          .contains("truncate");
+      assertThat(ok("audit", "-c", c, "--table", "jar_t").out()).contains("truncate");
+      assertThat(ok("incidents", "-c", c, "--since", "1h").out()).contains("jar_t");
+      JsonNode status = new ObjectMapper().readTree(ok("status", "-c", c, "--json").out());
+      assertThat(status.get("database").get("retainedBytes").asLong())
+          .isGreaterThanOrEqualTo(status.get("database").get("lagBytes").asLong());
+      assertThat(ok("verify", "-c", c).out()).contains("intact").contains("complete: no gap");
+      String tx = firstTx(ok("audit", "-c", c, "--table", "jar_t", "--json").out());
+      assertThat(ok("blast-radius", "-c", c, "--tx", tx).out()).contains("jar_t");
+      assertThat(ok("export", "-c", c, "--table", "jar_t", "--as-of", before.toString()).out())
+          .contains("v3");
+      assertThat(ok("rollback", "-c", c, "--table", "jar_t", "--to", before.toString()).out())
+          .contains("to insert");
+      assertThat(ok("backout", "-c", c, "--tx", tx).out()).contains("plan");
+      ok("backup", "-c", c, "--to", dir.resolve("backups").toString());
+      assertThat(jar("teardown", "-c", c).exit()).as("teardown while capture runs").isEqualTo(2);
+    } finally {
+      capture.destroy(); // SIGTERM
+      assertThat(capture.waitFor(60, TimeUnit.SECONDS)).as("capture stops on SIGTERM").isTrue();
+    }
+    assertThat(capture.exitValue()).isZero();
+    assertThat(socket).as("a clean stop removes the control socket").doesNotExist();
+    String log = Files.readString(dir.resolve("capture.log"));
+    assertThat(log).doesNotContain("ERROR").doesNotContain("Exception");
+    assertThat(ok("backups", "-c", c, "--from", dir.resolve("backups").toString()).out())
+        .contains("ID");
+    assertThat(ok("restore", "-c", c, "--from", dir.resolve("backups").toString()).out())
+        .contains("restored backup 1");
+    assertThat(ok("teardown", "-c", c).out()).contains("drop     slot").contains("rg_jar");
+    assertThat(ok("teardown", "-c", c, "--apply").out()).contains("dropped  slot");
+    assertThat(ok("teardown", "-c", c).out()).contains("nothing to drop");
+  }
+
+  @Test
+  void journalDirectoryProblemsAreOneLineWithTheCause() throws Exception {
+    assumeTrue("root".equals(System.getProperty("user.name")), "needs root to run as nobody");
+    pg.exec(
+        "CREATE TABLE dir_t (id int PRIMARY KEY, v text)",
+        "ALTER TABLE dir_t REPLICA IDENTITY FULL",
+        "INSERT INTO dir_t VALUES (1, 'a')");
+    // a journal owned by root, owner-only
+    Path journal = dir.resolve("journal");
+    Path config =
+        Cli.writeConfig(
+            dir.resolve("dir.properties"), pg.configProperties(journal, "public.dir_t", "dirt"));
+    Process capture = Cli.startCapture(config, dir.resolve("capture.log"));
+    try {
+      awaitStatus(config.toString(), 1);
+    } finally {
+      capture.destroy();
+      capture.waitFor(60, TimeUnit.SECONDS);
+    }
+    // everything the nobody user needs: the config, the jar (world-readable already)
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
+    List<String> nobody = List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups");
+    Run unreadable = jar(Map.of(), nobody, "status", "-c", config.toString());
+    assertThat(unreadable.exit()).as(unreadable.err()).isEqualTo(2);
+    assertThat(unreadable.err())
+        .contains("cannot read journal " + journal + ": permission denied")
+        .contains("owned by root, mode rwx------")
+        .doesNotContain("no journal at");
+
+    // a journal.dir whose parent nobody may write
+    Path locked = dir.resolve("locked");
+    Files.createDirectory(locked);
+    Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Map<String, String> props =
+        pg.configProperties(locked.resolve("journal"), "public.dir_t", "dirt2");
+    Path lockedConfig = Cli.writeConfig(dir.resolve("locked.properties"), props);
+    Files.setPosixFilePermissions(lockedConfig, PosixFilePermissions.fromString("rw-r--r--"));
+    Run unwritable = jar(Map.of(), nobody, "capture", "-c", lockedConfig.toString());
+    assertThat(unwritable.exit()).as(unwritable.err()).isEqualTo(2);
+    assertThat(unwritable.err())
+        .contains("cannot create journal.dir " + locked.resolve("journal"))
+        .contains("permission denied")
+        .contains("owned by root");
+    assertThat(unwritable.err().strip().lines().count()).isEqualTo(1);
+
+    // a journal directory others may enter is made owner-only, and the log says so
+    Files.setPosixFilePermissions(journal, PosixFilePermissions.fromString("rwxrwxrwx"));
+    Run fixed = ok("teardown", "-c", config.toString());
+    assertThat(fixed.err()).contains("could be read by others (rwxrwxrwx): made it owner-only");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(journal)))
+        .isEqualTo("rwx------");
+  }
+
+  static void awaitStatus(String config, long entries) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (System.nanoTime() < deadline) {
+      Run r = jar("status", "-c", config, "--json");
+      if (r.exit() == 0
+          && new ObjectMapper().readTree(r.out()).get("entries").asLong() >= entries) {
+        return;
+      }
+      Thread.sleep(300);
+    }
+    throw new AssertionError("the journal did not reach " + entries + " entries");
+  }
+
+  static String firstTx(String auditJson) throws Exception {
+    JsonNode doc = new ObjectMapper().readTree(auditJson);
+    JsonNode changes = doc.has("changes") ? doc.get("changes") : doc;
+    return changes.get(0).get("tx").asText();
+  }
+
+  static String text(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+}
