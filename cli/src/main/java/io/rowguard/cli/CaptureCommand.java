@@ -165,15 +165,17 @@ final class CaptureCommand implements Callable<Integer> {
       long lastCount = 0;
       long lastReceived = 0;
       long lastTime = System.nanoTime();
+      long started = lastTime;
       long lastWalCheck = lastTime;
-      warnRetainedWal(cfg);
+      // until the slot exists (Debezium creates it as it starts) the first look is retried
+      boolean slotSeen = warnRetainedWal(cfg);
       while (!stopRequested.await(Math.min(interval, 1), TimeUnit.SECONDS)) {
         if (capture.awaitTermination(Duration.ZERO)) {
           break;
         }
         long now = System.nanoTime();
-        if (now - lastWalCheck >= WAL_CHECK.toNanos()) {
-          warnRetainedWal(cfg);
+        if (!slotSeen || now - lastWalCheck >= WAL_CHECK.toNanos()) {
+          slotSeen = warnRetainedWal(cfg) || now - started > WAL_CHECK.toNanos();
           lastWalCheck = now;
         }
         long received = capture.journaled();
@@ -238,14 +240,14 @@ final class CaptureCommand implements Callable<Integer> {
    * Warns while the replication slot holds more WAL than {@code capture.warn-retained-wal}: the
    * server keeps every WAL file the slot may still need, on its own disk.
    */
-  private static void warnRetainedWal(RowguardConfig cfg) {
+  private static boolean warnRetainedWal(RowguardConfig cfg) {
     long limit = cfg.warnRetainedWalBytes();
     if (limit <= 0) {
-      return;
+      return true;
     }
     SourceStatus ss = SourceStatus.probe(cfg);
     if (ss.error().isPresent() || !ss.slotExists() || ss.retainedBytes() <= limit) {
-      return;
+      return ss.slotExists();
     }
     LOG.warn(
         "replication slot {} holds {} of WAL on the server (capture.warn-retained-wal={}; {}"
@@ -257,6 +259,7 @@ final class CaptureCommand implements Callable<Integer> {
         Bytes.format(limit),
         Bytes.format(Math.max(0, ss.lagBytes())),
         ss.walStatus().isEmpty() ? "" : ", wal_status " + ss.walStatus());
+    return true;
   }
 
   private static void deleteQuietly(Path dir) {

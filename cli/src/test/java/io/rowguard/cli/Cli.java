@@ -60,9 +60,10 @@ final class Cli {
                 Main.class.getName(),
                 "capture",
                 "-c",
-                config.toString(),
-                "--progress-interval",
-                "0"));
+                config.toString()));
+    if (!List.of(extra).contains("--progress-interval")) {
+      cmd.addAll(List.of("--progress-interval", "0"));
+    }
     cmd.addAll(List.of(extra));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.redirectErrorStream(true);
