@@ -76,6 +76,7 @@ public final class Control {
               return t;
             });
     private volatile boolean closed;
+    private boolean privateParent;
 
     /** The client whose request is being read, which a stop may cut off; null otherwise. */
     private volatile SocketChannel reading;
@@ -173,6 +174,9 @@ public final class Control {
       }
       try {
         Files.deleteIfExists(path);
+        if (privateParent) {
+          Files.deleteIfExists(path.getParent()); // made for the socket (a long journal path)
+        }
       } catch (IOException e) {
         LOG.debug("deleting the control socket", e);
       }
@@ -194,7 +198,9 @@ public final class Control {
       ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
       channel.bind(UnixDomainSocketAddress.of(path));
       Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-      return Optional.of(new Server(path, channel, handler));
+      Server server = new Server(path, channel, handler);
+      server.privateParent = !parent.equals(journalDir.toAbsolutePath());
+      return Optional.of(server);
     } catch (IOException | UnsupportedOperationException e) {
       LOG.warn(
           "No control socket at {} ({}): `rowguard backup` cannot reach this capture",

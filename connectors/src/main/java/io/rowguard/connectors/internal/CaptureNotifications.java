@@ -18,7 +18,8 @@ public final class CaptureNotifications implements NotificationChannel {
 
   @Override
   public void init(CommonConnectorConfig config) {
-    session = CaptureSession.lookup(config.getConfig().getString(CaptureSession.ID_PROPERTY));
+    // an engine run without a capture (a benchmark's baseline) has no session: nothing to tell
+    session = CaptureSession.find(config.getConfig().getString(CaptureSession.ID_PROPERTY));
   }
 
   @Override

@@ -31,6 +31,11 @@ public final class CaptureSession {
     return s;
   }
 
+  /** The session with {@code id}, or null. */
+  static CaptureSession find(String id) {
+    return id == null ? null : SESSIONS.get(id);
+  }
+
   static CaptureSession lookup(String id) {
     CaptureSession s = id == null ? null : SESSIONS.get(id);
     if (s == null) {
