@@ -42,6 +42,12 @@ import picocli.CommandLine.Option;
       "The first start takes a snapshot of every captured table (op 'snapshot'), so every row has"
           + " a known base version. A restart resumes exactly after the last journaled"
           + " transaction: nothing is lost or journaled twice.",
+      "A table that comes to match the include list (created while capture runs, or added while"
+          + " it was stopped) is snapshotted, then followed. Each journal streams through its own"
+          + " publication, which rowguard creates (named after the slot) and keeps; a journal is"
+          + " bound to its database and refuses any other. Where the journal cannot hold every"
+          + " change (a lost slot, a table without a primary key), it records a gap that status,"
+          + " verify, history and rollbacks report.",
     },
     footer = {
       "",
@@ -56,6 +62,7 @@ import picocli.CommandLine.Option;
       "  journal.dir=/var/lib/rowguard/shop",
       "  capture.fix-replica-identity=false   (true: run ALTER TABLE ... REPLICA IDENTITY FULL"
           + " where missing)",
+      "  capture.warn-retained-wal=1GB         warn while the slot holds more WAL on the server",
       "",
       "Optional keys:",
       "  journal.retention=30d                 keep 30 days (each row's last older version too)",

@@ -71,10 +71,15 @@ public final class Capture implements AutoCloseable {
    *     from an older backup), recording the gap; without it such a start is refused
    */
   public record Options(TransactionListener listener, boolean acceptGap, Duration tableCheck) {
-    public static final Options DEFAULT = new Options(TransactionListener.NONE, false);
-
     /** How often capture looks for tables that came to match the include rules, by default. */
     public static final Duration TABLE_CHECK = Duration.ofSeconds(10);
+
+    // after TABLE_CHECK, which it uses
+    public static final Options DEFAULT = new Options(TransactionListener.NONE, false);
+
+    public Options {
+      tableCheck = tableCheck == null ? TABLE_CHECK : tableCheck;
+    }
 
     public Options(TransactionListener listener, boolean acceptGap) {
       this(listener, acceptGap, TABLE_CHECK);

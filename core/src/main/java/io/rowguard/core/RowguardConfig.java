@@ -178,6 +178,7 @@ public record RowguardConfig(
                 + " list (what to capture) or the exclude list (what to leave out)");
       }
     }
+    refuseIncomplete(where, source);
     String port = source.get("database.port");
     if (port != null) {
       try {
@@ -348,6 +349,30 @@ public record RowguardConfig(
       }
     }
     return new PerTable<>(named, fallback);
+  }
+
+  /**
+   * Debezium settings that would make the journal incomplete without a word: skipping an operation,
+   * or no transaction boundaries (the journal resumes only from them).
+   */
+  private static void refuseIncomplete(String where, Map<String, String> source) {
+    String skipped = source.get("skipped.operations");
+    if (skipped != null && !skipped.isBlank() && !skipped.trim().equalsIgnoreCase("none")) {
+      throw new ConfigException(
+          where
+              + "source.skipped.operations="
+              + skipped
+              + " would leave changes out of the journal, silently; remove the key (rowguard"
+              + " journals every insert, update, delete and truncate)");
+    }
+    String tx = source.get("provide.transaction.metadata");
+    if (tx != null && !tx.trim().equalsIgnoreCase("true")) {
+      throw new ConfigException(
+          where
+              + "source.provide.transaction.metadata="
+              + tx
+              + ": rowguard needs transaction boundaries to journal exactly once; remove the key");
+    }
   }
 
   private static void requireKey(

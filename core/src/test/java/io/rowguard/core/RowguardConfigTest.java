@@ -63,6 +63,10 @@ class RowguardConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining(
             "source.table.include.list and source.table.exclude.list are both set");
+    Map<String, String> skipping = valid();
+    skipping.put("source.skipped.operations", "t");
+    assertThatThrownBy(() -> RowguardConfig.of(Path.of("f"), skipping, n -> "pw"))
+        .hasMessageContaining("source.skipped.operations=t would leave changes out of the journal");
     Map<String, String> tableAndSchema = valid();
     tableAndSchema.put("source.schema.exclude.list", "archive");
     assertThat(RowguardConfig.of(Path.of("f"), tableAndSchema, n -> "pw").source())

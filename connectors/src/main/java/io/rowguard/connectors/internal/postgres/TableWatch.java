@@ -103,12 +103,14 @@ public final class TableWatch implements AutoCloseable {
     while (!closed) {
       try {
         Thread.sleep(interval.toMillis());
-        round();
       } catch (InterruptedException e) {
         return;
+      }
+      try {
+        round();
       } catch (RuntimeException e) {
-        LOG.warn("Could not look for new tables: {}", e.getMessage());
-        LOG.debug("table watch", e);
+        // the database may be restarting: capture says so itself; look again next time
+        LOG.debug("Could not look for new tables: {}", e.getMessage(), e);
       }
     }
   }
