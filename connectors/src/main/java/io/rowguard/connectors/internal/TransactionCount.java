@@ -17,8 +17,10 @@ import org.apache.kafka.connect.source.SourceRecord;
  */
 final class TransactionCount {
   private long events;
-  private final Map<String, Long> perTable = new HashMap<>();
-  private final Map<String, TableId> tables = new HashMap<>();
+  // counted by table object (one per table description): no string built per change
+  private final Map<TableId, long[]> perTable = new java.util.IdentityHashMap<>();
+  private TableId last;
+  private long[] lastCount;
 
   /** A table (or, with no table, the transaction's other events) that arrived short or long. */
   record Shortfall(TableId table, long expected, long received) {}
@@ -26,14 +28,18 @@ final class TransactionCount {
   void begin() {
     events = 0;
     perTable.clear();
+    last = null;
+    lastCount = null;
   }
 
   /** A change or truncate of {@code table}. */
   void event(TableId table) {
     events++;
-    String key = table.schema() + "." + table.name();
-    perTable.merge(key, 1L, Long::sum);
-    tables.putIfAbsent(key, table);
+    if (table != last) {
+      last = table;
+      lastCount = perTable.computeIfAbsent(table, t -> new long[1]);
+    }
+    lastCount[0]++;
   }
 
   /** An event of no table (a logical message). */
@@ -60,19 +66,27 @@ final class TransactionCount {
         said.put(c.getString("data_collection"), c.getInt64("event_count"));
       }
     }
+    Map<String, Long> got = new HashMap<>();
+    Map<String, TableId> tables = new HashMap<>();
+    perTable.forEach(
+        (t, n) -> {
+          String name = t.schema() + "." + t.name();
+          got.merge(name, n[0], Long::sum);
+          tables.putIfAbsent(name, t);
+        });
     TreeSet<String> names = new TreeSet<>(said.keySet());
-    names.addAll(perTable.keySet());
+    names.addAll(got.keySet());
     long tableEvents = 0;
     for (String name : names) {
       long want = said.getOrDefault(name, 0L);
-      long got = perTable.getOrDefault(name, 0L);
+      long have = got.getOrDefault(name, 0L);
       tableEvents += want;
-      if (want != got) {
-        out.add(new Shortfall(tables.getOrDefault(name, parse(name)), want, got));
+      if (want != have) {
+        out.add(new Shortfall(tables.getOrDefault(name, parse(name)), want, have));
       }
     }
     if (out.isEmpty()) {
-      long others = events - perTable.values().stream().mapToLong(Long::longValue).sum();
+      long others = events - got.values().stream().mapToLong(Long::longValue).sum();
       out.add(new Shortfall(null, expected - tableEvents, others));
     }
     return out;

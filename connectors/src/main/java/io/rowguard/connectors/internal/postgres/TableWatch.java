@@ -117,8 +117,8 @@ public final class TableWatch implements AutoCloseable {
 
   /** One look at the catalog, and a backfill started if one is due. */
   synchronized void round() {
-    long now = serverMicros();
     try (Connection c = PostgresPreflight.connect(config)) {
+      long now = serverMicros(c);
       look(c);
       lastLook = now;
     } catch (SQLException e) {
@@ -264,18 +264,19 @@ public final class TableWatch implements AutoCloseable {
     }
     LOG.warn("{}; recorded as a gap", reason);
     journal.recordGap(
-        Gap.openForTable(table, lastLook > 0 ? lastLook : serverMicros(), "", reason, true),
+        Gap.openForTable(table, lastLook > 0 ? lastLook : serverMicros(null), "", reason, true),
         PostgresStart.RECORD_TIMEOUT_MILLIS);
   }
 
-  private long serverMicros() {
-    try (Connection c = PostgresPreflight.connect(config);
-        Statement s = c.createStatement();
+  /** The server's clock, through {@code c} (or a connection of its own when null). */
+  private long serverMicros(Connection c) {
+    try (Connection own = c == null ? PostgresPreflight.connect(config) : null;
+        Statement s = (c == null ? own : c).createStatement();
         ResultSet rs =
             s.executeQuery("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")) {
       rs.next();
       return rs.getLong(1);
-    } catch (SQLException e) {
+    } catch (SQLException | RuntimeException e) {
       return System.currentTimeMillis() * 1000L;
     }
   }
