@@ -138,6 +138,9 @@ public final class Journal implements AutoCloseable {
   /** Why the journal failed, when it did: later calls report this, not just "failed". */
   private volatile JournalException failure;
 
+  /** Gaps, the binding, base versions: the journal's records about its source. */
+  private final SourceState sourceState = new SourceState(this);
+
   /** Table numbers and schemas: replaced whole, never changed in place. */
   private volatile Registry registry = Registry.EMPTY;
 
@@ -629,8 +632,8 @@ public final class Journal implements AutoCloseable {
 
     /**
      * Visits the newest version of each row of a table that still exists and came before {@code
-     * beforeSeq}, in key order: what the journal committed, earlier parts of this transaction and
-     * this batch (written out first, so that the index has them).
+     * beforeSeq}, in key order ({@link LiveRows}): what the journal committed, earlier parts of
+     * this transaction and this batch (written out first, so that the index has them).
      */
     private void forEachLiveRow(
         int tableNo, long beforeSeq, java.util.function.Consumer<ChangeEvent> visitor) {
@@ -638,41 +641,8 @@ public final class Journal implements AutoCloseable {
         writePartAhead();
       }
       awaitPart();
-      byte[] tablePrefix = Keys.tablePrefix(tableNo);
-      try (RocksIterator it = cf.db().newIterator(cf.rows())) {
-        byte[] row = null;
-        long newest = -1;
-        for (it.seek(tablePrefix); it.isValid() && startsWith(it.key(), tablePrefix); it.next()) {
-          byte[] k = it.key();
-          byte[] r = Arrays.copyOf(k, k.length - 8);
-          if (row != null && !Arrays.equals(r, row)) {
-            visitIfLive(newest, beforeSeq, visitor);
-            newest = -1;
-          }
-          row = r;
-          newest = Math.max(newest, Keys.seqAtEnd(k));
-        }
-        if (row != null) {
-          visitIfLive(newest, beforeSeq, visitor);
-        }
-        checkIterator(it, "read the rows of table " + tableNo);
-      }
-    }
-
-    private void visitIfLive(
-        long newest, long beforeSeq, java.util.function.Consumer<ChangeEvent> visitor) {
-      if (newest < 0 || newest >= beforeSeq) {
-        return;
-      }
-      byte[] value = get(cf.log(), Keys.seq(newest), "read entry " + newest);
-      if (value == null) {
-        throw new JournalException(dir, "entry " + newest + " is indexed but missing from the log");
-      }
       // this batch's own schemas are not registered yet: decode through them
-      ChangeEvent e = EntryCodec.decode(record(newest, value), this::schemaInBatch);
-      if (!e.op().removesRow()) {
-        visitor.accept(e);
-      }
+      new LiveRows(Journal.this, this::schemaInBatch).forEach(tableNo, beforeSeq, visitor);
     }
 
     /** Hands what is staged to the background writer; at most one part is being written. */
@@ -1090,7 +1060,7 @@ public final class Journal implements AutoCloseable {
     return appendSystemRecord(record, metaPuts, false);
   }
 
-  private long appendSystemRecord(
+  long appendSystemRecord(
       byte[] record,
       java.util.function.LongFunction<Map<byte[], byte[]>> metaPuts,
       boolean forgetOffsets) {
@@ -1139,9 +1109,23 @@ public final class Journal implements AutoCloseable {
       java.util.function.LongFunction<Map<byte[], byte[]>> metaPuts,
       long timeoutMillis,
       String what) {
+    return appendSystemRecordWaiting(record, metaPuts, false, timeoutMillis, what);
+  }
+
+  /** As above; with {@code forgetOffsets} the stored source offsets go in the same write. */
+  long appendSystemRecordWaiting(
+      byte[] record,
+      java.util.function.LongFunction<Map<byte[], byte[]>> metaPuts,
+      boolean forgetOffsets,
+      long timeoutMillis,
+      String what) {
+    checkOpen();
+    if (!writer) {
+      throw new IllegalStateException("journal " + dir + " is open for reading only");
+    }
     long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
     while (true) {
-      long s = appendSystemRecord(record, metaPuts);
+      long s = appendSystemRecord(record, metaPuts, forgetOffsets);
       if (s > 0) {
         return s;
       }
@@ -1163,13 +1147,7 @@ public final class Journal implements AutoCloseable {
    * from an older backup). Waits up to {@code timeoutMillis} for a moment between transactions.
    */
   public Gap recordGap(Gap gap, long timeoutMillis) {
-    long s =
-        appendSystemRecordWaiting(
-            LogRecords.gap(gap, 0),
-            seq -> Map.of(concat(GAP_PREFIX, Keys.seq(seq)), Keys.seq(seq)),
-            timeoutMillis,
-            "a gap record");
-    return gap.at(s);
+    return sourceState.recordGap(gap, false, timeoutMillis);
   }
 
   /**
@@ -1178,25 +1156,7 @@ public final class Journal implements AutoCloseable {
    * were removed inside it). Done once: with no offsets left, the next start finds no gap.
    */
   public Gap restartAfterGap(Gap gap, long timeoutMillis) {
-    checkOpen();
-    if (!writer) {
-      throw new IllegalStateException("journal " + dir + " is open for reading only");
-    }
-    long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-    while (true) {
-      long s =
-          appendSystemRecord(
-              LogRecords.gap(gap, 0),
-              seq -> Map.of(concat(GAP_PREFIX, Keys.seq(seq)), Keys.seq(seq)),
-              true);
-      if (s > 0) {
-        return gap.at(s);
-      }
-      if (System.nanoTime() > deadline) {
-        throw new JournalException(dir, "could not write a gap record: a transaction is open");
-      }
-      sleep(50);
-    }
+    return sourceState.recordGap(gap, true, timeoutMillis);
   }
 
   private static byte[] bytes(ByteBuffer b) {
@@ -1930,46 +1890,7 @@ public final class Journal implements AutoCloseable {
 
   /** The gaps the journal knows of, oldest first. */
   public List<Gap> gaps() {
-    checkOpen();
-    long limit = watermark;
-    Map<Long, Gap> bySeq = new java.util.TreeMap<>();
-    try (RocksIterator it = cf.db().newIterator(cf.meta())) {
-      for (it.seek(GAP_PREFIX); it.isValid() && startsWith(it.key(), GAP_PREFIX); it.next()) {
-        long s = new BinaryReader(it.value()).readLong();
-        if (s > limit) {
-          continue;
-        }
-        byte[] value = get(cf.log(), Keys.seq(s), "read gap " + s);
-        if (value != null) {
-          LogRecords.StoredGap g = LogRecords.decodeStoredGap(s, record(s, value));
-          // a closing record says all the closed gap said, and where it ended: it replaces it
-          bySeq.remove(g.closes());
-          bySeq.put(s, g.gap());
-        }
-      }
-      checkIterator(it, "read gaps");
-    }
-    return new ArrayList<>(bySeq.values());
-  }
-
-  /**
-   * The tables whose rows have base versions, with when they got them. A journal written before
-   * these were recorded has none: every table it holds was snapshotted when it began.
-   */
-  public Map<TableId, Long> basedTables() {
-    checkOpen();
-    Map<TableId, Long> out = new java.util.TreeMap<>();
-    try (RocksIterator it = cf.db().newIterator(cf.meta())) {
-      for (it.seek(BASED_PREFIX); it.isValid() && startsWith(it.key(), BASED_PREFIX); it.next()) {
-        BinaryReader k =
-            new BinaryReader(it.key(), BASED_PREFIX.length, it.key().length - BASED_PREFIX.length);
-        out.put(
-            TableId.of(k.readString(), k.readString()),
-            new BinaryReader(it.value()).readSignedVarLong());
-      }
-      checkIterator(it, "read the tables' base versions");
-    }
-    return out;
+    return sourceState.gaps();
   }
 
   /** The gaps still open: what caused them is not fixed yet. */
@@ -1982,33 +1903,20 @@ public final class Journal implements AutoCloseable {
    * transactions; returns the gap as closed.
    */
   public Gap closeGap(Gap open, long micros, String position, long timeoutMillis) {
-    Gap closed = open.closedAt(micros, position);
-    long s =
-        appendSystemRecordWaiting(
-            LogRecords.gap(closed, open.seq()),
-            seq -> Map.of(concat(GAP_PREFIX, Keys.seq(seq)), Keys.seq(seq)),
-            timeoutMillis,
-            "the end of a gap");
-    return closed.at(s);
+    return sourceState.closeGap(open, micros, position, timeoutMillis);
+  }
+
+  /**
+   * The tables whose rows have base versions, with when they got them. A journal written before
+   * these were recorded has none: every table it holds was snapshotted when it began.
+   */
+  public Map<TableId, Long> basedTables() {
+    return sourceState.basedTables();
   }
 
   /** The source this journal was bound to when capture first wrote it; empty before that. */
   public Optional<SourceBinding> binding() {
-    checkOpen();
-    byte[] pointer = get(cf.meta(), BINDING, "read the binding");
-    if (pointer == null) {
-      return Optional.empty();
-    }
-    long s = new BinaryReader(pointer).readLong();
-    byte[] value = get(cf.log(), Keys.seq(s), "read the binding record " + s);
-    if (value == null) {
-      throw new JournalException(dir, "the binding record " + s + " is missing from the log");
-    }
-    try {
-      return Optional.of(LogRecords.decodeBinding(record(s, value)));
-    } catch (RuntimeException e) {
-      throw new JournalException(dir, "the binding record " + s + " is corrupt: " + e.getMessage());
-    }
+    return sourceState.binding();
   }
 
   /**
@@ -2016,11 +1924,7 @@ public final class Journal implements AutoCloseable {
    * through), in the hash chain, between two transactions.
    */
   public void bind(SourceBinding binding, long timeoutMillis) {
-    appendSystemRecordWaiting(
-        LogRecords.binding(binding),
-        seq -> Map.of(BINDING, Keys.seq(seq)),
-        timeoutMillis,
-        "the source binding");
+    sourceState.bind(binding, timeoutMillis);
   }
 
   /** The journal's random identity, as hex: what marks a database object as this journal's. */
@@ -2278,86 +2182,10 @@ public final class Journal implements AutoCloseable {
     }
   }
 
-  /**
-   * Streams over the tail three times, so that a tail as large as an interrupted initial snapshot
-   * needs no memory: the notes' actors first; then the changes, deleted with their index keys in
-   * chunks; then the notes, registrations and the journal's own records. Changes go before what
-   * they depend on (a note decides an actor key, a registration how a change decodes), so a
-   * truncation cut short by another crash is simply done again.
-   */
+  /** Drops the records past the watermark ({@link TailTruncation}). */
   private void truncateIncompleteTail() {
-    Map<String, TransactionTag> tags = new HashMap<>();
-    long[] changes = {0};
-    List<Long> others = new ArrayList<>();
-    forEachRecord(
-        watermark + 1,
-        Long.MAX_VALUE,
-        (s, value) -> {
-          byte[] record = record(s, value);
-          if (LogRecords.kind(record) == LogRecords.Kind.NOTE) {
-            LogRecords.Note n = LogRecords.decodeNote(record);
-            tags.merge(n.txId(), n.tag(), (a, b) -> a.actor() != null ? a : b);
-          }
-          return true;
-        });
-    try {
-      WriteBatch[] batch = {new WriteBatch()};
-      try {
-        forEachRecord(
-            watermark + 1,
-            Long.MAX_VALUE,
-            (s, value) -> {
-              byte[] record = record(s, value);
-              if (LogRecords.kind(record) != LogRecords.Kind.CHANGE) {
-                others.add(s);
-                return true;
-              }
-              ChangeEvent e = decode(s, record);
-              try {
-                batch[0].delete(cf.log(), Keys.seq(s));
-                cf.changeKeys(
-                    registry.tableNo(e.table()),
-                    e.key().encode(),
-                    s,
-                    e.commitMicros(),
-                    e.txId(),
-                    Attribution.of(tags.get(e.txId()), e).actor(),
-                    batch[0]::delete);
-                changes[0]++;
-                if (batch[0].count() >= 50_000) {
-                  cf.db().write(syncWrite, batch[0]);
-                  batch[0].close();
-                  batch[0] = new WriteBatch();
-                }
-              } catch (RocksDBException ex) {
-                throw new JournalException(dir, "remove the incomplete tail", ex);
-              }
-              return true;
-            });
-        for (long s : others) {
-          byte[] record = record(s, get(cf.log(), Keys.seq(s), "read record " + s));
-          batch[0].delete(cf.log(), Keys.seq(s));
-          switch (LogRecords.kind(record)) {
-            case NOTE -> cf.noteKeys(LogRecords.decodeNote(record).txId(), s, batch[0]::delete);
-            case TABLE, SCHEMA ->
-                batch[0].delete(cf.schemas(), LogRecords.decodeRegistration(record).key());
-            case GAP -> batch[0].delete(cf.meta(), concat(GAP_PREFIX, Keys.seq(s)));
-            default -> {}
-          }
-        }
-        cf.db().write(syncWrite, batch[0]);
-      } finally {
-        batch[0].close();
-      }
-    } catch (RocksDBException e) {
-      throw new JournalException(dir, "remove the incomplete tail", e);
-    }
-    if (changes[0] + others.size() > 0) {
+    if (new TailTruncation(this).run()) {
       loadRegistry();
-      LOG.info(
-          "Removed {} changes of a transaction that was incomplete when the last capture"
-              + " stopped; the source redelivers it whole",
-          changes[0]);
     }
   }
 
