@@ -511,34 +511,29 @@ class CompletenessIT {
   }
 
   private static boolean slotExists(String slot) throws Exception {
-    try (Connection c = pg.connect();
-        PreparedStatement ps =
-            c.prepareStatement("SELECT 1 FROM pg_replication_slots WHERE slot_name = ?")) {
-      ps.setString(1, slot);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
-    }
+    return queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name = ?", slot) > 0;
   }
 
   private static long lsn(String expression) throws Exception {
-    try (Connection c = pg.connect();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT (" + expression + " - '0/0'::pg_lsn)::bigint")) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return queryLong("SELECT (" + expression + " - '0/0'::pg_lsn)::bigint");
   }
 
   private static long confirmed(String slot) throws Exception {
+    return queryLong(
+        "SELECT coalesce(max((confirmed_flush_lsn - '0/0'::pg_lsn)::bigint), -1)"
+            + " FROM pg_replication_slots WHERE slot_name = ?",
+        slot);
+  }
+
+  private static long queryLong(String sql, String... params) throws Exception {
     try (Connection c = pg.connect();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT (confirmed_flush_lsn - '0/0'::pg_lsn)::bigint FROM pg_replication_slots"
-                    + " WHERE slot_name = ?")) {
-      ps.setString(1, slot);
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) {
+        ps.setString(i + 1, params[i]);
+      }
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? rs.getLong(1) : -1;
+        rs.next();
+        return rs.getLong(1);
       }
     }
   }

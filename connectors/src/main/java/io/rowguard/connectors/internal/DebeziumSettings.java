@@ -126,12 +126,9 @@ public final class DebeziumSettings {
     if (left.isEmpty()) {
       return Map.of();
     }
-    String names =
-        String.join(
-            "|",
-            left.stream()
-                .map(t -> java.util.regex.Pattern.quote(t.schema() + "." + t.name()))
-                .toList());
+    java.util.List<String> quoted =
+        left.stream().map(t -> java.util.regex.Pattern.quote(t.schema() + "." + t.name())).toList();
+    String names = String.join("|", quoted);
     String include = config.source().get("table.include.list");
     if (include != null && !include.isBlank()) {
       java.util.List<String> patterns = new java.util.ArrayList<>();
@@ -143,12 +140,7 @@ public final class DebeziumSettings {
       return Map.of("table.include.list", String.join(",", patterns));
     }
     String exclude = config.source().get("table.exclude.list");
-    String extra =
-        String.join(
-            ",",
-            left.stream()
-                .map(t -> java.util.regex.Pattern.quote(t.schema() + "." + t.name()))
-                .toList());
+    String extra = String.join(",", quoted);
     return Map.of(
         "table.exclude.list", exclude == null || exclude.isBlank() ? extra : exclude + "," + extra);
   }
