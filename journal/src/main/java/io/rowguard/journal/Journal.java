@@ -1151,6 +1151,14 @@ public final class Journal implements AutoCloseable {
   }
 
   /**
+   * Records a gap if no source transaction is arriving right now; empty, writing nothing, while one
+   * is (try again later).
+   */
+  public Optional<Gap> tryRecordGap(Gap gap) {
+    return sourceState.tryRecordGap(gap);
+  }
+
+  /**
    * Records a gap and forgets the source offsets in the same write: the next capture starts over
    * from a new snapshot, whose rows are the base versions after the gap (and whose missing rows
    * were removed inside it). Done once: with no offsets left, the next start finds no gap.

@@ -56,6 +56,12 @@ final class SourceState {
     return gap.at(s);
   }
 
+  /** A gap record now, if no transaction is arriving; empty (nothing written) otherwise. */
+  Optional<Gap> tryRecordGap(Gap gap) {
+    long s = journal.appendSystemRecord(LogRecords.gap(gap, 0), SourceState::gapPointer, false);
+    return s > 0 ? Optional.of(gap.at(s)) : Optional.empty();
+  }
+
   Gap closeGap(Gap open, long micros, String position, long timeoutMillis) {
     Gap closed = open.closedAt(micros, position);
     long s =

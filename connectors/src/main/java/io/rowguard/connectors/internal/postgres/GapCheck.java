@@ -27,7 +27,10 @@ public final class GapCheck {
 
   private GapCheck() {}
 
-  /** The gap between the journal's resume position and what the server still holds, if any. */
+  /**
+   * The gap between the journal's resume position and what the server still holds, if any. It is
+   * open: it ends where the journal's next snapshot gives every row a base version again.
+   */
   public static Optional<Gap> find(RowguardConfig config, Journal journal, Connection c)
       throws SQLException {
     OptionalLong resume = resumeLsn(journal);
@@ -35,53 +38,72 @@ public final class GapCheck {
       return Optional.empty();
     }
     String slot = DebeziumSettings.engineSetting(config, "slot.name");
-    long now;
-    long current;
+    boolean walStatus;
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT current_setting('server_version_num')::int >= 130000");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      walStatus = rs.getBoolean(1);
+    }
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,"
-                + " pg_current_wal_lsn() - '0/0'::pg_lsn,"
-                + " (SELECT confirmed_flush_lsn - '0/0'::pg_lsn FROM pg_replication_slots"
-                + "  WHERE slot_name = ?)")) {
+                + " pg_current_wal_lsn() - '0/0'::pg_lsn, s.confirmed_flush_lsn - '0/0'::pg_lsn,"
+                + " s.slot_name IS NOT NULL, s.restart_lsn IS NULL, "
+                + (walStatus ? "s.wal_status" : "NULL")
+                + " FROM (SELECT 1) one LEFT JOIN pg_replication_slots s ON s.slot_name = ?")) {
       ps.setString(1, slot);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        now = rs.getLong(1);
-        current = rs.getLong(2);
+        long now = rs.getLong(1);
+        long current = rs.getLong(2);
         long confirmed = rs.getLong(3);
-        boolean exists = !rs.wasNull();
+        boolean exists = rs.getBoolean(4);
+        boolean lost = exists && (rs.getBoolean(5) || "lost".equals(rs.getString(6)));
+        String from = lsn(resume.getAsLong());
         long last = journal.status().lastCommitMicros().orElse(0);
         if (!exists) {
           return Optional.of(
-              new Gap(
-                  0,
+              gap(
                   last,
-                  now,
-                  lsn(resume.getAsLong()),
+                  from,
                   lsn(current),
                   "replication slot "
                       + slot
                       + " no longer exists, so the server kept nothing for this journal"));
         }
+        if (lost) {
+          return Optional.of(
+              gap(
+                  last,
+                  from,
+                  lsn(current),
+                  "replication slot "
+                      + slot
+                      + " lost the WAL it held (max_slot_wal_keep_size was passed: wal_status"
+                      + " lost)"));
+        }
         if (Long.compareUnsigned(confirmed, resume.getAsLong()) > 0) {
           return Optional.of(
-              new Gap(
-                  0,
+              gap(
                   last,
-                  now,
-                  lsn(resume.getAsLong()),
+                  from,
                   lsn(confirmed),
                   "replication slot "
                       + slot
                       + " has confirmed "
                       + lsn(confirmed)
                       + " to the server, past the journal's "
-                      + lsn(resume.getAsLong())
+                      + from
                       + " (was the journal restored from an older backup?)"));
         }
+        return Optional.empty();
       }
     }
-    return Optional.empty();
+  }
+
+  private static Gap gap(long lastCommit, String from, String to, String reason) {
+    return new Gap(0, null, lastCommit, Long.MAX_VALUE, from, to, reason, true);
   }
 
   /** What `capture` says when it finds a gap and was not told to accept it. */
@@ -95,7 +117,8 @@ public final class GapCheck {
         + ": changes committed since then up to "
         + gap.toPosition()
         + " are no longer on the server. Run `rowguard capture --accept-gap -c FILE` to go on"
-        + " without them: the gap is recorded, and rollbacks to moments inside it are refused";
+        + " without them: the gap is recorded, every table is snapshotted again, and rollbacks"
+        + " to moments inside the gap are refused";
   }
 
   /** The log position Debezium confirms to the server for the stored offsets. */

@@ -75,6 +75,36 @@ public final class PostgresStart {
       if (gap.isPresent() && !acceptGap) {
         throw new InputException(GapCheck.refusal(gap.get()));
       }
+      // a start without offsets snapshots every table, unless told to stream from the slot as
+      // it is (snapshot.mode never or no_data: the slot's position is then the point)
+      boolean snapshots =
+          "initial".equalsIgnoreCase(DebeziumSettings.engineSetting(config, "snapshot.mode"));
+      if (gap.isPresent() && !snapshots) {
+        throw new InputException(
+            "going on past a gap takes a snapshot of every table, and source.snapshot.mode="
+                + DebeziumSettings.engineSetting(config, "snapshot.mode")
+                + " would skip it: remove the key");
+      }
+      SlotState slotState = slotState(c, slot);
+      if (slotState.active() && (gap.isPresent() || journal.offsets().isEmpty())) {
+        throw new InputException(
+            "replication slot "
+                + slot
+                + " is in use by another connection (a capture still running, or one that died a"
+                + " moment ago): stop it, or wait for the server to notice, and start again");
+      }
+      boolean stale =
+          gap.isEmpty() && journal.offsets().isEmpty() && slotState.exists() && snapshots;
+      if (stale && journal.lastSeq() == 0) {
+        throw new InputException(
+            "replication slot "
+                + slot
+                + " already exists, and this journal is new: it belongs to another journal, or"
+                + " was left behind by one; give this journal its own source.slot.name, or, if"
+                + " nothing uses it, drop it: SELECT pg_drop_replication_slot('"
+                + slot.replace("'", "''")
+                + "');");
+      }
       if (bound.isEmpty() || !bound.get().equals(current)) {
         journal.bind(current, RECORD_TIMEOUT_MILLIS);
         if (bound.isEmpty()) {
@@ -85,6 +115,11 @@ public final class PostgresStart {
       plan.statements().forEach(s -> LOG.info("Ran {}", s));
       if (gap.isPresent()) {
         startOverAfter(gap.get(), slot, journal, c);
+      } else if (stale) {
+        // this journal's own slot, from a fresh start cut short (its snapshot, the first or the
+        // one after an accepted gap): a new slot gives the snapshot its exact starting point
+        dropSlot(c, slot);
+        LOG.info("Dropped slot {}: the snapshot it was created for did not finish", slot);
       }
       return new Prepared(slot, publication, plan.ours(), journal.offsets().isEmpty());
     } catch (SQLException e) {
@@ -197,13 +232,20 @@ public final class PostgresStart {
         versionNum);
   }
 
-  /**
-   * Goes on past an accepted gap: the slot (when it is still there, behind the journal) is dropped,
-   * then the gap is recorded and the offsets forgotten in one journal write. Debezium then creates
-   * the slot again and snapshots every table: new base versions after the gap.
-   */
-  private static void startOverAfter(Gap gap, String slot, Journal journal, Connection c)
-      throws SQLException {
+  private record SlotState(boolean exists, boolean active) {}
+
+  private static SlotState slotState(Connection c, String slot) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT active FROM pg_replication_slots WHERE slot_name = ?")) {
+      ps.setString(1, slot);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? new SlotState(true, rs.getBoolean(1)) : new SlotState(false, false);
+      }
+    }
+  }
+
+  /** Drops an inactive slot, and makes sure it is gone. */
+  private static void dropSlot(Connection c, String slot) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
@@ -211,6 +253,23 @@ public final class PostgresStart {
       ps.setString(1, slot);
       ps.execute();
     }
+    if (slotState(c, slot).exists()) {
+      throw new InputException(
+          "replication slot "
+              + slot
+              + " could not be dropped (a connection uses it); stop whatever uses it and start"
+              + " again");
+    }
+  }
+
+  /**
+   * Goes on past an accepted gap: the slot (when it is still there, behind the journal) is dropped,
+   * then the gap is recorded and the offsets forgotten in one journal write. Debezium then creates
+   * the slot again and snapshots every table: new base versions after the gap.
+   */
+  private static void startOverAfter(Gap gap, String slot, Journal journal, Connection c)
+      throws SQLException {
+    dropSlot(c, slot);
     Gap recorded = journal.restartAfterGap(gap, RECORD_TIMEOUT_MILLIS);
     LOG.warn(
         "Going on past a gap in the journal: {} to {}; {}. Every table is snapshotted again as its"
