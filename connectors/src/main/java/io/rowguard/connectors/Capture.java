@@ -5,6 +5,7 @@ import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
 import io.debezium.engine.spi.OffsetCommitPolicy;
+import io.rowguard.connectors.internal.CaptureNotifications;
 import io.rowguard.connectors.internal.CaptureSession;
 import io.rowguard.connectors.internal.DebeziumSettings;
 import io.rowguard.connectors.internal.JournalingConsumer;
@@ -131,7 +132,12 @@ public final class Capture implements AutoCloseable {
                 checked.serverMicros(),
                 config.actorColumns()),
             options.listener(),
-            prepared.freshStart() ? tables : List.of(),
+            // a start without offsets snapshots every table, unless told not to (snapshot.mode)
+            prepared.freshStart()
+                    && "initial"
+                        .equalsIgnoreCase(DebeziumSettings.engineSetting(config, "snapshot.mode"))
+                ? tables
+                : List.of(),
             based);
     List<TableId> unbased =
         prepared.freshStart()
@@ -146,11 +152,29 @@ public final class Capture implements AutoCloseable {
             prepared.publication(),
             prepared.publicationOurs(),
             options.tableCheck(),
-            this::requestSnapshot);
+            new TableWatch.Source() {
+              @Override
+              public boolean streaming() {
+                return state.get() == State.RUNNING && !consumer.initialSnapshotPending();
+              }
+
+              @Override
+              public boolean heard(String id) {
+                return consumer.backfillHeard(id);
+              }
+
+              @Override
+              public void snapshot(List<TableId> tables) {
+                requestSnapshot(tables);
+              }
+            });
     session.onSnapshotNotice(watch::snapshotNotice);
     Map<String, String> settled = new HashMap<>();
     settled.put("slot.name", prepared.slot());
     settled.put("publication.name", prepared.publication());
+    // how backfills are asked for and heard of: not the user's to change
+    settled.put("signal.enabled.channels", "in-process");
+    settled.put("notification.enabled.channels", CaptureNotifications.NAME);
     // Debezium names its JMX metrics after topic.prefix, the same for every journal (and the key of
     // the stored offsets, which must not change): the slot tells two captures in one JVM apart
     if (!config.source().containsKey("custom.metric.tags")) {

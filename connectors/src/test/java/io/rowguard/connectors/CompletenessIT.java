@@ -169,8 +169,65 @@ class CompletenessIT {
           .containsExactly(Op.INSERT, Op.ABSENT);
       // the detached partition is a table the include list matches: taken in at the next start
       awaitOpenGap(journal, TableId.of("public", "parts_us"));
+
+      // a truncate of one partition is not in the log: its new file gives it away
+      pg.exec("TRUNCATE parts_asia");
+      deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (journal.history(parts, attached).size() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(journal.history(parts, attached))
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.READ, Op.ABSENT);
+      assertThat(journal.history(parts, RowKey.parse("id=1,region=eu", schema)))
+          .extracting(e -> e.event().op())
+          .as("the other partitions' rows are read again, and are not absent")
+          .doesNotContain(Op.ABSENT);
       assertThat(capture.failure()).isEmpty();
     }
+  }
+
+  @Test
+  void aPartitionNamedWithoutItsPartitionedTableIsCapturedOnItsOwn() throws Exception {
+    pg.exec(
+        "CREATE TABLE solo (id int, region text, PRIMARY KEY (id, region))"
+            + " PARTITION BY LIST (region)",
+        "CREATE TABLE solo_eu PARTITION OF solo FOR VALUES IN ('eu')",
+        "CREATE TABLE solo_us PARTITION OF solo FOR VALUES IN ('us')",
+        "ALTER TABLE solo_eu REPLICA IDENTITY FULL",
+        "INSERT INTO solo VALUES (1, 'eu'), (2, 'us')");
+    RowguardConfig config = config(dir.resolve("solo"), "public.solo_eu", "solo");
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      JournalAwait.entries(journal, 1);
+      pg.awaitStreaming(config);
+      pg.exec("INSERT INTO solo VALUES (3, 'eu'), (4, 'us')");
+      JournalAwait.entries(journal, 2);
+      TableId eu = TableId.of("public", "solo_eu");
+      assertThat(journal.tables()).containsExactly(eu);
+      TableSchema schema = journal.latestSchema(eu).orElseThrow();
+      assertThat(journal.history(eu, RowKey.parse("id=3,region=eu", schema)))
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.INSERT);
+      assertThat(capture.failure()).isEmpty();
+    }
+  }
+
+  @Test
+  void aNewJournalRefusesASlotThatAlreadyExists() throws Exception {
+    pg.exec(
+        "CREATE TABLE taken_t (id int PRIMARY KEY, v text)",
+        "ALTER TABLE taken_t REPLICA IDENTITY FULL",
+        "SELECT pg_create_logical_replication_slot('rg_taken', 'pgoutput')");
+    RowguardConfig config = config(dir.resolve("taken"), "public.taken_t", "taken");
+    try (Journal journal = Journal.openWriter(config.journalDir())) {
+      assertThatThrownBy(() -> Capture.start(config, journal))
+          .isInstanceOf(InputException.class)
+          .hasMessageContaining("replication slot rg_taken already exists, and this journal is new")
+          .hasMessageContaining("SELECT pg_drop_replication_slot('rg_taken');");
+      assertThat(journal.lastSeq()).isZero();
+    }
+    assertThat(slotExists("rg_taken")).as("another's slot is left alone").isTrue();
   }
 
   // ---------------------------------------------------------------- 3. new tables
@@ -436,6 +493,7 @@ class CompletenessIT {
         JournalAwait.entries(journal, 5 + 5 + 1);
         assertThat(capture.failure()).isEmpty();
       }
+      assertThat(journal.openGaps()).as("the snapshot after the gap closes it").isEmpty();
       TableSchema schema = journal.latestSchema(t).orElseThrow();
       assertThat(journal.history(t, RowKey.parse("2", schema)))
           .extracting(e -> e.event().op())

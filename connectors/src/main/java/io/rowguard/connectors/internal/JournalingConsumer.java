@@ -190,7 +190,7 @@ public final class JournalingConsumer
           }
           case MESSAGE -> {
             count.other();
-            snapshots.backfillDone(batch, translator, record);
+            snapshots.backfillMessage(batch, translator, record);
             String txId = RecordTranslator.txId(record);
             RecordTranslator.rowguardMessage(record)
                 .ifPresent(
@@ -330,5 +330,15 @@ public final class JournalingConsumer
 
   public boolean snapshotDone() {
     return snapshotDone;
+  }
+
+  /** True while the initial snapshot is expected or under way. */
+  public boolean initialSnapshotPending() {
+    return snapshots.initialPending();
+  }
+
+  /** True once the message that begins backfill {@code id} has come through. */
+  public boolean backfillHeard(String id) {
+    return snapshots.heard(id);
   }
 }

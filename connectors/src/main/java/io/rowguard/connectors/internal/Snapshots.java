@@ -25,9 +25,12 @@ import org.slf4j.LoggerFactory;
  * offsets (a new journal, or after an accepted gap). And a backfill, of tables that came to be
  * captured while capture ran or was stopped (created since, or added to the include list, or to be
  * based again after a gap of their own): Debezium pauses streaming, snapshots them, and goes on
- * from where it paused. The rows of a backfill are dated at its snapshot; its end is a logical
- * message ({@value #DONE_PREFIX}) that {@code TableWatch} emits once Debezium says the snapshot
- * completed, so that a table with no row at all is based too.
+ * from where it paused. The rows of a backfill are dated at its snapshot. Two logical messages that
+ * {@code TableWatch} emits bracket it: one ({@value #START_PREFIX}) before it asks for the
+ * snapshot, and it asks only once this consumer has heard it, so every row of the backfill comes
+ * after; the other ({@value #DONE_PREFIX}) once Debezium says the snapshot completed, so that a
+ * table with no row at all is based too. Both carry the backfill's id: an end whose start this
+ * consumer did not hear (a backfill aborted, another begun) bases nothing.
  *
  * <p>A table that had no base version before gets a gap from the journal's beginning to its
  * snapshot: nothing is rolled back to a moment when the journal did not know its rows.
@@ -36,13 +39,17 @@ public final class Snapshots {
   private static final Logger LOG = LoggerFactory.getLogger(Snapshots.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** The logical message prefix that begins a backfill. */
+  public static final String START_PREFIX = "rowguard-backfill-start";
+
   /** The logical message prefix that ends a backfill. */
   public static final String DONE_PREFIX = "rowguard-backfill";
 
-  private List<TableId> initialTables;
+  private volatile List<TableId> initialTables;
   private final Set<TableId> based;
   private long firstSeq = -1;
   private long backfillMicros = -1;
+  private volatile String begun;
 
   /**
    * @param initialTables the tables the initial snapshot reads, when this start takes one; empty
@@ -57,6 +64,11 @@ public final class Snapshots {
   /** True while the initial snapshot is expected or under way. */
   boolean initialPending() {
     return !initialTables.isEmpty();
+  }
+
+  /** True once the start of backfill {@code id} has come through the stream. */
+  boolean heard(String id) {
+    return id.equals(begun);
   }
 
   /** Forgets what a snapshot cut short by a reconnect had begun: it comes again whole. */
@@ -86,17 +98,44 @@ public final class Snapshots {
     for (TableId t : initialTables) {
       based(batch, t, micros, txId, position, false);
     }
+    // an accepted gap of the whole journal ends here: every row is known again
+    for (Gap g : batch.journal().openGaps()) {
+      if (g.table() == null && g.changesLost()) {
+        batch.closeGap(g, micros, position);
+      }
+    }
     initialTables = List.of();
     firstSeq = -1;
   }
 
-  /** The logical message that ends a backfill, if {@code record} is one: it is handled. */
-  boolean backfillDone(Journal.Batch batch, RecordTranslator translator, SourceRecord record) {
+  /**
+   * The logical message that begins or ends a backfill, if {@code record} is one: it is handled.
+   */
+  boolean backfillMessage(Journal.Batch batch, RecordTranslator translator, SourceRecord record) {
+    var start = RecordTranslator.message(record, START_PREFIX);
+    if (start.isPresent()) {
+      // every row read from here on is the backfill's
+      firstSeq = -1;
+      backfillMicros = -1;
+      begun = parse(start.get()).path("id").asText();
+      return true;
+    }
     var content = RecordTranslator.message(record, DONE_PREFIX);
     if (content.isEmpty()) {
       return false;
     }
-    List<TableId> tables = tables(content.get());
+    JsonNode done = parse(content.get());
+    List<TableId> tables = tables(done);
+    String id = done.path("id").asText();
+    if (begun == null || !begun.equals(id)) {
+      LOG.warn(
+          "Ignoring the end of backfill {} of {}: its start did not come through this capture;"
+              + " the tables stay without base versions and are snapshotted when capture restarts",
+          id,
+          tables);
+      return true;
+    }
+    begun = null;
     long micros = backfillMicros >= 0 ? backfillMicros : translator.sourceMicros(record);
     String txId = RecordTranslator.txId(record);
     for (TableId t : tables) {
@@ -158,9 +197,9 @@ public final class Snapshots {
     based.add(table);
   }
 
-  /** The message that ends a backfill of {@code tables}. */
-  public static String doneMessage(List<TableId> tables) {
-    var root = JSON.createObjectNode();
+  /** The content of the messages that begin and end backfill {@code id} of {@code tables}. */
+  public static String message(String id, List<TableId> tables) {
+    var root = JSON.createObjectNode().put("id", id);
     var list = root.putArray("tables");
     for (TableId t : tables) {
       list.addObject().put("schema", t.schema()).put("name", t.name());
@@ -168,14 +207,19 @@ public final class Snapshots {
     return root.toString();
   }
 
-  private static List<TableId> tables(String json) {
-    List<TableId> out = new ArrayList<>();
+  private static JsonNode parse(String json) {
     try {
-      for (JsonNode t : JSON.readTree(json).path("tables")) {
-        out.add(TableId.of(t.path("schema").asText(), t.path("name").asText()));
-      }
+      return JSON.readTree(json);
     } catch (IOException e) {
       LOG.warn("Ignoring a malformed backfill message: {}", json);
+      return JSON.createObjectNode();
+    }
+  }
+
+  private static List<TableId> tables(JsonNode message) {
+    List<TableId> out = new ArrayList<>();
+    for (JsonNode t : message.path("tables")) {
+      out.add(TableId.of(t.path("schema").asText(), t.path("name").asText()));
     }
     return out;
   }

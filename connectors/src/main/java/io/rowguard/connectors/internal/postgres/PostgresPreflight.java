@@ -12,8 +12,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -402,26 +406,40 @@ public final class PostgresPreflight {
   public static List<CapturedTable> capturedTables(RowguardConfig config, Connection c)
       throws SQLException {
     TableFilter filter = TableFilter.of(config);
-    // a partition is captured through its partitioned table (the publication publishes changes
-    // under the root's name), never on its own
+    // a partition is captured through the partitioned table above it that is captured (the
+    // publication publishes its changes under that table's name), on its own where none is
     String sql =
         "SELECT n.nspname, c.relname, c.relreplident, c.relkind,"
             + " EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p'),"
-            + " has_table_privilege(c.oid, 'SELECT'), pg_has_role(c.relowner, 'USAGE'), c.oid"
+            + " has_table_privilege(c.oid, 'SELECT'), pg_has_role(c.relowner, 'USAGE'), c.oid,"
+            + " CASE WHEN c.relispartition THEN (SELECT i.inhparent FROM pg_inherits i"
+            + " WHERE i.inhrelid = c.oid) ELSE 0 END"
             + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            + " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
+            + " WHERE c.relkind IN ('r', 'p')"
             + " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
             + " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
             + " ORDER BY 1, 2";
     List<CapturedTable> out = new ArrayList<>();
     List<String> all = new ArrayList<>();
     List<long[]> partitionedOids = new ArrayList<>();
+    Map<Long, Long> parents = new HashMap<>();
+    Set<Long> included = new HashSet<>();
+    Map<Integer, Long> partitionsAlone = new HashMap<>();
     try (PreparedStatement ps = c.prepareStatement(sql);
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         TableId t = TableId.of(rs.getString(1), rs.getString(2));
-        all.add(t.toString());
+        long parent = rs.getLong(9);
+        if (parent == 0) {
+          all.add(t.toString());
+        } else {
+          parents.put(rs.getLong(8), parent);
+        }
         if (filter.includes(t)) {
+          included.add(rs.getLong(8));
+          if (parent != 0) {
+            partitionsAlone.put(out.size(), parent);
+          }
           char identity = rs.getString(3).charAt(0);
           boolean partitioned = rs.getString(4).charAt(0) == 'p';
           if (partitioned) {
@@ -441,6 +459,26 @@ public final class PostgresPreflight {
     }
     for (long[] p : partitionedOids) {
       out.set((int) p[0], withPartitions(c, out.get((int) p[0]), p[1]));
+    }
+    // a partition of a captured table comes with it
+    Set<Integer> within = new HashSet<>();
+    partitionsAlone.forEach(
+        (at, parent) -> {
+          for (Long up = parent; up != null; up = parents.get(up)) {
+            if (included.contains(up)) {
+              within.add(at);
+              return;
+            }
+          }
+        });
+    if (!within.isEmpty()) {
+      List<CapturedTable> kept = new ArrayList<>();
+      for (int i = 0; i < out.size(); i++) {
+        if (!within.contains(i)) {
+          kept.add(out.get(i));
+        }
+      }
+      out = kept;
     }
     if (out.isEmpty()) {
       String list = config.source().getOrDefault("table.include.list", "");
