@@ -32,8 +32,9 @@ final class PlanOptions {
       paramLabel = "POLICY",
       defaultValue = "abort",
       description =
-          "A row that moved on since the journal's last version: abort (write nothing,"
-              + " exit 3), skip (leave it, apply the rest) or overwrite. Default: ${DEFAULT-VALUE}.")
+          "A row that moved on since the journal's last version, or (backout) a value a later"
+              + " transaction changed too: abort (write nothing, exit 3), skip (leave it, apply"
+              + " the rest) or overwrite. Default: ${DEFAULT-VALUE}.")
   String onConflict;
 
   @Option(

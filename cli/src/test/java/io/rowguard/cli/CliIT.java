@@ -424,6 +424,12 @@ class CliIT {
             run("backout", "-c", file.toString(), "--tx", bad, "--on-conflict", "maybe"),
             "bad --on-conflict 'maybe'");
         assertBadInput(
+            run("backout", "-c", file.toString(), "--tx", bad, "--granularity", "table"),
+            "bad --granularity 'table': use cell or row");
+        assertBadInput(
+            run("backout", "-c", file.toString(), "--tx", bad, "--tx", "123456789"),
+            "unknown transaction 123456789");
+        assertBadInput(
             run(
                 "export",
                 "-c",

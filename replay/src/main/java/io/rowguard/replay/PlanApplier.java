@@ -1097,9 +1097,13 @@ public final class PlanApplier {
               new ApplyResult.Conflict(
                   table,
                   c.key(),
-                  "row was changed later by transaction(s) "
-                      + String.join(", ", c.dependents())
-                      + " (--cascade backs them out too)"));
+                  c.conflict().isEmpty()
+                      ? "row was changed later by transaction(s) "
+                          + String.join(", ", c.dependents())
+                          + " (--cascade backs them out too)"
+                      : c.conflict()
+                          + " (--on-conflict skip keeps the later work, overwrite puts the"
+                          + " earlier state back)"));
         }
       }
       return out;

@@ -330,15 +330,41 @@ public final class Planner {
   }
 
   /**
-   * Undoes one transaction's changes in every table it touched. Later transactions that changed the
-   * same rows are dependents; with {@code cascade} they are backed out too (and theirs, until no
-   * later writer is left), otherwise each affected row lists them.
+   * Undoes one transaction's changes in every table it touched, row by row ({@link
+   * Granularity#ROW}). Later transactions that changed the same rows are dependents; with {@code
+   * cascade} they are backed out too (and theirs, until no later writer is left), otherwise each
+   * affected row lists them.
    */
   public RollbackPlan backout(String txId, boolean cascade) {
-    List<JournalEntry> own = transaction(txId);
-    Set<String> backedOut = new LinkedHashSet<>(List.of(txId));
+    return backout(List.of(txId), Granularity.ROW, ConflictPolicy.ABORT, cascade);
+  }
+
+  /**
+   * Undoes the listed transactions' changes in every table they touched, composed in journal order:
+   * the result is what the database would hold had they never run, with later work kept.
+   *
+   * <p>{@link Granularity#CELL}: a value a listed transaction changed goes back unless a later
+   * transaction changed it too; that, a row a listed transaction inserted and a later one changed,
+   * and a key a listed transaction deleted and a later one used again, are conflicts, settled by
+   * {@code policy}: {@code SKIP} keeps the later work, {@code OVERWRITE} puts the earlier state
+   * back, and {@code ABORT} plans the earlier state with the later transactions as the row's
+   * dependents, which makes applying it a conflict. Values only later transactions changed are
+   * never touched. {@link Granularity#ROW}: each row back, whole, to its state before the first
+   * listed change of it; its later writers are dependents.
+   *
+   * @param cascade back out the later writers of the rows too, and theirs, until none is left
+   */
+  public RollbackPlan backout(
+      List<String> txIds, Granularity granularity, ConflictPolicy policy, boolean cascade) {
+    Set<String> backedOut = new LinkedHashSet<>();
     Map<RowId, Long> firstSeq = new LinkedHashMap<>();
-    List<JournalEntry> frontier = own;
+    List<JournalEntry> frontier = new ArrayList<>();
+    for (String txId : txIds) {
+      if (backedOut.add(txId)) {
+        frontier.addAll(transaction(txId));
+      }
+    }
+    Set<String> asked = new LinkedHashSet<>(backedOut);
     while (!frontier.isEmpty()) {
       List<JournalEntry> next = new ArrayList<>();
       for (JournalEntry e : frontier) {
@@ -357,34 +383,76 @@ public final class Planner {
       }
       frontier = next;
     }
+    CellBackout cells = new CellBackout(backedOut, policy);
     List<RowChange> changes = new ArrayList<>();
+    List<String> warnings = new ArrayList<>();
+    int conflicts = 0;
     int unchanged = 0;
     for (Map.Entry<RowId, Long> row : firstSeq.entrySet()) {
       long first = row.getValue();
-      List<JournalEntry> history = journal.history(row.getKey().table(), row.getKey().key());
-      List<String> dependents =
-          history.stream()
-              .filter(e -> e.seq() > first && !backedOut.contains(e.event().txId()))
-              .map(e -> e.event().txId())
-              .distinct()
-              .toList();
-      RowChange c =
-          change(
-              row.getKey().table(), row.getKey().key(), history, e -> e.seq() < first, dependents);
+      TableId table = row.getKey().table();
+      RowKey key = row.getKey().key();
+      List<JournalEntry> history = journal.history(table, key);
+      RowChange c;
+      if (granularity == Granularity.ROW) {
+        List<String> dependents =
+            history.stream()
+                .filter(e -> e.seq() > first && !backedOut.contains(e.event().txId()))
+                .map(e -> e.event().txId())
+                .distinct()
+                .toList();
+        c = change(table, key, history, e -> e.seq() < first, dependents);
+      } else {
+        CellBackout.Outcome o = cells.compose(history);
+        Row current = history.get(history.size() - 1).event().after();
+        String conflict = String.join("; ", o.conflicts());
+        if (!o.conflicts().isEmpty() && policy != ConflictPolicy.ABORT) {
+          if (conflicts++ < 20) {
+            warnings.add(
+                table
+                    + " key "
+                    + key
+                    + ": "
+                    + conflict
+                    + (policy == ConflictPolicy.SKIP
+                        ? " (the later work is kept)"
+                        : " (the earlier state is put back)"));
+          }
+        }
+        List<String> changed = changedColumns(current, o.target());
+        c =
+            (current == null && o.target() == null)
+                    || (current != null && o.target() != null && changed.isEmpty())
+                ? null
+                : new RowChange(
+                    table,
+                    key,
+                    current,
+                    o.target(),
+                    changed,
+                    policy == ConflictPolicy.ABORT ? List.copyOf(o.laterTxs()) : List.of(),
+                    history.get(history.size() - 1).event().txId(),
+                    policy == ConflictPolicy.ABORT ? conflict : "");
+      }
       if (c == null) {
         unchanged++;
       } else {
         changes.add(c);
       }
     }
+    if (conflicts > 20) {
+      warnings.add("… and " + (conflicts - 20) + " more row(s) with conflicts");
+    }
     String what =
-        backedOut.size() == 1
-            ? "backout of transaction " + txId
-            : "backout of transaction "
-                + txId
-                + " and its dependents "
-                + String.join(", ", backedOut.stream().skip(1).toList());
-    return plan(what, changes, unchanged);
+        (backedOut.size() == 1 ? "backout of transaction " : "backout of transactions ")
+            + String.join(", ", asked)
+            + (backedOut.size() > asked.size()
+                ? " and their dependents "
+                    + String.join(", ", backedOut.stream().filter(t -> !asked.contains(t)).toList())
+                : "")
+            + (granularity == Granularity.ROW ? ", row by row" : ", value by value");
+    RollbackPlan plan = plan(what, changes, unchanged);
+    return new RollbackPlan(plan.id(), what, plan.changes(), unchanged, warnings);
   }
 
   private record RowId(TableId table, RowKey key) {}

@@ -18,6 +18,8 @@ import java.util.List;
  *     them would overwrite their writes
  * @param currentTx the transaction that wrote {@code current}, as the journal has it; empty when
  *     unknown
+ * @param conflict what the later transactions did that a backout would undo (which values, by which
+ *     transaction), for people; empty when nothing
  */
 public record RowChange(
     TableId table,
@@ -26,12 +28,26 @@ public record RowChange(
     Row target,
     List<String> changedColumns,
     List<String> dependents,
-    String currentTx) {
+    String currentTx,
+    String conflict) {
 
   public RowChange {
     changedColumns = List.copyOf(changedColumns);
     dependents = List.copyOf(dependents);
     currentTx = currentTx == null ? "" : currentTx;
+    conflict = conflict == null ? "" : conflict;
+  }
+
+  /** A row with no conflict to report. */
+  public RowChange(
+      TableId table,
+      RowKey key,
+      Row current,
+      Row target,
+      List<String> changedColumns,
+      List<String> dependents,
+      String currentTx) {
+    this(table, key, current, target, changedColumns, dependents, currentTx, "");
   }
 
   public Action action() {

@@ -630,6 +630,55 @@ class ReplayIT {
   }
 
   @Test
+  void aValueByValueBackoutOfSeveralTransactionsKeepsTheLaterWorkAndNamesWhatCollides()
+      throws Exception {
+    pg.exec(
+        "CREATE TABLE r3c (id int PRIMARY KEY, customer int, amount numeric(10,2), status text)",
+        "ALTER TABLE r3c REPLICA IDENTITY FULL",
+        "INSERT INTO r3c SELECT g, g, g * 10, 'new' FROM generate_series(1, 6) g");
+    capture("r3c");
+    // a loader in three transactions, the shop writing between and after them
+    String rewrite = txOf("UPDATE r3c SET customer = 99, amount = 0 WHERE id <= 3");
+    pg.exec("UPDATE r3c SET status = 'shipped' WHERE id IN (1, 4)");
+    String bulk = txOf("INSERT INTO r3c SELECT g, 99, 1, 'test' FROM generate_series(100, 104) g");
+    String deletes = txOf("DELETE FROM r3c WHERE id IN (5, 6)");
+    pg.exec(
+        "UPDATE r3c SET amount = 25 WHERE id = 2", "UPDATE r3c SET status = 'paid' WHERE id = 3");
+    drain();
+    List<String> txs = List.of(rewrite, bulk, deletes);
+
+    // abort (the default) writes nothing and names the value that collides
+    RollbackPlan plan = planner().backout(txs, Granularity.CELL, ConflictPolicy.ABORT, false);
+    List<String> before = rows("r3c");
+    ApplyResult aborted = apply(plan, ConflictPolicy.ABORT);
+    assertThat(aborted.aborted()).isTrue();
+    assertThat(aborted.conflicts())
+        .singleElement()
+        .satisfies(
+            c -> assertThat(c.reason()).contains("amount: changed by transaction " + rewrite));
+    assertThat(rows("r3c")).isEqualTo(before);
+
+    // skip: every value only the loader changed goes back, every later value stays, in one go
+    ApplyResult done =
+        apply(
+            planner().backout(txs, Granularity.CELL, ConflictPolicy.SKIP, false),
+            ConflictPolicy.SKIP);
+    assertThat(done.aborted()).isFalse();
+    assertThat(rows("r3c"))
+        .containsExactly(
+            "(1,1,10.00,shipped)",
+            "(2,2,25.00,new)",
+            "(3,3,30.00,paid)",
+            "(4,4,40.00,shipped)",
+            "(5,5,50.00,new)",
+            "(6,6,60.00,new)");
+    drain();
+    assertThat(planner().backout(txs, Granularity.CELL, ConflictPolicy.SKIP, false).changes())
+        .as("a second backout has nothing left to do")
+        .isEmpty();
+  }
+
+  @Test
   void aRollbackIsJournaledAsOneAndCanItselfBeBackedOut() throws Exception {
     pg.exec(
         "CREATE TABLE r4 (id int PRIMARY KEY, v text)",

@@ -37,7 +37,20 @@ public final class PlanView {
     for (String w : plan.warnings()) {
       out.println("  warning: " + w);
     }
-    if (!plan.dependents().isEmpty()) {
+    int cells = 0;
+    for (RowChange c : plan.changes()) {
+      if (!c.conflict().isEmpty() && cells++ < limit) {
+        out.println("  conflict: " + c.table() + " key " + c.key() + ": " + c.conflict());
+      }
+    }
+    if (cells > limit) {
+      out.println("  … and " + (cells - limit) + " more row(s) with conflicts (--json lists all)");
+    }
+    if (cells > 0) {
+      out.println(
+          "  applying aborts on these: --on-conflict skip keeps the later work, overwrite puts"
+              + " the earlier state back, --cascade backs out the later transactions too");
+    } else if (!plan.dependents().isEmpty()) {
       out.println(
           "  conflict: later transaction(s) "
               + String.join(", ", plan.dependents())
@@ -121,6 +134,9 @@ public final class PlanView {
       c.changedColumns().forEach(changed::add);
       ArrayNode deps = r.putArray("dependents");
       c.dependents().forEach(deps::add);
+      if (!c.conflict().isEmpty()) {
+        r.put("conflict", c.conflict());
+      }
       r.put("sql", PlanApplier.sqlFor(c));
     }
     ArrayNode warnings = doc.putArray("warnings");
