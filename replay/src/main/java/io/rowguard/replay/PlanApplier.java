@@ -304,7 +304,7 @@ public final class PlanApplier {
         applied.put(a, 0);
       }
       written = true;
-      if (!writeChecked(List.of(work), applied, false)) {
+      if (!writeChecked(steps(Map.of(work.table, work)), applied, false)) {
         return null;
       }
       progress.update("applied", total, total);
@@ -456,7 +456,7 @@ public final class PlanApplier {
     List<String> warnings = new ArrayList<>(plan.warnings());
     List<ApplyResult.Conflict> conflicts = new ArrayList<>();
     Map<TableId, TableWork> work = stage(byTable(plan), lean, policy, progress, warnings);
-    List<TableWork> ordered = foreignKeyOrder(work);
+    List<Step> ordered = steps(work);
     if (policy == ConflictPolicy.ABORT && !dependents) {
       if (writeChecked(ordered, applied, !lean)) {
         progress.update("applied", total, total);
@@ -481,12 +481,8 @@ public final class PlanApplier {
         }
       }
     }
-    for (int i = ordered.size() - 1; i >= 0; i--) {
-      applied.merge(Action.DELETE, ordered.get(i).deleteRows(false), Integer::sum);
-    }
-    for (TableWork w : ordered) {
-      applied.merge(Action.UPDATE, w.updateRows(false), Integer::sum);
-      applied.merge(Action.INSERT, w.insertRows(true), Integer::sum);
+    for (Step step : ordered) {
+      applied.merge(step.action(), step.write(false), Integer::sum);
     }
     progress.update("applied", total, total);
     return new ApplyResult(plan.id(), txId, applied, conflicts, false, warnings);
@@ -520,30 +516,18 @@ public final class PlanApplier {
    * current. True when every row was written: nothing conflicted. Otherwise false, and with {@code
    * savepoint} the writes are undone, for the locking check to find and name the conflicts.
    */
-  private boolean writeChecked(
-      List<TableWork> ordered, Map<Action, Integer> applied, boolean savepoint)
+  private boolean writeChecked(List<Step> ordered, Map<Action, Integer> applied, boolean savepoint)
       throws SQLException {
     try (Statement s = connection.createStatement()) {
       if (savepoint) {
         s.execute("SAVEPOINT rg_checked");
       }
       boolean clean = true;
-      for (int i = ordered.size() - 1; i >= 0 && clean; i--) {
-        TableWork w = ordered.get(i);
-        int deleted = w.deleteRows(true);
-        applied.merge(Action.DELETE, deleted, Integer::sum);
-        clean = deleted == w.expected.get(Action.DELETE);
-      }
       for (int i = 0; i < ordered.size() && clean; i++) {
-        TableWork w = ordered.get(i);
-        int updated = w.updateRows(true);
-        applied.merge(Action.UPDATE, updated, Integer::sum);
-        clean = updated == w.expected.get(Action.UPDATE);
-        if (clean) {
-          int inserted = w.insertRows(false);
-          applied.merge(Action.INSERT, inserted, Integer::sum);
-          clean = inserted == w.expected.get(Action.INSERT);
-        }
+        Step step = ordered.get(i);
+        int written = step.write(true);
+        applied.merge(step.action(), written, Integer::sum);
+        clean = written == step.work().expected.get(step.action());
       }
       if (savepoint) {
         s.execute(clean ? "RELEASE SAVEPOINT rg_checked" : "ROLLBACK TO SAVEPOINT rg_checked");
@@ -1347,11 +1331,63 @@ public final class PlanApplier {
   }
 
   /** Parents before children: inserts in this order, deletes in reverse. */
-  private List<TableWork> foreignKeyOrder(Map<TableId, TableWork> work) throws SQLException {
-    if (work.size() < 2) {
-      return new ArrayList<>(work.values());
+  /** One statement of the write: one action on one table. */
+  private record Step(TableWork work, Action action) {
+    /** Writes the rows; {@code checked}: only rows still at the journal's version. */
+    int write(boolean checked) throws SQLException {
+      return switch (action) {
+        case DELETE -> work.deleteRows(checked);
+        case UPDATE -> work.updateRows(checked);
+        case INSERT -> work.insertRows(!checked);
+      };
     }
+  }
+
+  /**
+   * The order of the writes, so that no foreign key is violated on the way: deletes first (children
+   * before parents) where nothing waits for them, then inserts (parents before children), then
+   * updates (parents first), then the deletes that had to wait. A table's deletes wait while a
+   * table that references it has updates in the plan (a child row is moved off a parent row before
+   * that row goes: a test customer whose orders are pointed back at their real customers), and so
+   * do the deletes of the tables it references. Early deletes free unique values that inserts may
+   * need.
+   */
+  private List<Step> steps(Map<TableId, TableWork> work) throws SQLException {
     Map<TableWork, Set<TableWork>> parents = new LinkedHashMap<>();
+    List<TableWork> ordered = foreignKeyOrder(work, parents);
+    Set<TableWork> late = new HashSet<>();
+    for (boolean grew = true; grew; ) {
+      grew = false;
+      for (TableWork child : ordered) {
+        if (child.expected.get(Action.UPDATE) > 0 || late.contains(child)) {
+          for (TableWork parent : parents.get(child)) {
+            grew |= late.add(parent);
+          }
+        }
+      }
+    }
+    List<Step> steps = new ArrayList<>();
+    for (int i = ordered.size() - 1; i >= 0; i--) {
+      if (!late.contains(ordered.get(i))) {
+        steps.add(new Step(ordered.get(i), Action.DELETE));
+      }
+    }
+    ordered.forEach(w -> steps.add(new Step(w, Action.INSERT)));
+    ordered.forEach(w -> steps.add(new Step(w, Action.UPDATE)));
+    for (int i = ordered.size() - 1; i >= 0; i--) {
+      if (late.contains(ordered.get(i))) {
+        steps.add(new Step(ordered.get(i), Action.DELETE));
+      }
+    }
+    return steps;
+  }
+
+  /**
+   * The tables, parents before children; {@code parents} gets each table's referenced tables in the
+   * plan, itself included where it references itself.
+   */
+  private List<TableWork> foreignKeyOrder(
+      Map<TableId, TableWork> work, Map<TableWork, Set<TableWork>> parents) throws SQLException {
     for (TableWork w : work.values()) {
       parents.put(w, new LinkedHashSet<>());
     }
@@ -1371,7 +1407,7 @@ public final class PlanApplier {
       while (rs.next()) {
         TableWork child = byIdent.get(rs.getString(1));
         TableWork parent = byIdent.get(rs.getString(2));
-        if (child != null && parent != null && child != parent) {
+        if (child != null && parent != null) {
           parents.get(child).add(parent);
         }
       }
@@ -1405,7 +1441,9 @@ public final class PlanApplier {
       return; // done, or a cycle: the deferred constraints (if deferrable) decide
     }
     for (TableWork p : parents.get(w)) {
-      visit(p, parents, out, visiting);
+      if (p != w) {
+        visit(p, parents, out, visiting);
+      }
     }
     out.add(w);
   }

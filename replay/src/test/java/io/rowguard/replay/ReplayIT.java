@@ -794,6 +794,42 @@ class ReplayIT {
   }
 
   /**
+   * A loader inserted a test customer and pointed real orders at it, and an employee row became a
+   * manager of another: backing it out moves the children back before their new parent goes.
+   */
+  @Test
+  void aParentInsertedWithChildrenPointedAtItIsDeletedAfterTheChildrenMoveBack() throws Exception {
+    pg.exec(
+        "CREATE TABLE cust (id int PRIMARY KEY, name text)",
+        "CREATE TABLE ord (id int PRIMARY KEY, customer int NOT NULL REFERENCES cust, status text)",
+        "CREATE TABLE emp (id int PRIMARY KEY, manager int REFERENCES emp, name text)",
+        "ALTER TABLE cust REPLICA IDENTITY FULL",
+        "ALTER TABLE ord REPLICA IDENTITY FULL",
+        "ALTER TABLE emp REPLICA IDENTITY FULL",
+        "INSERT INTO cust VALUES (1, 'ann'), (2, 'bob')",
+        "INSERT INTO ord VALUES (10, 1, 'new'), (20, 2, 'new'), (30, 2, 'new')",
+        "INSERT INTO emp VALUES (1, NULL, 'boss'), (2, 1, 'dev')");
+    capture("cust", "ord", "emp");
+    List<String> customers = rows("cust");
+    List<String> employees = rows("emp");
+    String loader =
+        txOf(
+            "INSERT INTO cust VALUES (99, 'test'); UPDATE ord SET customer = 99 WHERE id <= 20;"
+                + " INSERT INTO emp VALUES (99, NULL, 'test'); UPDATE emp SET manager = 99 WHERE"
+                + " id = 2");
+    pg.exec("UPDATE ord SET status = 'shipped' WHERE id = 10");
+    drain();
+    ApplyResult r =
+        apply(
+            planner().backout(List.of(loader), Granularity.CELL, ConflictPolicy.ABORT, false),
+            ConflictPolicy.ABORT);
+    assertThat(r.aborted()).isFalse();
+    assertThat(rows("cust")).isEqualTo(customers);
+    assertThat(rows("ord")).containsExactly("(10,1,shipped)", "(20,2,new)", "(30,2,new)");
+    assertThat(rows("emp")).isEqualTo(employees);
+  }
+
+  /**
    * The plan's own delete of a parent cascades to a child the plan updates: the update finds no
    * row, and the child comes back whole, as the plan wants it, not with only its changed columns.
    */
