@@ -87,7 +87,13 @@ final class BackoutCommand implements Callable<Integer> {
     }
     RollbackPlan plan;
     try (Journal journal = Journal.openReader(cfg.journalDir())) {
-      plan = new Planner(journal, clock).backout(ids, unit, policy, cascade);
+      Planner planner = new Planner(journal, clock);
+      // planned once from the journal as it is (bad input refused at once), and again if the
+      // journal moved on while it caught up with the database
+      plan = planner.backout(ids, unit, policy, cascade);
+      if (options.ensureFresh(cfg, journal)) {
+        plan = planner.backout(ids, unit, policy, cascade);
+      }
     }
     return options.run(cfg, plan, spec.commandLine().getOut());
   }

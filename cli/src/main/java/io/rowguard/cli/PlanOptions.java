@@ -4,9 +4,13 @@ import io.rowguard.cli.internal.Json;
 import io.rowguard.cli.internal.PlanView;
 import io.rowguard.cli.internal.ProgressBar;
 import io.rowguard.connectors.Database;
+import io.rowguard.connectors.Freshness;
+import io.rowguard.core.Durations;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
+import io.rowguard.core.RowguardException;
 import io.rowguard.core.TableId;
+import io.rowguard.journal.Journal;
 import io.rowguard.replay.ApplyResult;
 import io.rowguard.replay.ConflictPolicy;
 import io.rowguard.replay.PlanApplier;
@@ -16,6 +20,7 @@ import io.rowguard.replay.RollbackPlan;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /** What rollback and backout share: dry-run or apply, the conflict policy, who and why. */
@@ -49,6 +54,24 @@ final class PlanOptions {
   @Option(names = "--json", description = "Print the plan (and result) as one JSON document.")
   boolean json;
 
+  @Option(
+      names = "--wait",
+      paramLabel = "DURATION",
+      defaultValue = "30s",
+      description =
+          "Before planning, how long to wait for capture to journal everything the database"
+              + " committed until now (e.g. 30s, 2m). A journal that has not caught up by then is"
+              + " refused (exit 1). Default: ${DEFAULT-VALUE}.")
+  String waitFor;
+
+  @Option(
+      names = "--allow-stale",
+      description =
+          "Plan from the journal as it is, without asking the database how far it has got"
+              + " (capture stopped, or the database unreachable). Rows that moved on since are"
+              + " still conflicts when the plan is applied.")
+  boolean allowStale;
+
   ConflictPolicy policy() {
     try {
       return ConflictPolicy.parse(onConflict);
@@ -56,6 +79,34 @@ final class PlanOptions {
       throw new InputException(
           "bad --on-conflict '" + onConflict + "': use abort, skip or overwrite");
     }
+  }
+
+  /**
+   * Waits until {@code journal} holds everything the source committed before now, or refuses: a
+   * plan from a lagging journal would miss the latest writes. Returns true when the journal moved
+   * on meanwhile (a plan made before is to be made again).
+   */
+  boolean ensureFresh(RowguardConfig config, Journal journal) {
+    if (allowStale) {
+      return false;
+    }
+    long before = journal.lastSeq();
+    Duration wait =
+        waitFor.trim().matches("0+[a-z]*") ? Duration.ZERO : Durations.parse(waitFor, "--wait");
+    Freshness f = Freshness.await(config, journal, wait, line -> System.err.println(line));
+    if (!f.fresh()) {
+      throw new RowguardException(
+          "the journal has not caught up with the database: it is at "
+              + (f.journaled().isEmpty() ? "no position yet" : f.journaled())
+              + (f.behindBytes() > 0 ? ", " + f.behindBytes() + " bytes behind " : ", behind ")
+              + f.mark()
+              + " after waiting "
+              + f.waited().toMillis()
+              + " ms (is `rowguard capture` running, and keeping up? `rowguard status` says);"
+              + " start it and try again, wait longer with --wait, or plan from the journal as it"
+              + " is with --allow-stale");
+    }
+    return journal.lastSeq() != before;
   }
 
   /** Prints the plan, applies it if asked; returns the exit code. */

@@ -89,13 +89,18 @@ final class RollbackCommand implements Callable<Integer> {
       TableSchema schema = journal.latestSchema(id).orElseThrow();
       Planner planner = new Planner(journal, clock);
       if (keys.isEmpty() && options.apply) {
+        planner.check(id, at); // bad input is refused before the database is asked anything
+        options.ensureFresh(cfg, journal);
         // planned and written together: the rows are staged while the journal is read
         return options.runTable(cfg, planner, id, at, spec.commandLine().getOut());
-      } else if (keys.isEmpty()) {
-        plan = planner.rollbackTable(id, at);
-      } else {
-        List<RowKey> parsed = keys.stream().map(k -> RowKey.parse(k, schema)).toList();
-        plan = planner.rollbackRows(id, parsed, at);
+      }
+      List<RowKey> parsed = keys.stream().map(k -> RowKey.parse(k, schema)).toList();
+      // planned once from the journal as it is (bad input refused at once), and again if the
+      // journal moved on while it caught up with the database
+      plan = keys.isEmpty() ? planner.rollbackTable(id, at) : planner.rollbackRows(id, parsed, at);
+      if (options.ensureFresh(cfg, journal)) {
+        plan =
+            keys.isEmpty() ? planner.rollbackTable(id, at) : planner.rollbackRows(id, parsed, at);
       }
     }
     return options.run(cfg, plan, spec.commandLine().getOut());

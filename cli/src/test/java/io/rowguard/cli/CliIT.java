@@ -292,13 +292,31 @@ class CliIT {
             .startsWith("UPDATE \"public\".\"accounts\"");
 
         // a writer moved row 2 on, and capture has not journaled it yet (it is stopped here, as if
-        // it
-        // lagged): the plan expects the old row, so abort writes nothing and exits 3
+        // it lagged): planning from that journal is refused
         capture.close();
         pg.exec("UPDATE accounts SET owner = 'changed by hand' WHERE id = 2");
+        Cli.Result stale =
+            run(
+                "rollback",
+                "-c",
+                file.toString(),
+                "--table",
+                "accounts",
+                "--key",
+                "2",
+                "--to",
+                t,
+                "--wait",
+                "1s");
+        assertThat(stale.exit()).as(stale.out() + stale.err()).isEqualTo(1);
+        assertThat(stale.err())
+            .contains("the journal has not caught up with the database")
+            .contains("--allow-stale");
+        // planned from it anyway, the plan expects the old row: abort writes nothing and exits 3
         Cli.Result conflict =
             run(
                 "rollback",
+                "--allow-stale",
                 "-c",
                 file.toString(),
                 "--table",
@@ -315,7 +333,16 @@ class CliIT {
         assertThat(query("SELECT count(*) FROM accounts WHERE balance = 0")).isEqualTo("5");
         // the whole table, planned and written together, finds the same conflict
         Cli.Result whole =
-            run("rollback", "-c", file.toString(), "--table", "accounts", "--to", t, "--apply");
+            run(
+                "rollback",
+                "-c",
+                file.toString(),
+                "--table",
+                "accounts",
+                "--to",
+                t,
+                "--apply",
+                "--allow-stale");
         assertThat(whole.exit()).as(whole.out() + whole.err()).isEqualTo(3);
         assertThat(whole.out())
             .contains("5 row(s) to update")

@@ -1,0 +1,74 @@
+package io.rowguard.connectors;
+
+import io.rowguard.connectors.internal.postgres.Fence;
+import io.rowguard.core.RowguardConfig;
+import io.rowguard.journal.Journal;
+import java.time.Duration;
+import java.util.OptionalLong;
+import java.util.function.Consumer;
+
+/**
+ * Whether the journal holds every change the source committed before now: a plan made from a
+ * journal that lags would call rows "at their target" that a write it has not seen moved on.
+ *
+ * <p>A mark is written into the source's log (a transactional logical message: a few bytes of WAL)
+ * and the journal is read until its position passes the mark, which takes as long as capture takes
+ * to journal a transaction when it keeps up. Capture stopped, or behind by more than the wait, is a
+ * stale journal.
+ *
+ * @param fresh true when the journal caught up with the mark in time
+ * @param mark the mark's position in the source's log
+ * @param journaled the journal's position when the wait ended (empty: none yet)
+ * @param waited how long it took
+ */
+public record Freshness(
+    boolean fresh, String mark, String journaled, long behindBytes, Duration waited) {
+
+  private static final long POLL_MILLIS = 10;
+
+  /**
+   * Marks the source's log and waits up to {@code wait} for {@code journal} (a reader: it is
+   * refreshed) to pass the mark; {@code progress} hears how far behind it is, about every second.
+   */
+  public static Freshness await(
+      RowguardConfig config, Journal journal, Duration wait, Consumer<String> progress) {
+    long start = System.nanoTime();
+    long mark = Fence.mark(config);
+    long deadline = start + wait.toNanos();
+    long nextReport = start + 1_000_000_000L;
+    while (true) {
+      journal.refresh();
+      OptionalLong at = Fence.journaled(journal);
+      long behind = at.isEmpty() ? -1 : Math.max(0, mark - at.getAsLong());
+      long now = System.nanoTime();
+      if (behind == 0 || now - deadline >= 0) {
+        return new Freshness(
+            behind == 0,
+            Fence.lsn(mark),
+            at.isEmpty() ? "" : Fence.lsn(at.getAsLong()),
+            behind,
+            Duration.ofNanos(now - start));
+      }
+      if (now - nextReport >= 0) {
+        progress.accept(
+            "waiting for capture to journal everything up to "
+                + Fence.lsn(mark)
+                + (behind < 0
+                    ? " (the journal has no position yet)"
+                    : ": " + behind + " bytes behind"));
+        nextReport = now + 1_000_000_000L;
+      }
+      try {
+        Thread.sleep(POLL_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return new Freshness(
+            false,
+            Fence.lsn(mark),
+            at.isEmpty() ? "" : Fence.lsn(at.getAsLong()),
+            behind,
+            Duration.ofNanos(System.nanoTime() - start));
+      }
+    }
+  }
+}
