@@ -124,7 +124,7 @@ final class PlanOptions {
       return Main.OK;
     }
     ApplyResult result;
-    try (Connection c = Database.connect(config)) {
+    try (Connection c = Database.connectToApply(config)) {
       result =
           new PlanApplier(c)
               .apply(plan, policy, operator, reason, new ProgressBar(System.err, 5_000));
@@ -143,7 +143,7 @@ final class PlanOptions {
     ConflictPolicy policy = policy();
     planner.check(table, at); // bad input is refused before the database is touched
     PlanApplier.Outcome o;
-    try (Connection c = Database.connect(config)) {
+    try (Connection c = Database.connectToApply(config)) {
       o =
           new PlanApplier(c)
               .rollbackTable(

@@ -16,4 +16,14 @@ public final class Database {
   public static Connection connect(RowguardConfig config) {
     return PostgresPreflight.connect(config);
   }
+
+  /**
+   * Connects as the user that writes rollbacks and backouts: {@code apply.user} when set, else the
+   * capture user.
+   */
+  public static Connection connectToApply(RowguardConfig config) {
+    return config.applyLogin().separate()
+        ? PostgresPreflight.connectToApply(config)
+        : PostgresPreflight.connect(config);
+  }
 }

@@ -45,6 +45,8 @@ import java.util.regex.Pattern;
  * @param guard the guard rules ({@code guard.*})
  * @param warnRetainedWalBytes capture warns while its replication slot holds more WAL than this
  *     ({@code capture.warn-retained-wal}, default 1 GB; 0 never warns)
+ * @param applyLogin who writes rollbacks and backouts ({@code apply.user}, {@code apply.password});
+ *     the capture user when not set
  */
 public record RowguardConfig(
     Path file,
@@ -56,7 +58,8 @@ public record RowguardConfig(
     Duration retention,
     PerTable<String> actorColumns,
     GuardRules guard,
-    long warnRetainedWalBytes) {
+    long warnRetainedWalBytes,
+    ApplyLogin applyLogin) {
 
   /** The default of {@code capture.warn-retained-wal}. */
   public static final long DEFAULT_WARN_RETAINED_WAL = 1L << 30;
@@ -72,7 +75,9 @@ public record RowguardConfig(
           "guard.protected-tables",
           "guard.require-actor",
           "guard.webhook.url",
-          "guard.webhook.timeout");
+          "guard.webhook.timeout",
+          "apply.user",
+          "apply.password");
   private static final String ACTOR_COLUMN = "audit.actor-column.";
   private static final String MAX_ROWS = "guard.max-rows.";
   private static final String WEBHOOK_HEADER = "guard.webhook.header.";
@@ -221,7 +226,27 @@ public record RowguardConfig(
         retention,
         perTable(where, raw, ACTOR_COLUMN, v -> v),
         guardRules(where, raw, env),
-        warnWal);
+        warnWal,
+        applyLogin(where, raw, env));
+  }
+
+  private static ApplyLogin applyLogin(
+      String where, Map<String, String> raw, UnaryOperator<String> env) {
+    String user = raw.getOrDefault("apply.user", "").trim();
+    String password = raw.getOrDefault("apply.password", "");
+    if (user.isEmpty()) {
+      if (!password.isEmpty()) {
+        throw new ConfigException(
+            where + "apply.password is set without apply.user (the user that writes rollbacks)");
+      }
+      return ApplyLogin.CAPTURE_USER;
+    }
+    user = resolveEnv(where, "apply.user", user, env);
+    try {
+      return new ApplyLogin(user, resolveEnv(where, "apply.password", password, env), "");
+    } catch (ConfigException e) {
+      return new ApplyLogin(user, "", e.getMessage());
+    }
   }
 
   private static GuardRules guardRules(

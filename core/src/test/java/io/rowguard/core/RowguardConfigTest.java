@@ -36,6 +36,30 @@ class RowguardConfigTest {
   }
 
   @Test
+  void writesUseTheirOwnUserWhenOneIsSetAndItsPasswordOnlyWhenTheyWrite() {
+    assertThat(RowguardConfig.of(Path.of("f"), valid(), n -> "pw").applyLogin().separate())
+        .isFalse();
+    Map<String, String> own = valid();
+    own.put("apply.user", "rowguard_apply");
+    own.put("apply.password", "${env:APPLY_PW}");
+    RowguardConfig c =
+        RowguardConfig.of(Path.of("f"), own, n -> n.equals("APPLY_PW") ? "secret" : "pw");
+    assertThat(c.applyLogin().user()).isEqualTo("rowguard_apply");
+    assertThat(c.applyLogin().password()).isEqualTo("secret");
+    assertThat(c.applyLogin().toString()).doesNotContain("secret");
+    // unset: reading commands work; a write says why it cannot log in
+    RowguardConfig unset =
+        RowguardConfig.of(Path.of("f"), own, n -> n.equals("APPLY_PW") ? null : "pw");
+    assertThatThrownBy(() -> unset.applyLogin().require())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("apply.password refers to ${env:APPLY_PW}");
+    Map<String, String> alone = valid();
+    alone.put("apply.password", "x");
+    assertThatThrownBy(() -> RowguardConfig.of(Path.of("f"), alone, n -> "pw"))
+        .hasMessageContaining("apply.password is set without apply.user");
+  }
+
+  @Test
   void everyProblemNamesTheKey() {
     Map<String, String> typo = valid();
     typo.put("jurnal.dir", "/x");

@@ -20,6 +20,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -109,6 +110,8 @@ public final class PlanApplier {
     }
     TableWork w = new TableWork(table, "rg_plan_0", ConflictPolicy.ABORT, true);
     try {
+      // the plan is not known yet: whatever it needs of the table
+      Privileges.check(connection, Map.of(table, EnumSet.allOf(Action.class)));
       // a table with its own trigger is compared by value; a table gone is reported by apply
       w.readLiveTable();
       if (w.live.isEmpty() || userTriggers(Set.of(table))) {
@@ -332,6 +335,11 @@ public final class PlanApplier {
       return new ApplyResult(plan.id(), "", applied, List.of(), false, plan.warnings());
     }
     boolean dependents = plan.changes().stream().anyMatch(c -> !c.dependents().isEmpty());
+    try {
+      Privileges.check(connection, Privileges.of(plan));
+    } catch (SQLException e) {
+      throw describe(e);
+    }
     try {
       connection.setAutoCommit(false);
       try {

@@ -679,6 +679,40 @@ class ReplayIT {
   }
 
   @Test
+  void aUserThatMayNotWriteIsRefusedWithTheGrantsBeforeAnythingIsWritten() throws Exception {
+    pg.exec(
+        "CREATE TABLE r3g (id int PRIMARY KEY, v text)",
+        "ALTER TABLE r3g REPLICA IDENTITY FULL",
+        "INSERT INTO r3g VALUES (1, 'good'), (2, 'good')",
+        "DROP ROLE IF EXISTS applier",
+        "CREATE ROLE applier LOGIN PASSWORD 'pw'",
+        "GRANT SELECT ON r3g TO applier");
+    capture("r3g");
+    String bad = txOf("UPDATE r3g SET v = 'bad'");
+    drain();
+    RollbackPlan plan =
+        planner().backout(List.of(bad), Granularity.CELL, ConflictPolicy.ABORT, false);
+    String url = "jdbc:postgresql://127.0.0.1:" + pg.port() + "/postgres";
+    try (Connection c = java.sql.DriverManager.getConnection(url, "applier", "pw")) {
+      assertThatThrownBy(
+              () ->
+                  new PlanApplier(c)
+                      .apply(plan, ConflictPolicy.ABORT, "t", "t", PlanApplier.Progress.NONE))
+          .isInstanceOf(io.rowguard.core.InputException.class)
+          .hasMessageContaining("user applier may not make this plan's writes")
+          .hasMessageContaining("GRANT UPDATE ON \"public\".\"r3g\" TO \"applier\"");
+    }
+    assertThat(rows("r3g")).containsExactly("(1,bad)", "(2,bad)");
+    pg.exec("GRANT UPDATE ON r3g TO applier");
+    try (Connection c = java.sql.DriverManager.getConnection(url, "applier", "pw")) {
+      ApplyResult r =
+          new PlanApplier(c).apply(plan, ConflictPolicy.ABORT, "t", "t", PlanApplier.Progress.NONE);
+      assertThat(r.aborted()).isFalse();
+    }
+    assertThat(rows("r3g")).containsExactly("(1,good)", "(2,good)");
+  }
+
+  @Test
   void aRollbackIsJournaledAsOneAndCanItselfBeBackedOut() throws Exception {
     pg.exec(
         "CREATE TABLE r4 (id int PRIMARY KEY, v text)",

@@ -94,6 +94,34 @@ public final class PostgresPreflight {
     }
   }
 
+  /** Connects as the user that writes rollbacks ({@code apply.user}). */
+  public static Connection connectToApply(RowguardConfig config) {
+    config.requireSource();
+    config.applyLogin().require();
+    Properties props = connectionProperties(config);
+    props.setProperty("user", config.applyLogin().user());
+    props.setProperty("password", config.applyLogin().password());
+    try {
+      return DriverManager.getConnection(url(config), props);
+    } catch (SQLException e) {
+      String state = e.getSQLState() == null ? "" : e.getSQLState();
+      if (state.equals("28P01") || state.equals("28000")) {
+        throw new InputException(
+            "PostgreSQL at "
+                + config.host()
+                + ":"
+                + config.port()
+                + " rejected apply.user '"
+                + config.applyLogin().user()
+                + "' ("
+                + firstLine(e.getMessage())
+                + "): check apply.user and apply.password in "
+                + config.file());
+      }
+      throw describe(config, e);
+    }
+  }
+
   private static String url(RowguardConfig config) {
     return "jdbc:postgresql://" + config.host() + ":" + config.port() + "/" + config.database();
   }
