@@ -60,9 +60,10 @@ public final class Planner {
       }
     }
     return plan(
-        "rollback of " + keys.size() + " row(s) of " + table + " to " + describe(point),
-        changes,
-        unchanged);
+            "rollback of " + keys.size() + " row(s) of " + table + " to " + describe(point),
+            changes,
+            unchanged)
+        .undoing(undone(table, bound(point, table), changes));
   }
 
   /**
@@ -189,7 +190,8 @@ public final class Planner {
         changes.add(span.change);
       }
     }
-    return plan("rollback of table " + table + " to " + describe(point), changes, unchanged);
+    return plan("rollback of table " + table + " to " + describe(point), changes, unchanged)
+        .undoing(undone(table, bound, changes));
   }
 
   /** Changes as stored, and those of them the reading thread decoded (the others are null). */
@@ -456,6 +458,45 @@ public final class Planner {
   }
 
   private record RowId(TableId table, RowKey key) {}
+
+  /**
+   * The transactions after {@code bound} that changed rows of {@code changes}: the work a rollback
+   * undoes, oldest first.
+   */
+  private List<UndoneTransaction> undone(TableId table, Bound bound, List<RowChange> changes) {
+    if (changes.isEmpty()) {
+      return List.of();
+    }
+    Set<RowKey> keys = new java.util.HashSet<>();
+    changes.forEach(c -> keys.add(c.key()));
+    Map<String, UndoneTransaction> out = new LinkedHashMap<>();
+    journal.forEachOfTable(
+        table,
+        bound.fromMicros() - 1,
+        Long.MAX_VALUE,
+        false,
+        Long.MAX_VALUE,
+        e -> {
+          if (!bound.before().test(e) && keys.contains(e.event().key())) {
+            UndoneTransaction was = out.get(e.event().txId());
+            out.put(
+                e.event().txId(),
+                was == null
+                    ? new UndoneTransaction(
+                        e.event().txId(),
+                        e.event().commitMicros(),
+                        journal.attribution(e).actor(),
+                        table,
+                        1)
+                    : new UndoneTransaction(
+                        was.txId(), was.commitMicros(), was.actor(), table, was.changes() + 1));
+          }
+          return true;
+        });
+    return out.values().stream()
+        .sorted(java.util.Comparator.comparingLong(UndoneTransaction::commitMicros))
+        .toList();
+  }
 
   private RowChange change(
       TableId table,

@@ -13,13 +13,36 @@ import java.util.Map;
  * @param changes the rows to write, in journal order
  * @param unchanged rows asked for that already have their target state
  * @param warnings values that cannot be restored (a column dropped since), and the like
+ * @param undone (rollbacks) the later transactions whose changes of the plan's rows it undoes,
+ *     oldest first
  */
 public record RollbackPlan(
-    String id, String description, List<RowChange> changes, int unchanged, List<String> warnings) {
+    String id,
+    String description,
+    List<RowChange> changes,
+    int unchanged,
+    List<String> warnings,
+    List<UndoneTransaction> undone) {
 
   public RollbackPlan {
     changes = List.copyOf(changes);
     warnings = List.copyOf(warnings);
+    undone = List.copyOf(undone);
+  }
+
+  /** A plan that names no transaction it undoes (a backout names them in its description). */
+  public RollbackPlan(
+      String id,
+      String description,
+      List<RowChange> changes,
+      int unchanged,
+      List<String> warnings) {
+    this(id, description, changes, unchanged, warnings, List.of());
+  }
+
+  /** The same plan, naming the transactions it undoes. */
+  public RollbackPlan undoing(List<UndoneTransaction> transactions) {
+    return new RollbackPlan(id, description, changes, unchanged, warnings, transactions);
   }
 
   public Map<Action, Integer> counts() {

@@ -713,6 +713,28 @@ class ReplayIT {
   }
 
   @Test
+  void aRollbackNamesTheLaterTransactionsWhoseWorkItUndoes() throws Exception {
+    pg.exec(
+        "CREATE TABLE r3u (id int PRIMARY KEY, v text)",
+        "ALTER TABLE r3u REPLICA IDENTITY FULL",
+        "INSERT INTO r3u VALUES (1, 'a'), (2, 'a'), (3, 'a')");
+    capture("r3u");
+    String bad = txOf("UPDATE r3u SET v = 'bad'");
+    String later = txOf("UPDATE r3u SET v = 'fixed' WHERE id = 1");
+    String elsewhere = txOf("INSERT INTO r3u VALUES (4, 'new')");
+    String rewrote = txOf("UPDATE r3u SET v = 'bad' WHERE id = 2"); // the same value again
+    drain();
+    TableId t = TableId.of("public", "r3u");
+    RollbackPlan table = planner().rollbackTable(t, new PointInTime.BeforeTx(bad));
+    assertThat(table.undone())
+        .extracting(UndoneTransaction::txId)
+        .containsExactly(bad, later, elsewhere, rewrote);
+    assertThat(table.undone().get(0).changes()).isEqualTo(3);
+    RollbackPlan rows = planner().rollbackRows(t, List.of(key(3)), new PointInTime.BeforeTx(bad));
+    assertThat(rows.undone()).extracting(UndoneTransaction::txId).containsExactly(bad);
+  }
+
+  @Test
   void aRollbackIsJournaledAsOneAndCanItselfBeBackedOut() throws Exception {
     pg.exec(
         "CREATE TABLE r4 (id int PRIMARY KEY, v text)",

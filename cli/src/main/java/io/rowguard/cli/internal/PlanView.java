@@ -9,6 +9,7 @@ import io.rowguard.replay.ApplyResult;
 import io.rowguard.replay.PlanApplier;
 import io.rowguard.replay.RollbackPlan;
 import io.rowguard.replay.RowChange;
+import io.rowguard.replay.UndoneTransaction;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.Map;
@@ -34,6 +35,27 @@ public final class PlanView {
         counts.get(Action.INSERT),
         counts.get(Action.DELETE),
         plan.unchanged());
+    if (!plan.undone().isEmpty()) {
+      out.println(
+          "  it undoes what " + plan.undone().size() + " later transaction(s) did to these rows:");
+      int n = 0;
+      for (UndoneTransaction u : plan.undone()) {
+        if (n++ == limit) {
+          out.println("    … and " + (plan.undone().size() - limit) + " more (--json lists all)");
+          break;
+        }
+        out.println(
+            "    transaction "
+                + u.txId()
+                + " at "
+                + io.rowguard.core.ValueFormat.instant(u.commitMicros())
+                + (u.actor().isEmpty() ? " (unattributed)" : " by " + u.actor())
+                + ": "
+                + u.changes()
+                + " change(s) of "
+                + u.table());
+      }
+    }
     for (String w : plan.warnings()) {
       out.println("  warning: " + w);
     }
@@ -138,6 +160,16 @@ public final class PlanView {
         r.put("conflict", c.conflict());
       }
       r.put("sql", PlanApplier.sqlFor(c));
+    }
+    ArrayNode undone = doc.putArray("undoes");
+    for (UndoneTransaction u : plan.undone()) {
+      undone
+          .addObject()
+          .put("tx", u.txId())
+          .put("commitTime", io.rowguard.core.ValueFormat.instant(u.commitMicros()))
+          .put("actor", u.actor())
+          .put("table", u.table().toString())
+          .put("changes", u.changes());
     }
     ArrayNode warnings = doc.putArray("warnings");
     plan.warnings().forEach(warnings::add);
