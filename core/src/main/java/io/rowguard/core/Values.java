@@ -29,6 +29,10 @@ public final class Values {
     if (a instanceof Float x && b instanceof Float y) {
       return Float.floatToRawIntBits(x) == Float.floatToRawIntBits(y);
     }
+    if (integral(a) && integral(b)) {
+      // the same number across a widened column (int to bigint): not a change
+      return ((Number) a).longValue() == ((Number) b).longValue();
+    }
     if (a instanceof List<?> x && b instanceof List<?> y) {
       if (x.size() != y.size()) {
         return false;
@@ -52,5 +56,9 @@ public final class Values {
       return true;
     }
     return Objects.equals(a, b);
+  }
+
+  private static boolean integral(Object v) {
+    return v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte;
   }
 }

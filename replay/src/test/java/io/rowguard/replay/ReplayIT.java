@@ -735,6 +735,23 @@ class ReplayIT {
   }
 
   @Test
+  void aRollbackAcrossAWidenedColumnRunTwicePlansNothingTheSecondTime() throws Exception {
+    pg.exec(
+        "CREATE TABLE r3w (id int PRIMARY KEY, d int)",
+        "ALTER TABLE r3w REPLICA IDENTITY FULL",
+        "INSERT INTO r3w VALUES (1, 10), (2, 20)");
+    capture("r3w");
+    String bad = txOf("UPDATE r3w SET d = 0");
+    pg.exec("ALTER TABLE r3w ALTER COLUMN d TYPE bigint", "UPDATE r3w SET d = 99 WHERE id = 1");
+    drain();
+    TableId t = TableId.of("public", "r3w");
+    apply(planner().rollbackTable(t, new PointInTime.BeforeTx(bad)), ConflictPolicy.ABORT);
+    assertThat(rows("r3w")).containsExactly("(1,10)", "(2,20)");
+    drain();
+    assertThat(planner().rollbackTable(t, new PointInTime.BeforeTx(bad)).changes()).isEmpty();
+  }
+
+  @Test
   void aRollbackIsJournaledAsOneAndCanItselfBeBackedOut() throws Exception {
     pg.exec(
         "CREATE TABLE r4 (id int PRIMARY KEY, v text)",
