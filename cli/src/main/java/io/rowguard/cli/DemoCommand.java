@@ -187,7 +187,7 @@ final class DemoCommand implements Callable<Integer> {
           new PlanApplier(c)
               .apply(plan, ConflictPolicy.ABORT, "demo", "bad deploy", PlanApplier.Progress.NONE);
     }
-    PlanView.printResult(out, result);
+    PlanView.printResult(out, result, config.file());
     List<String> after = orders(pg);
     out.println();
     out.printf(

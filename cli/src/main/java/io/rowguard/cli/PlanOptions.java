@@ -131,7 +131,7 @@ final class PlanOptions {
     } catch (SQLException e) {
       throw new io.rowguard.replay.ReplayException("closing the connection failed", e);
     }
-    return printApplied(plan, result, out);
+    return printApplied(config, plan, result, out);
   }
 
   /**
@@ -151,16 +151,17 @@ final class PlanOptions {
     } catch (SQLException e) {
       throw new io.rowguard.replay.ReplayException("closing the connection failed", e);
     }
-    return printApplied(o.plan(), o.result(), out);
+    return printApplied(config, o.plan(), o.result(), out);
   }
 
-  private int printApplied(RollbackPlan plan, ApplyResult result, PrintWriter out) {
+  private int printApplied(
+      RowguardConfig config, RollbackPlan plan, ApplyResult result, PrintWriter out) {
     if (json) {
       Json.print(out, PlanView.json(plan, result));
     } else {
       PlanView.printText(out, plan);
       out.println();
-      PlanView.printResult(out, result);
+      PlanView.printResult(out, result, config.file());
     }
     return result.aborted() ? Main.CONFLICTS : Main.OK;
   }

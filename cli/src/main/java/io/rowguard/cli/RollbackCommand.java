@@ -51,6 +51,14 @@ final class RollbackCommand implements Callable<Integer> {
       description = "A row's primary key (repeat for several rows); none: the whole table.")
   List<String> keys = new ArrayList<>();
 
+  @Option(
+      names = "--keys-from",
+      paramLabel = "FILE",
+      description =
+          "Roll back the rows whose keys a file lists, one per line, as for --key (blank lines and"
+              + " lines starting with # are skipped); - reads standard input.")
+  String keysFrom;
+
   static final class Point {
     @Option(
         names = "--to",
@@ -74,10 +82,36 @@ final class RollbackCommand implements Callable<Integer> {
 
   Clock clock = Clock.systemUTC();
 
+  private static List<String> readKeys(String file) {
+    List<String> lines;
+    try {
+      lines =
+          file.equals("-")
+              ? new java.io.BufferedReader(
+                      new java.io.InputStreamReader(
+                          System.in, java.nio.charset.StandardCharsets.UTF_8))
+                  .lines()
+                  .toList()
+              : java.nio.file.Files.readAllLines(java.nio.file.Path.of(file));
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      throw new io.rowguard.core.InputException(
+          "--keys-from " + file + ": cannot read it (" + e.getMessage() + ")");
+    }
+    List<String> out =
+        lines.stream().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+    if (out.isEmpty()) {
+      throw new io.rowguard.core.InputException("--keys-from " + file + " lists no key");
+    }
+    return out;
+  }
+
   @Override
   public Integer call() {
     Logging.quiet();
     RowguardConfig cfg = config.load();
+    if (keysFrom != null) {
+      keys.addAll(readKeys(keysFrom));
+    }
     options.policy();
     PointInTime at =
         point.to != null

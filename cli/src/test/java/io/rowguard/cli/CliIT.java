@@ -285,6 +285,22 @@ class CliIT {
             .contains("Dry run: nothing was written");
         assertThat(query("SELECT count(*) FROM accounts WHERE balance = 0")).isEqualTo("5");
 
+        Path keyFile = dir.resolve("keys.txt");
+        java.nio.file.Files.writeString(keyFile, "1\n# the second one\n\n2\n");
+        Cli.Result fromFile =
+            run(
+                "rollback",
+                "-c",
+                file.toString(),
+                "--table",
+                "accounts",
+                "--keys-from",
+                keyFile.toString(),
+                "--to",
+                t);
+        assertThat(fromFile.exit()).as(fromFile.err()).isZero();
+        assertThat(fromFile.out()).contains("2 row(s) to update");
+
         Cli.Result json = run("backout", "-c", file.toString(), "--tx", bad, "--json");
         JsonNode plan = new ObjectMapper().readTree(json.out());
         assertThat(plan.get("summary").get("update").asInt()).isEqualTo(5);
@@ -368,7 +384,9 @@ class CliIT {
                 "--reason",
                 "bad job");
         assertThat(applied.exit()).as(applied.err()).isZero();
-        assertThat(applied.out()).contains("applied in transaction");
+        assertThat(applied.out())
+            .contains("applied in transaction")
+            .contains("undo it with: rowguard backout -c " + file);
         assertThat(query("SELECT string_agg(a::text, ';' ORDER BY id) FROM accounts a"))
             .isEqualTo(good);
         JournalAwait.entries(journal, 21); // 10 snapshot + 5 bad + 1 by hand + 5 rolled back
@@ -450,6 +468,18 @@ class CliIT {
         assertBadInput(
             run("backout", "-c", file.toString(), "--tx", bad, "--on-conflict", "maybe"),
             "bad --on-conflict 'maybe'");
+        assertBadInput(
+            run(
+                "rollback",
+                "-c",
+                file.toString(),
+                "--table",
+                "accounts",
+                "--keys-from",
+                dir.resolve("none.txt").toString(),
+                "--to",
+                t),
+            "--keys-from " + dir.resolve("none.txt") + ": cannot read it");
         assertBadInput(
             run("backout", "-c", file.toString(), "--tx", bad, "--granularity", "table"),
             "bad --granularity 'table': use cell or row");

@@ -107,7 +107,8 @@ public final class PlanView {
     out.flush();
   }
 
-  public static void printResult(PrintWriter out, ApplyResult r) {
+  /** The outcome of an apply; {@code configFile} goes into the command that undoes it. */
+  public static void printResult(PrintWriter out, ApplyResult r, java.nio.file.Path configFile) {
     if (r.aborted()) {
       out.println(
           "aborted: "
@@ -130,8 +131,9 @@ public final class PlanView {
     }
     if (!r.aborted() && !r.txId().isEmpty()) {
       out.println(
-          "This rollback is journaled like any change; undo it with: rowguard backout -c"
-              + " FILE --tx "
+          "This rollback is journaled like any change; undo it with: rowguard backout -c "
+              + configFile
+              + " --tx "
               + r.txId());
     }
     out.flush();
