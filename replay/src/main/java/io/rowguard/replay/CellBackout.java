@@ -78,42 +78,36 @@ final class CellBackout {
         continue;
       }
       boolean insert = e.op() == Op.INSERT || (e.op() == Op.READ && was == null);
-      if (insert) {
-        if (row == null) {
-          row = e.after();
-          existenceBy = null;
-          continue;
-        }
-        later.add(tx);
-        conflicts.add(
-            "deleted by transaction " + existenceBy + ", its key used again by transaction " + tx);
-        if (policy == ConflictPolicy.SKIP) {
-          row = e.after();
-          existenceBy = null;
-          changedBy.clear();
-        } else {
-          frozen = true;
-        }
-        continue;
-      }
       // an update (or a snapshot's new reading) by another transaction: what it changed
-      List<String> columns = e.op() == Op.UPDATE ? e.changedColumns() : differing(was, e.after());
-      if (row == null) {
-        later.add(tx);
-        conflicts.add(
+      List<String> columns =
+          insert ? List.of() : e.op() == Op.UPDATE ? e.changedColumns() : differing(was, e.after());
+      String collision = null;
+      if (insert && row == null) {
+        row = e.after();
+        existenceBy = null;
+        continue;
+      } else if (insert) {
+        collision =
+            "deleted by transaction " + existenceBy + ", its key used again by transaction " + tx;
+      } else if (row == null) {
+        collision =
             "inserted by transaction "
                 + existenceBy
                 + ", changed later by transaction "
                 + tx
                 + " ("
                 + String.join(", ", columns)
-                + ")");
+                + ")";
+      }
+      if (collision != null) {
+        later.add(tx);
+        conflicts.add(collision);
         if (policy == ConflictPolicy.SKIP) {
-          row = e.after();
+          row = e.after(); // the later work stands, whole
           existenceBy = null;
           changedBy.clear();
         } else {
-          frozen = true;
+          frozen = true; // the earlier state stands, whole
         }
         continue;
       }
