@@ -1,6 +1,8 @@
 package io.rowguard.cli;
 
 import io.rowguard.cli.internal.Logging;
+import io.rowguard.cli.internal.TableResolver;
+import io.rowguard.cli.internal.Times;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
@@ -29,9 +31,10 @@ import picocli.CommandLine.Spec;
           + " key it deleted and a later one used again. --on-conflict abort (default) writes"
           + " nothing and names each conflicting value; skip keeps the later work; overwrite puts"
           + " the earlier value back. Values only later transactions changed are never touched.",
-      "Several --tx are one plan, applied in one database transaction. --granularity row puts"
-          + " each touched row back whole instead; --cascade backs out the later writers of the"
-          + " rows too.",
+      "Several --tx are one plan, applied in one database transaction; --actor A (or"
+          + " --unattributed) with --since selects every transaction of that writer in the time"
+          + " window instead, listed before the rows. --granularity row puts each touched row back"
+          + " whole instead; --cascade backs out the later writers of the rows too.",
       "A rollback made by rowguard is a transaction like any other: back it out to undo it.",
     },
     footer = {
@@ -40,17 +43,46 @@ import picocli.CommandLine.Spec;
       "  rowguard backout -c shop.properties --tx 1234",
       "  rowguard backout -c shop.properties --tx 1234 --tx 1235 --tx 1240 --on-conflict skip"
           + " --apply --reason 'test loader hit prod'",
+      "  rowguard backout -c shop.properties --actor loader --since 2h --table orders",
     })
 final class BackoutCommand implements Callable<Integer> {
   @Mixin ConfigOption config;
 
   @Option(
       names = "--tx",
-      required = true,
       paramLabel = "TX",
       description =
           "A transaction id (`history`, `audit`, `incidents` show them); repeat for more.")
-  List<String> tx;
+  List<String> tx = new java.util.ArrayList<>();
+
+  @Option(
+      names = "--actor",
+      paramLabel = "A",
+      description = "Select the transactions attributed to A (with --since).")
+  String actor;
+
+  @Option(
+      names = "--unattributed",
+      description = "Select the transactions attributed to nobody (with --since).")
+  boolean unattributed;
+
+  @Option(
+      names = "--since",
+      paramLabel = "TS",
+      description = "Start of the selection's window: ISO-8601, or a time ago (2h, 30m).")
+  String since;
+
+  @Option(
+      names = "--until",
+      paramLabel = "TS",
+      description = "End of the selection's window (exclusive); default: now.")
+  String until;
+
+  @Option(
+      names = "--table",
+      paramLabel = "T",
+      description = "Select only transactions that wrote this table (repeat for more).")
+  List<String> tables = new java.util.ArrayList<>();
 
   @Option(
       names = "--granularity",
@@ -81,13 +113,42 @@ final class BackoutCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new InputException("bad --granularity '" + granularity + "': use cell or row");
     }
-    List<String> ids = tx.stream().map(String::trim).filter(t -> !t.isEmpty()).toList();
-    if (ids.isEmpty()) {
-      throw new InputException("--tx needs a transaction id");
+    List<String> named = tx.stream().map(String::trim).filter(t -> !t.isEmpty()).toList();
+    boolean selecting = actor != null || unattributed;
+    if (actor != null && unattributed) {
+      throw new InputException("--actor and --unattributed select different writers: give one");
+    }
+    if (!selecting && (since != null || until != null || !tables.isEmpty())) {
+      throw new InputException(
+          "--since, --until and --table select with --actor or --unattributed");
+    }
+    if (selecting && since == null) {
+      throw new InputException("--actor and --unattributed need --since (e.g. --since 2h)");
+    }
+    if (!selecting && named.isEmpty()) {
+      throw new InputException(
+          "name the transactions with --tx, or select them with --actor A (or --unattributed)"
+              + " and --since");
     }
     RollbackPlan plan;
     try (Journal journal = Journal.openReader(cfg.journalDir())) {
       Planner planner = new Planner(journal, clock);
+      List<String> ids = new java.util.ArrayList<>(named);
+      if (selecting) {
+        long from = Times.parseMicros(since, "--since", clock);
+        java.time.Instant now = clock.instant();
+        long to =
+            until == null
+                ? now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000 + 1
+                : Times.parseMicros(until, "--until", clock);
+        java.util.Set<io.rowguard.core.TableId> only = new java.util.LinkedHashSet<>();
+        for (String t : tables) {
+          only.add(TableResolver.resolve(t, journal.tables()));
+        }
+        planner.select(actor, unattributed, from, to, only).stream()
+            .filter(t -> !ids.contains(t))
+            .forEach(ids::add);
+      }
       // planned once from the journal as it is (bad input refused at once), and again if the
       // journal moved on while it caught up with the database
       plan = planner.backout(ids, unit, policy, cascade);

@@ -301,6 +301,19 @@ class CliIT {
         assertThat(fromFile.exit()).as(fromFile.err()).isZero();
         assertThat(fromFile.out()).contains("2 row(s) to update");
 
+        Cli.Result selected =
+            run(
+                "backout",
+                "-c",
+                file.toString(),
+                "--unattributed",
+                "--since",
+                "1h",
+                "--table",
+                "accounts");
+        assertThat(selected.exit()).as(selected.err()).isZero();
+        assertThat(selected.out()).contains("transactions whose work it undoes").contains(bad);
+
         Cli.Result json = run("backout", "-c", file.toString(), "--tx", bad, "--json");
         JsonNode plan = new ObjectMapper().readTree(json.out());
         assertThat(plan.get("summary").get("update").asInt()).isEqualTo(5);
@@ -480,6 +493,13 @@ class CliIT {
                 "--to",
                 t),
             "--keys-from " + dir.resolve("none.txt") + ": cannot read it");
+        assertBadInput(run("backout", "-c", file.toString()), "name the transactions with --tx");
+        assertBadInput(
+            run("backout", "-c", file.toString(), "--actor", "loader"),
+            "--actor and --unattributed need --since");
+        assertBadInput(
+            run("backout", "-c", file.toString(), "--actor", "nobody", "--since", "1h"),
+            "no transaction by nobody");
         assertBadInput(
             run("backout", "-c", file.toString(), "--tx", bad, "--granularity", "table"),
             "bad --granularity 'table': use cell or row");

@@ -454,7 +454,61 @@ public final class Planner {
                 : "")
             + (granularity == Granularity.ROW ? ", row by row" : ", value by value");
     RollbackPlan plan = plan(what, changes, unchanged);
-    return new RollbackPlan(plan.id(), what, plan.changes(), unchanged, warnings);
+    List<UndoneTransaction> undone = new ArrayList<>();
+    for (String tx : backedOut) {
+      Map<TableId, Integer> perTable = new LinkedHashMap<>();
+      List<JournalEntry> entries = journal.transaction(tx);
+      entries.forEach(e -> perTable.merge(e.event().table(), 1, Integer::sum));
+      JournalEntry first = entries.get(0);
+      String actor = journal.attribution(first).actor();
+      perTable.forEach(
+          (table, n) ->
+              undone.add(new UndoneTransaction(tx, first.event().commitMicros(), actor, table, n)));
+    }
+    return new RollbackPlan(plan.id(), what, plan.changes(), unchanged, warnings, undone);
+  }
+
+  /**
+   * Which transactions a backout by selection takes: those committed in [{@code sinceMicros},
+   * {@code untilMicros}) with a change attributed to {@code actor} (or, when {@code unattributed},
+   * attributed to nobody) in one of {@code tables} (empty: any), oldest first.
+   */
+  public List<String> select(
+      String actor, boolean unattributed, long sinceMicros, long untilMicros, Set<TableId> tables) {
+    Set<String> out = new LinkedHashSet<>();
+    // commit order and time order agree up to a few concurrent commits: start a little before
+    long from = Math.max(1, journal.seqAtTime(sinceMicros) - 1_000);
+    journal.scan(
+        from,
+        e -> {
+          long t = e.event().commitMicros();
+          if (t >= untilMicros + 5_000_000L) {
+            return false;
+          }
+          if (t < sinceMicros || t >= untilMicros) {
+            return true;
+          }
+          if (!tables.isEmpty() && !tables.contains(e.event().table())) {
+            return true;
+          }
+          io.rowguard.core.Attribution a = journal.attribution(e);
+          if (unattributed ? !a.isAttributed() : actor.equals(a.actor())) {
+            out.add(e.event().txId());
+          }
+          return true;
+        });
+    if (out.isEmpty()) {
+      throw new InputException(
+          "no transaction "
+              + (unattributed ? "attributed to nobody" : "by " + actor)
+              + (tables.isEmpty() ? "" : " writing " + tables)
+              + " committed between "
+              + ValueFormat.instant(sinceMicros)
+              + " and "
+              + ValueFormat.instant(untilMicros)
+              + " (`rowguard audit` lists who wrote what)");
+    }
+    return List.copyOf(out);
   }
 
   private record RowId(TableId table, RowKey key) {}

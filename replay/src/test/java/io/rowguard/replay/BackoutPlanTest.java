@@ -62,9 +62,11 @@ class BackoutPlanTest {
     pending.add(event(Op.DELETE, r, null));
   }
 
+  String actor;
+
   ChangeEvent event(Op op, Row before, Row after) {
     return new ChangeEvent(
-        ORDERS, op, before, after, T0 + tx * 1_000_000L, Long.toString(tx), "0/" + tx, 0);
+        ORDERS, op, before, after, T0 + tx * 1_000_000L, Long.toString(tx), "0/" + tx, 0, actor);
   }
 
   /** Commits what was queued as transaction {@code tx}; returns its id. */
@@ -81,7 +83,8 @@ class BackoutPlanTest {
                 e.commitMicros(),
                 e.txId(),
                 e.position() + "/" + order,
-                order++));
+                order++,
+                e.actor()));
       }
       PlannerTest.commit(b, tx);
     }
@@ -105,16 +108,19 @@ class BackoutPlanTest {
       insert(order(id, id, 100 * id, "new"));
     }
     commit();
+    actor = "loader";
     update(order(1, 1, 100, "new"), order(1, 99, 0, "new"));
     update(order(2, 2, 200, "new"), order(2, 99, 200, "new"));
     delete(order(3, 3, 300, "new"));
     insert(order(5, 99, 1, "test"));
     loader = commit();
+    actor = "shop";
     update(order(1, 99, 0, "new"), order(1, 99, 0, "shipped"));
     update(order(2, 99, 200, "new"), order(2, 7, 200, "new"));
     insert(order(3, 3, 333, "reordered"));
     update(order(5, 99, 1, "test"), order(5, 99, 1, "paid"));
     shop = commit();
+    actor = "loader";
     update(order(4, 4, 400, "new"), order(4, 4, 0, "new"));
     loader2 = commit();
   }
@@ -163,6 +169,32 @@ class BackoutPlanTest {
             w -> w.contains("key 3") && w.contains("its key used again by transaction " + shop))
         .anyMatch(w -> w.contains("key 5") && w.contains("inserted by transaction " + loader));
     assertThat(plan.description()).contains(loader + ", " + loader2).contains("value by value");
+  }
+
+  @Test
+  void aSelectionByActorAndTimeTakesEveryTransactionOfThatWriterAndThePlanListsThem() {
+    long far = T0 + 1_000_000_000L;
+    assertThat(planner().select("loader", false, T0, far, java.util.Set.of()))
+        .containsExactly(loader, loader2);
+    assertThat(planner().select("loader", false, T0, T0 + 13 * 1_000_000L, java.util.Set.of()))
+        .as("the window ends before the second")
+        .containsExactly(loader);
+    assertThat(planner().select(null, true, T0, far, java.util.Set.of())).containsExactly("10");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> planner().select("nobody", false, T0, far, java.util.Set.of()))
+        .hasMessageContaining("no transaction by nobody");
+    RollbackPlan plan =
+        planner()
+            .backout(
+                planner().select("loader", false, T0, far, java.util.Set.of()),
+                Granularity.CELL,
+                ConflictPolicy.SKIP,
+                false);
+    assertThat(plan.undone())
+        .extracting(UndoneTransaction::txId, UndoneTransaction::actor, UndoneTransaction::changes)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(loader, "loader", 4),
+            org.assertj.core.groups.Tuple.tuple(loader2, "loader", 1));
   }
 
   @Test

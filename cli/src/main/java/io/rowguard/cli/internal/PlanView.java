@@ -36,8 +36,7 @@ public final class PlanView {
         counts.get(Action.DELETE),
         plan.unchanged());
     if (!plan.undone().isEmpty()) {
-      out.println(
-          "  it undoes what " + plan.undone().size() + " later transaction(s) did to these rows:");
+      out.println("  transactions whose work it undoes (" + plan.undone().size() + "):");
       int n = 0;
       for (UndoneTransaction u : plan.undone()) {
         if (n++ == limit) {
