@@ -17,6 +17,8 @@ import io.rowguard.journal.Journal;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -51,6 +53,12 @@ final class BlastRadiusCommand implements Callable<Integer> {
   @Option(names = "--json", description = "One JSON document (streamed), every row.")
   boolean json;
 
+  @Option(
+      names = "--later-only",
+      description =
+          "Only the rows a later transaction wrote too: where a backout would meet later work.")
+  boolean laterOnly;
+
   @Spec CommandSpec spec;
 
   @Override
@@ -67,28 +75,53 @@ final class BlastRadiusCommand implements Callable<Integer> {
     long[] shown = {0};
     long[] total = {0};
     StreamingTable rows = new StreamingTable(out, "TABLE", "KEY", "OP", "CHANGED", "LATER WRITERS");
+    // rows with later writers first, as they come; the others (as many as may be shown) after
+    List<BlastRadius.TouchedRow> quiet = new ArrayList<>();
+    boolean[] header = {false};
+    java.util.function.Consumer<BlastRadius.TouchedRow> show =
+        row -> {
+          total[0]++;
+          if (!header[0]) {
+            header[0] = true;
+            out.println(
+                (laterOnly
+                    ? "rows written by transaction " + tx + " and later by others:"
+                    : "rows written by transaction " + tx + " (those written later too first):"));
+          }
+          if (limit == 0 || shown[0] < limit) {
+            shown[0]++;
+            ChangeEvent c = row.change().event();
+            rows.add(
+                c.table().toString(),
+                c.key().toString(),
+                HistoryView.opName(c),
+                String.join(", ", row.changedColumns()),
+                row.laterTransactions().isEmpty()
+                    ? "-"
+                    : String.join(", ", row.laterTransactions()));
+          }
+        };
+    long[] hidden = {0};
     BlastRadius.Result r =
         new BlastRadius(journal)
             .of(
                 tx,
                 row -> {
-                  if (total[0]++ == 0) {
-                    out.println("rows written by transaction " + tx + ":");
-                  }
-                  if (limit == 0 || shown[0] < limit) {
-                    shown[0]++;
-                    ChangeEvent c = row.change().event();
-                    rows.add(
-                        c.table().toString(),
-                        c.key().toString(),
-                        HistoryView.opName(c),
-                        String.join(", ", row.changedColumns()),
-                        row.laterTransactions().isEmpty()
-                            ? "-"
-                            : String.join(", ", row.laterTransactions()));
+                  if (!row.laterTransactions().isEmpty()) {
+                    show.accept(row);
+                  } else if (laterOnly) {
+                    hidden[0]++;
+                  } else if (limit == 0 || quiet.size() < limit) {
+                    quiet.add(row);
+                  } else {
+                    total[0]++; // counted, not kept: it would not be shown
                   }
                 });
+    quiet.forEach(show);
     rows.close();
+    if (laterOnly && hidden[0] > 0) {
+      out.printf("(%d row(s) no later transaction wrote are not listed)%n", hidden[0]);
+    }
     if (shown[0] < total[0]) {
       out.printf("… and %d more rows (--limit 0 lists all)%n", total[0] - shown[0]);
     }
@@ -134,6 +167,9 @@ final class BlastRadiusCommand implements Callable<Integer> {
             .of(
                 tx,
                 row -> {
+                  if (laterOnly && row.laterTransactions().isEmpty()) {
+                    return;
+                  }
                   ChangeEvent c = row.change().event();
                   var n = Json.NODES.objectNode();
                   n.put("table", c.table().toString());

@@ -123,6 +123,12 @@ final class PlanOptions {
       }
       return Main.OK;
     }
+    if (!json) {
+      // the plan first: if applying it fails, what was tried is on the screen
+      PlanView.printText(out, plan);
+      out.println();
+      out.flush();
+    }
     ApplyResult result;
     try (Connection c = Database.connectToApply(config)) {
       result =
@@ -131,7 +137,12 @@ final class PlanOptions {
     } catch (SQLException e) {
       throw new io.rowguard.replay.ReplayException("closing the connection failed", e);
     }
-    return printApplied(config, plan, result, out);
+    if (json) {
+      Json.print(out, PlanView.json(plan, result));
+    } else {
+      PlanView.printResult(out, result, config.file());
+    }
+    return result.aborted() ? Main.CONFLICTS : Main.OK;
   }
 
   /**

@@ -313,6 +313,15 @@ class AuditIT {
     assertThat(text.out())
         .contains("… and 295 more rows")
         .contains("30 later transaction(s) wrote some of these rows");
+    // the rows a backout would meet later work on come first, or alone
+    List<String> listed = text.out().lines().filter(l -> l.startsWith("public.")).toList();
+    assertThat(listed).hasSize(5).allMatch(l -> !l.strip().endsWith("-"));
+    JsonNode later =
+        json(ok("blast-radius", "-c", file.toString(), "--tx", massTx, "--json", "--later-only"));
+    assertThat(later.get("rows")).hasSize(30);
+    Cli.Result laterText =
+        ok("blast-radius", "-c", file.toString(), "--tx", massTx, "--later-only", "--limit", "0");
+    assertThat(laterText.out()).contains("(270 row(s) no later transaction wrote are not listed)");
   }
 
   @Test
