@@ -46,7 +46,13 @@ class EndToEndIT {
         .contains("2. commit -> journaled latency")
         .contains("3. history of one row")
         .contains("4. whole-table rollback")
-        .contains("5. journal bytes per event");
-    assertThat(Files.readString(json)).contains("\"capture\"").contains("\"rollback\"");
+        .contains("5. journal bytes per event")
+        .contains("the stale-journal check before a plan")
+        .contains("7. value-by-value backout");
+    assertThat(Files.readString(json))
+        .contains("\"capture\"")
+        .contains("\"rollback\"")
+        .contains("\"backout\"")
+        .contains("\"freshnessP50Millis\"");
   }
 }
