@@ -682,13 +682,7 @@ public final class EndToEnd {
 
   boolean rollback(Path work) throws Exception {
     int rows = o.rollbackRows();
-    exec(
-        "CREATE TABLE rb (id int PRIMARY KEY, status text, amount numeric(12,2), note text,"
-            + " at timestamptz)",
-        "ALTER TABLE rb REPLICA IDENTITY FULL",
-        "INSERT INTO rb SELECT g, 'ok', g * 1.25, 'note ' || g, now() FROM generate_series(1, "
-            + rows
-            + ") g");
+    createOrders("rb", rows);
     Map<String, String> p = source("rb", "s_rb", "pub_rb", work.resolve("j_rb"));
     RowguardConfig config = RowguardConfig.of(work.resolve("rb.properties"), p, e -> null);
     List<Double> ours = new ArrayList<>();
@@ -778,13 +772,7 @@ public final class EndToEnd {
    */
   boolean backout(Path work) throws Exception {
     int rows = o.rollbackRows();
-    exec(
-        "CREATE TABLE bo (id int PRIMARY KEY, status text, amount numeric(12,2), note text,"
-            + " at timestamptz)",
-        "ALTER TABLE bo REPLICA IDENTITY FULL",
-        "INSERT INTO bo SELECT g, 'ok', g * 1.25, 'note ' || g, now() FROM generate_series(1, "
-            + rows
-            + ") g");
+    createOrders("bo", rows);
     Map<String, String> p = source("bo", "s_bo", "pub_bo", work.resolve("j_bo"));
     RowguardConfig config = RowguardConfig.of(work.resolve("bo.properties"), p, e -> null);
     List<Double> ours = new ArrayList<>();
@@ -871,6 +859,23 @@ public final class EndToEnd {
       t += b.getCollectionTime();
     }
     return t;
+  }
+
+  /**
+   * The table the rollback and backout parts repair: {@code rows} rows as {@link #rawUpsert} has
+   * them.
+   */
+  private void createOrders(String table, int rows) throws Exception {
+    exec(
+        "CREATE TABLE "
+            + table
+            + " (id int PRIMARY KEY, status text, amount numeric(12,2), note text, at timestamptz)",
+        "ALTER TABLE " + table + " REPLICA IDENTITY FULL",
+        "INSERT INTO "
+            + table
+            + " SELECT g, 'ok', g * 1.25, 'note ' || g, now() FROM generate_series(1, "
+            + rows
+            + ") g");
   }
 
   /** What a person would write by hand, given the old rows as text. */

@@ -360,10 +360,13 @@ public final class Planner {
       List<String> txIds, Granularity granularity, ConflictPolicy policy, boolean cascade) {
     Set<String> backedOut = new LinkedHashSet<>();
     Map<RowId, Long> firstSeq = new LinkedHashMap<>();
+    // each backed-out transaction's entries, read once
+    Map<String, List<JournalEntry>> entriesOf = new LinkedHashMap<>();
     List<JournalEntry> frontier = new ArrayList<>();
     for (String txId : txIds) {
       if (backedOut.add(txId)) {
-        frontier.addAll(transaction(txId));
+        entriesOf.put(txId, transaction(txId));
+        frontier.addAll(entriesOf.get(txId));
       }
     }
     Set<String> asked = new LinkedHashSet<>(backedOut);
@@ -378,7 +381,8 @@ public final class Planner {
         if (cascade) {
           for (JournalEntry later : journal.history(row.table(), row.key())) {
             if (later.seq() > e.seq() && backedOut.add(later.event().txId())) {
-              next.addAll(journal.transaction(later.event().txId()));
+              entriesOf.put(later.event().txId(), journal.transaction(later.event().txId()));
+              next.addAll(entriesOf.get(later.event().txId()));
             }
           }
         }
@@ -457,7 +461,7 @@ public final class Planner {
     List<UndoneTransaction> undone = new ArrayList<>();
     for (String tx : backedOut) {
       Map<TableId, Integer> perTable = new LinkedHashMap<>();
-      List<JournalEntry> entries = journal.transaction(tx);
+      List<JournalEntry> entries = entriesOf.get(tx);
       entries.forEach(e -> perTable.merge(e.event().table(), 1, Integer::sum));
       JournalEntry first = entries.get(0);
       String actor = journal.attribution(first).actor();
