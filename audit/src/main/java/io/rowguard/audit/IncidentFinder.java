@@ -4,6 +4,7 @@ import io.rowguard.core.Op;
 import io.rowguard.core.TableId;
 import io.rowguard.core.TransactionSummary;
 import io.rowguard.core.TransactionTag;
+import io.rowguard.core.Undo;
 import io.rowguard.journal.Journal;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -98,7 +99,7 @@ public final class IncidentFinder {
         sinceMicros,
         untilMicros,
         t -> {
-          top.add(score(t, baseline));
+          top.add(score(t, baseline, journal.undoneBy(t.txId()).orElse(null)));
           if (top.size() > limit) {
             top.poll();
           }
@@ -114,7 +115,18 @@ public final class IncidentFinder {
   }
 
   static Incident score(TransactionSummary t, Baseline baseline) {
+    return score(t, baseline, null);
+  }
+
+  /**
+   * A transaction a later rowguard rollback undid still shows, marked and ranked a quarter as high:
+   * the damage is repaired, but the cause may be worth knowing.
+   */
+  static Incident score(TransactionSummary t, Baseline baseline, Undo undone) {
     List<String> reasons = new ArrayList<>();
+    if (undone != null) {
+      reasons.add(undone.describe());
+    }
     double worst = 0;
     String worstReason = null;
     for (Map.Entry<TableId, TransactionSummary.TableCounts> e : t.tables().entrySet()) {
@@ -166,7 +178,7 @@ public final class IncidentFinder {
     } else if (tag != null && tag.reason() != null) {
       reasons.add("says: " + tag.reason());
     }
-    return new Incident(t, score, reasons);
+    return new Incident(t, undone == null ? score : score / 4, reasons, undone);
   }
 
   private static String describe(TransactionSummary.TableCounts c) {

@@ -128,6 +128,17 @@ final class IncidentsCommand implements Callable<Integer> {
         n.put("rows", t.rows());
         n.put("unattributed", t.unattributed());
         n.put("rollback", t.isRollback());
+        if (i.undoneBy() != null) {
+          ObjectNode u = n.putObject("backedOutBy");
+          u.put("tx", i.undoneBy().txId());
+          u.put(
+              "committed",
+              i.undoneBy().commitMicros() == Long.MIN_VALUE
+                  ? null
+                  : ValueFormat.instant(i.undoneBy().commitMicros()));
+          u.put("by", i.undoneBy().operator());
+          u.put("plan", i.undoneBy().plan());
+        }
         ObjectNode tables = n.putObject("tables");
         t.tables()
             .forEach(
@@ -167,11 +178,18 @@ final class IncidentsCommand implements Callable<Integer> {
           String.join("; ", i.reasons()));
     }
     t.print(out);
-    Incident top = found.get(0);
     out.println();
-    out.printf(
-        "Look closer: rowguard blast-radius -c %s --tx %s   Undo: rowguard backout -c %s --tx %s%n",
-        config.file, top.transaction().txId(), config.file, top.transaction().txId());
+    Incident top = found.stream().filter(Incident::undoable).findFirst().orElse(null);
+    if (top == null) {
+      out.println(
+          "Nothing left to undo here: every transaction listed is a rowguard rollback or was backed"
+              + " out by one.");
+    } else {
+      out.printf(
+          "Look closer: rowguard blast-radius -c %s --tx %s   Undo: rowguard backout -c %s --tx"
+              + " %s%n",
+          config.file, top.transaction().txId(), config.file, top.transaction().txId());
+    }
     out.flush();
     return Main.OK;
   }

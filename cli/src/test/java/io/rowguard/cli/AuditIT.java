@@ -194,7 +194,8 @@ class AuditIT {
     Cli.Result csv = ok("audit", "-c", file.toString(), "--tx", massTx, "--limit", "0", "--csv");
     List<String> lines = csv.out().lines().toList();
     assertThat(lines.get(0))
-        .isEqualTo("seq,committed,tx,actor,actor_source,op,table,key,changed_columns,reason");
+        .isEqualTo(
+            "seq,committed,tx,actor,actor_source,op,table,key,changed_columns,reason,backed_out_by");
     assertThat(lines).hasSize(1 + 300);
     assertThat(lines.get(1)).contains("," + massTx + ",,,update,public.orders,");
 

@@ -8,8 +8,10 @@ package io.rowguard.core;
  * @param source where the answer comes from
  * @param tag the transaction's rowguard message when that is the source (reason, request,
  *     rollback), else null
+ * @param undoneBy the rowguard rollback or backout that later undid the change's transaction, or
+ *     null
  */
-public record Attribution(String actor, Source source, TransactionTag tag) {
+public record Attribution(String actor, Source source, TransactionTag tag, Undo undoneBy) {
 
   /** Where an actor was found, most trusted first. */
   public enum Source {
@@ -26,6 +28,10 @@ public record Attribution(String actor, Source source, TransactionTag tag) {
   }
 
   public static final Attribution UNATTRIBUTED = new Attribution(null, Source.NONE, null);
+
+  public Attribution(String actor, Source source, TransactionTag tag) {
+    this(actor, source, tag, null);
+  }
 
   public Attribution {
     if ((actor == null) != (source == Source.NONE)) {
@@ -45,6 +51,11 @@ public record Attribution(String actor, Source source, TransactionTag tag) {
       return new Attribution(change.actor(), Source.COLUMN, tag);
     }
     return tag == null ? UNATTRIBUTED : new Attribution(null, Source.NONE, tag);
+  }
+
+  /** The same attribution, marked as undone by {@code undo} (when not null). */
+  public Attribution undoneBy(Undo undo) {
+    return undo == null ? this : new Attribution(actor, source, tag, undo);
   }
 
   public boolean isAttributed() {

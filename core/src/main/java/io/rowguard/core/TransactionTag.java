@@ -1,5 +1,6 @@
 package io.rowguard.core;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -11,10 +12,16 @@ import java.util.Objects;
  * @param reason why, or null
  * @param request the application's request or ticket id, or null
  * @param rollback the id of the rowguard rollback plan this transaction applies, or null
+ * @param undoes for a rollback, the transactions whose work its plan undid; else empty
  * @param json the message exactly as it was emitted
  */
 public record TransactionTag(
-    String actor, String reason, String request, String rollback, String json) {
+    String actor,
+    String reason,
+    String request,
+    String rollback,
+    List<String> undoes,
+    String json) {
 
   public TransactionTag {
     Objects.requireNonNull(json, "json");
@@ -22,6 +29,11 @@ public record TransactionTag(
     reason = blankToNull(reason);
     request = blankToNull(request);
     rollback = blankToNull(rollback);
+    undoes = rollback == null || undoes == null ? List.of() : List.copyOf(undoes);
+  }
+
+  public TransactionTag(String actor, String reason, String request, String rollback, String json) {
+    this(actor, reason, request, rollback, List.of(), json);
   }
 
   private static String blankToNull(String s) {

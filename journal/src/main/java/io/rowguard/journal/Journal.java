@@ -11,6 +11,7 @@ import io.rowguard.core.RowKey;
 import io.rowguard.core.TableId;
 import io.rowguard.core.TableSchema;
 import io.rowguard.core.TransactionTag;
+import io.rowguard.core.Undo;
 import io.rowguard.journal.internal.Chain;
 import io.rowguard.journal.internal.EntryCodec;
 import io.rowguard.journal.internal.Families;
@@ -144,14 +145,11 @@ public final class Journal implements AutoCloseable {
   /** Table numbers and schemas: replaced whole, never changed in place. */
   private volatile Registry registry = Registry.EMPTY;
 
-  private final Map<String, Optional<TransactionTag>> tagCache =
-      Collections.synchronizedMap(
-          new LinkedHashMap<>(256, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Optional<TransactionTag>> e) {
-              return size() > 4096;
-            }
-          });
+  private final Map<String, Optional<TransactionTag>> tagCache = boundedCache();
+
+  /** Cleared when the journal moves on: a later rollback may undo a transaction. */
+  private final Map<String, Optional<Undo>> undoCache = boundedCache();
+
   private volatile long watermark;
   private volatile boolean chained = true;
   private byte[] journalId;
@@ -347,6 +345,7 @@ public final class Journal implements AutoCloseable {
       byte[] id = get(cf.meta(), JOURNAL_ID, "read the journal id");
       journalId = id;
       tagCache.clear();
+      undoCache.clear();
     }
   }
 
@@ -841,7 +840,8 @@ public final class Journal implements AutoCloseable {
       long s = seq;
       try {
         putRecord(s, LogRecords.note(txId, tag));
-        cf.noteKeys(txId, s, (family, key) -> writes.put(family, key, EMPTY));
+        cf.noteKeys(
+            new LogRecords.Note(txId, tag), s, (family, key) -> writes.put(family, key, EMPTY));
         if (tag.actor() != null && (known == null || known.actor() == null)) {
           for (Pending earlier : changesOfOpenTransaction(txId)) {
             if (earlier.actor() != null) {
@@ -1520,9 +1520,74 @@ public final class Journal implements AutoCloseable {
     return found;
   }
 
-  /** Who made a change, from its transaction's message or from the change itself. */
+  private static <V> Map<String, V> boundedCache() {
+    return Collections.synchronizedMap(
+        new LinkedHashMap<>(256, 0.75f, true) {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<String, V> e) {
+            return size() > 4096;
+          }
+        });
+  }
+
+  /**
+   * The latest rowguard rollback or backout whose plan undid {@code txId}, from the rollback's own
+   * message; empty when none did.
+   */
+  public Optional<Undo> undoneBy(String txId) {
+    checkOpen();
+    Optional<Undo> cached = undoCache.get(txId);
+    if (cached != null) {
+      return cached;
+    }
+    long latest = -1;
+    byte[] prefix = Keys.txPrefix(txId);
+    long limit = watermark;
+    try (RocksIterator it = cf.db().newIterator(cf.txinfo())) {
+      for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+        byte[] k = it.key();
+        if (k.length == prefix.length + 9 && k[k.length - 1] == 'u') {
+          long s = Keys.seqAtEnd(Arrays.copyOf(k, k.length - 1));
+          if (s <= limit) {
+            latest = Math.max(latest, s);
+          }
+        }
+      }
+      checkIterator(it, "read the undo marks of transaction " + txId);
+    }
+    Optional<Undo> found = Optional.empty();
+    if (latest >= 0) {
+      LogRecords.Note note;
+      try {
+        note = LogRecords.decodeNote(record(latest, get(cf.log(), Keys.seq(latest), "read note")));
+      } catch (RuntimeException e) {
+        throw new JournalException(dir, "note " + latest + " is corrupt: " + e.getMessage());
+      }
+      long[] committed = {Long.MIN_VALUE};
+      forEachOfTransaction(
+          note.txId(),
+          false,
+          e -> {
+            committed[0] = e.event().commitMicros();
+            return false;
+          });
+      TransactionTag t = note.tag();
+      found = Optional.of(new Undo(note.txId(), committed[0], t.actor(), t.rollback()));
+    }
+    if (found.isPresent() || !writer) {
+      undoCache.put(txId, found);
+    }
+    return found;
+  }
+
+  /**
+   * Who made a change, from its transaction's message or from the change itself, and the rowguard
+   * rollback that undid its transaction, if one did.
+   */
   public Attribution attribution(JournalEntry entry) {
-    return Attribution.of(tag(entry.event().txId()).orElse(null), entry.event());
+    String txId = entry.event().txId();
+    return Attribution.of(tag(txId).orElse(null), entry.event())
+        .undoneBy(undoneBy(txId).orElse(null));
   }
 
   /**

@@ -86,7 +86,10 @@ final class LegacyUpgrade {
           batch.put(cf.log(), Keys.seq(next), LogRecords.value(note, hash));
           batch.delete(cf.txinfo(), (byte[]) old[2]);
           WriteBatch notes = batch;
-          cf.noteKeys(txId, next, (family, key) -> notes.put(family, key, new byte[0]));
+          cf.noteKeys(
+              new LogRecords.Note(txId, tag),
+              next,
+              (family, key) -> notes.put(family, key, new byte[0]));
           if (tag.actor() != null) {
             for (long seq : changesOf(txId)) {
               batch.put(cf.actors(), Keys.actor(tag.actor(), seq), new byte[0]);

@@ -386,7 +386,7 @@ final class Pruner {
                 pendingChanges[0]++;
               }
               case NOTE -> {
-                journal.cf.noteKeys(LogRecords.decodeNote(record).txId(), seq, b::delete);
+                journal.cf.noteKeys(LogRecords.decodeNote(record), seq, b::delete);
                 removed[1]++;
               }
               case GAP ->

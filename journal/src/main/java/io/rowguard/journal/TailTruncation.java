@@ -89,7 +89,7 @@ final class TailTruncation {
         byte[] record = journal.record(s, journal.get(cf.log(), Keys.seq(s), "read record " + s));
         batch[0].delete(cf.log(), Keys.seq(s));
         switch (LogRecords.kind(record)) {
-          case NOTE -> cf.noteKeys(LogRecords.decodeNote(record).txId(), s, batch[0]::delete);
+          case NOTE -> cf.noteKeys(LogRecords.decodeNote(record), s, batch[0]::delete);
           case TABLE, SCHEMA ->
               batch[0].delete(cf.schemas(), LogRecords.decodeRegistration(record).key());
           case GAP -> batch[0].delete(cf.meta(), Journal.concat(Journal.GAP_PREFIX, Keys.seq(s)));

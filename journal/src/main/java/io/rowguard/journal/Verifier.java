@@ -365,7 +365,7 @@ final class Verifier {
         }
         case NOTE ->
             journal.cf.noteKeys(
-                LogRecords.decodeNote(record).txId(),
+                LogRecords.decodeNote(record),
                 seq,
                 (family, key) -> keys.computeIfAbsent(family, f -> new ArrayList<>()).add(key));
         default -> {}

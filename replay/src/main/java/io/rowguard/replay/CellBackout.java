@@ -22,7 +22,10 @@ import java.util.Set;
  * changed a value a listed one had changed, or changed a row a listed one had inserted, or used
  * again the key of a row a listed one had deleted, the two collide: a conflict, resolved as the
  * policy says ({@link ConflictPolicy#SKIP} keeps the later work, {@link ConflictPolicy#OVERWRITE}
- * the earlier state; {@link ConflictPolicy#ABORT} reports it and shows the earlier state).
+ * the earlier state; {@link ConflictPolicy#ABORT} reports it and shows the earlier state). A later
+ * transaction that put back exactly what a listed one had changed (an earlier undo) agrees with the
+ * backout and collides with nothing, so backing the same transactions out twice plans nothing the
+ * second time.
  */
 final class CellBackout {
   private final Set<String> listed;
@@ -82,7 +85,8 @@ final class CellBackout {
       List<String> columns =
           insert ? List.of() : e.op() == Op.UPDATE ? e.changedColumns() : differing(was, e.after());
       String collision = null;
-      if (insert && row == null) {
+      if (insert && (row == null || sameValues(row, e.after()))) {
+        // a new row, or the very row a listed transaction deleted put back (an earlier undo)
         row = e.after();
         existenceBy = null;
         continue;
@@ -115,6 +119,11 @@ final class CellBackout {
       for (String column : columns) {
         int at = row.schema().indexOf(column);
         String by = changedBy.get(column);
+        if (by != null && io.rowguard.core.Values.equal(row.get(at), e.after().get(at))) {
+          changedBy.remove(
+              column); // the later transaction put the earlier value back: no collision
+          continue;
+        }
         if (by != null) {
           later.add(tx);
           conflicts.add(column + ": changed by transaction " + by + ", later by transaction " + tx);
@@ -127,6 +136,10 @@ final class CellBackout {
       }
     }
     return new Outcome(row, conflicts, later);
+  }
+
+  private static boolean sameValues(Row a, Row b) {
+    return differing(a, b).isEmpty() && a.size() == b.size();
   }
 
   /** The columns whose values differ between two images of one schema (all if either is null). */

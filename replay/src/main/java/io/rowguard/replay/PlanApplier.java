@@ -546,11 +546,12 @@ public final class PlanApplier {
 
   private void markTransaction(RollbackPlan plan, String operator, String reason)
       throws SQLException {
-    Map<String, String> message = new LinkedHashMap<>();
+    Map<String, Object> message = new LinkedHashMap<>();
     message.put("actor", operator);
     message.put("reason", reason);
     message.put("rollback", plan.id());
     message.put("description", plan.description());
+    message.put("undoes", plan.undone().stream().map(UndoneTransaction::txId).toList());
     String json;
     try {
       json = JSON.writeValueAsString(message);

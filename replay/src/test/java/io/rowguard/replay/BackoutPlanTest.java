@@ -247,4 +247,15 @@ class BackoutPlanTest {
     assertThat(t.get(3L)).isEqualTo(order(3, 3, 300, "new"));
     assertThat(plan.description()).contains("and their dependents " + shop);
   }
+
+  @Test
+  void aLaterTransactionThatPutBackWhatTheListedOneChangedAgreesWithTheBackout() {
+    actor = "oncall"; // an earlier undo of loader2, by hand
+    update(order(4, 4, 0, "new"), order(4, 4, 400, "new"));
+    commit();
+    RollbackPlan plan =
+        planner().backout(List.of(loader2), Granularity.CELL, ConflictPolicy.ABORT, false);
+    assertThat(plan.changes()).as("nothing left to undo, and no conflict").isEmpty();
+    assertThat(plan.dependents()).isEmpty();
+  }
 }

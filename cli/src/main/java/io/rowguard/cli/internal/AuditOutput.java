@@ -49,6 +49,15 @@ public abstract class AuditOutput implements AutoCloseable {
     return t == null || t.reason() == null ? "" : t.reason();
   }
 
+  /** The message's reason and, when a rowguard rollback undid the transaction, which one. */
+  static String remarks(Attribution a) {
+    String why = reason(a);
+    if (a.undoneBy() == null) {
+      return why;
+    }
+    return why.isEmpty() ? a.undoneBy().describe() : why + "; " + a.undoneBy().describe();
+  }
+
   private static final class Text extends AuditOutput {
     private final StreamingTable table;
 
@@ -63,7 +72,7 @@ public abstract class AuditOutput implements AutoCloseable {
     public void row(AuditRow r) {
       ChangeEvent c = r.change();
       String changed = String.join(", ", r.changedColumns());
-      String why = reason(r.attribution());
+      String why = remarks(r.attribution());
       table.add(
           Long.toString(r.seq()),
           ValueFormat.instant(c.commitMicros()),
@@ -88,7 +97,8 @@ public abstract class AuditOutput implements AutoCloseable {
   private static final class Csv extends AuditOutput {
     Csv(PrintWriter out) {
       super(out);
-      out.println("seq,committed,tx,actor,actor_source,op,table,key,changed_columns,reason");
+      out.println(
+          "seq,committed,tx,actor,actor_source,op,table,key,changed_columns,reason,backed_out_by");
     }
 
     @Override
@@ -107,7 +117,8 @@ public abstract class AuditOutput implements AutoCloseable {
               csv(c.table().toString()),
               csv(c.key().toString()),
               csv(String.join(" ", r.changedColumns())),
-              csv(reason(a))));
+              csv(reason(a)),
+              a.undoneBy() == null ? "" : csv(a.undoneBy().txId())));
     }
 
     @Override

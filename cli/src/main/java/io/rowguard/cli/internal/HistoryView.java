@@ -8,6 +8,7 @@ import io.rowguard.core.Row;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.TableId;
 import io.rowguard.core.TransactionTag;
+import io.rowguard.core.Undo;
 import io.rowguard.core.ValueFormat;
 import io.rowguard.journal.JournalEntry;
 import java.io.PrintWriter;
@@ -92,6 +93,16 @@ public final class HistoryView {
         v.put("rollback", tag.rollback());
       }
     }
+    Undo u = a.undoneBy();
+    if (u != null) {
+      ObjectNode b = v.putObject("backedOutBy");
+      b.put("tx", u.txId());
+      b.put(
+          "committed",
+          u.commitMicros() == Long.MIN_VALUE ? null : ValueFormat.instant(u.commitMicros()));
+      b.put("by", u.operator());
+      b.put("plan", u.plan());
+    }
   }
 
   /** The actor, or "unattributed": nobody is guessed. */
@@ -101,6 +112,11 @@ public final class HistoryView {
 
   /** "[rollback by alice: bad deploy] " for rowguard's own writes, "[reason] " for tagged ones. */
   static String marker(Attribution a) {
+    String undone = a.undoneBy() == null ? "" : "[" + a.undoneBy().describe() + "] ";
+    return undone + tagMarker(a);
+  }
+
+  private static String tagMarker(Attribution a) {
     TransactionTag tag = a.tag();
     if (tag == null) {
       return "";

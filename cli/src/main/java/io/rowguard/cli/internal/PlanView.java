@@ -36,7 +36,8 @@ public final class PlanView {
         counts.get(Action.DELETE),
         plan.unchanged());
     if (!plan.undone().isEmpty()) {
-      out.println("  transactions whose work it undoes (" + plan.undone().size() + "):");
+      long distinct = plan.undone().stream().map(UndoneTransaction::txId).distinct().count();
+      out.println("  transactions whose work it undoes (" + distinct + "):");
       int n = 0;
       for (UndoneTransaction u : plan.undone()) {
         if (n++ == limit) {

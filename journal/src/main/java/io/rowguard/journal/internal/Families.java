@@ -55,8 +55,15 @@ public record Families(
     }
   }
 
-  /** The index key of a note. */
-  public void noteKeys(String txId, long seq, KeySink sink) throws org.rocksdb.RocksDBException {
-    sink.accept(txinfo, Keys.tx(txId, seq));
+  /**
+   * The index keys of a note: its transaction's, and for a rowguard rollback one more per
+   * transaction it undid, so that "was this undone, and by what" is one seek.
+   */
+  public void noteKeys(LogRecords.Note note, long seq, KeySink sink)
+      throws org.rocksdb.RocksDBException {
+    sink.accept(txinfo, Keys.tx(note.txId(), seq));
+    for (String undone : note.tag().undoes()) {
+      sink.accept(txinfo, Keys.undone(undone, seq));
+    }
   }
 }

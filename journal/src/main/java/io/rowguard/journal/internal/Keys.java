@@ -2,6 +2,7 @@ package io.rowguard.journal.internal;
 
 import io.rowguard.core.BinaryWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The journal's key layout. All numbers are big-endian so that keys sort numerically.
@@ -69,6 +70,18 @@ public final class Keys {
   public static byte[] tx(String txId, long seq) {
     byte[] id = txId.getBytes(StandardCharsets.UTF_8);
     return new BinaryWriter(id.length + 9).writeBytes(id).writeByte(0).writeLong(seq).toByteArray();
+  }
+
+  /**
+   * The key saying that the rollback noted at {@code seq} undid {@code txId}: the transaction's
+   * note key with one more byte, so that the transaction's own notes stay exactly 8 bytes past its
+   * prefix.
+   */
+  public static byte[] undone(String txId, long seq) {
+    byte[] k = tx(txId, seq);
+    byte[] out = Arrays.copyOf(k, k.length + 1);
+    out[k.length] = 'u';
+    return out;
   }
 
   public static byte[] actorPrefix(String actor) {

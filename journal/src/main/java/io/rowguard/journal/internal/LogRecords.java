@@ -6,7 +6,9 @@ import io.rowguard.core.TableId;
 import io.rowguard.core.TransactionTag;
 import io.rowguard.journal.Gap;
 import io.rowguard.journal.SourceBinding;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The records of the journal's log. Each stored value is a record followed by its {@link Chain}
@@ -112,29 +114,43 @@ public final class LogRecords {
   /** A transaction's note: its id and what the rowguard message said. */
   public record Note(String txId, TransactionTag tag) {}
 
+  /**
+   * A note's record. The transactions a rollback undid follow the message (only when there are
+   * some, so that every other note is encoded as before they existed).
+   */
   public static byte[] note(String txId, TransactionTag tag) {
-    return new BinaryWriter(64 + tag.json().length())
-        .writeByte(NOTE)
-        .writeString(txId)
-        .writeNullableString(tag.actor())
-        .writeNullableString(tag.reason())
-        .writeNullableString(tag.request())
-        .writeNullableString(tag.rollback())
-        .writeString(tag.json())
-        .toByteArray();
+    BinaryWriter w =
+        new BinaryWriter(64 + tag.json().length())
+            .writeByte(NOTE)
+            .writeString(txId)
+            .writeNullableString(tag.actor())
+            .writeNullableString(tag.reason())
+            .writeNullableString(tag.request())
+            .writeNullableString(tag.rollback())
+            .writeString(tag.json());
+    if (!tag.undoes().isEmpty()) {
+      w.writeVarLong(tag.undoes().size());
+      tag.undoes().forEach(w::writeString);
+    }
+    return w.toByteArray();
   }
 
   public static Note decodeNote(byte[] record) {
     BinaryReader in = new BinaryReader(record);
     expect(in, NOTE);
     String txId = in.readString();
-    TransactionTag tag =
-        new TransactionTag(
-            in.readNullableString(),
-            in.readNullableString(),
-            in.readNullableString(),
-            in.readNullableString(),
-            in.readString());
+    String actor = in.readNullableString();
+    String reason = in.readNullableString();
+    String request = in.readNullableString();
+    String rollback = in.readNullableString();
+    String json = in.readString();
+    List<String> undoes = new ArrayList<>();
+    if (in.hasRemaining()) {
+      for (long n = in.readVarLong(); n > 0; n--) {
+        undoes.add(in.readString());
+      }
+    }
+    TransactionTag tag = new TransactionTag(actor, reason, request, rollback, undoes, json);
     end(in);
     return new Note(txId, tag);
   }
