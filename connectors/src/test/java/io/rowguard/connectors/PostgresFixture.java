@@ -59,6 +59,16 @@ public final class PostgresFixture implements AutoCloseable {
       throw new IllegalStateException("start the fixture with startRestartable to restart it");
     }
     int port = pg.getPort();
+    // a fast shutdown waits for each walsender's client to confirm the shutdown checkpoint, and
+    // the fixture's stop gives up after 5 s: cut the replication connections off first (capture
+    // reconnects on its own after its retry wait, as from any restart)
+    try (Connection c = connect();
+        java.sql.Statement s = c.createStatement()) {
+      s.execute(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'walsender'");
+    } catch (SQLException e) {
+      // already going down: the stop below decides
+    }
     try {
       pg.close();
       pg = builder().setDataDirectory(dataDir).setCleanDataDirectory(false).setPort(port).start();
