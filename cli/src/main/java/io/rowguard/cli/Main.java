@@ -16,7 +16,33 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    System.exit(run(args));
+    int exit;
+    try {
+      exit = run(args);
+    } catch (OutOfMemoryError e) {
+      System.err.println("rowguard: " + outOfMemory());
+      exit = FAILED;
+    }
+    System.exit(exit);
+  }
+
+  /** What to do when the heap was too small: one line, never the error's stack trace. */
+  static String outOfMemory() {
+    long max = Runtime.getRuntime().maxMemory() / (1024 * 1024);
+    return "out of memory: the work did not fit in this JVM's "
+        + max
+        + " MB heap. Give it more (ROWGUARD_JAVA_OPTS=-Xmx4g for ./rowguard, or java -Xmx4g -jar"
+        + " rowguard.jar), or ask for less at once (--key/--keys-from instead of a whole table,"
+        + " --limit)";
+  }
+
+  private static boolean outOfMemory(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof OutOfMemoryError) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Runs the command line and returns its exit code. */
@@ -59,9 +85,11 @@ public final class Main {
       return BAD_INPUT;
     }
     String message =
-        e instanceof RowguardException
-            ? e.getMessage()
-            : e.getClass().getSimpleName() + ": " + e.getMessage();
+        outOfMemory(e)
+            ? outOfMemory()
+            : e instanceof RowguardException
+                ? e.getMessage()
+                : e.getClass().getSimpleName() + ": " + e.getMessage();
     err.println("rowguard: " + message);
     if (!Logging.verbose()) {
       err.println("(run with --verbose for details)");

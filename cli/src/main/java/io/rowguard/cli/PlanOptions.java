@@ -12,6 +12,7 @@ import io.rowguard.core.RowguardException;
 import io.rowguard.core.TableId;
 import io.rowguard.journal.Journal;
 import io.rowguard.replay.ApplyResult;
+import io.rowguard.replay.Cascades;
 import io.rowguard.replay.ConflictPolicy;
 import io.rowguard.replay.PlanApplier;
 import io.rowguard.replay.Planner;
@@ -21,6 +22,7 @@ import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /** What rollback and backout share: dry-run or apply, the conflict policy, who and why. */
@@ -112,6 +114,7 @@ final class PlanOptions {
   /** Prints the plan, applies it if asked; returns the exit code. */
   int run(RowguardConfig config, RollbackPlan plan, PrintWriter out) {
     ConflictPolicy policy = policy();
+    plan = withForeignKeyActions(config, plan);
     if (!apply) {
       if (json) {
         Json.print(out, PlanView.json(plan, null));
@@ -143,6 +146,26 @@ final class PlanOptions {
       PlanView.printResult(out, result, config.file());
     }
     return result.aborted() ? Main.CONFLICTS : Main.OK;
+  }
+
+  /**
+   * The plan, warning of rows outside it that foreign key actions ({@code ON DELETE CASCADE} and
+   * the like) would delete or change when it is applied.
+   */
+  private static RollbackPlan withForeignKeyActions(RowguardConfig config, RollbackPlan plan) {
+    if (plan.changes().isEmpty()) {
+      return plan;
+    }
+    try (Connection c = Database.connect(config)) {
+      return plan.warning(Cascades.describe(c, plan));
+    } catch (SQLException e) {
+      String why = e.getMessage() == null ? e.getSQLState() : e.getMessage().split("\n")[0];
+      return plan.warning(
+          List.of(
+              "what foreign key actions (ON DELETE CASCADE and the like) would do beyond the plan"
+                  + " could not be read: "
+                  + why));
+    }
   }
 
   /**

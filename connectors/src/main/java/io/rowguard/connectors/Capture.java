@@ -10,6 +10,7 @@ import io.rowguard.connectors.internal.CaptureSession;
 import io.rowguard.connectors.internal.DebeziumSettings;
 import io.rowguard.connectors.internal.JournalingConsumer;
 import io.rowguard.connectors.internal.RecordTranslator;
+import io.rowguard.connectors.internal.postgres.ColumnNumbers;
 import io.rowguard.connectors.internal.postgres.PostgresPreflight;
 import io.rowguard.connectors.internal.postgres.PostgresStart;
 import io.rowguard.connectors.internal.postgres.TableWatch;
@@ -63,6 +64,7 @@ public final class Capture implements AutoCloseable {
   private final AtomicReference<CaptureException> failure = new AtomicReference<>();
   private final List<TableId> tables;
   private final TableWatch watch;
+  private final ColumnNumbers numbers;
 
   /**
    * How a capture starts.
@@ -118,6 +120,7 @@ public final class Capture implements AutoCloseable {
     this.config = config;
     this.tables = checked.tables().stream().map(PostgresPreflight.CapturedTable::table).toList();
     this.session = CaptureSession.register(journal);
+    this.numbers = new ColumnNumbers(config);
     // tables whose rows have base versions; a journal from before these were recorded had all of
     // its tables snapshotted when it began
     Set<TableId> based = new HashSet<>(journal.basedTables().keySet());
@@ -130,7 +133,8 @@ public final class Capture implements AutoCloseable {
             new RecordTranslator(
                 DebeziumSettings.placeholder(config),
                 checked.serverMicros(),
-                config.actorColumns()),
+                config.actorColumns(),
+                numbers),
             options.listener(),
             // a start without offsets snapshots every table, unless told not to (snapshot.mode)
             prepared.freshStart()
@@ -381,6 +385,7 @@ public final class Capture implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       state.compareAndSet(State.STOPPING, State.STOPPED);
+      numbers.close();
       session.unregister();
     }
   }

@@ -18,6 +18,9 @@ public final class TableSchema {
   private final Map<String, Integer> positions;
   private final int[] keyPositions;
 
+  /** Positions by column number; null unless every column has its number. */
+  private final Map<Integer, Integer> numbered;
+
   public TableSchema(TableId table, List<Column> columns, List<String> keyColumns) {
     this.table = Objects.requireNonNull(table, "table");
     this.columns = List.copyOf(columns);
@@ -32,6 +35,12 @@ public final class TableSchema {
     if (this.keyColumns.isEmpty()) {
       throw new IllegalArgumentException("table " + table + " has no primary key columns");
     }
+    Map<Integer, Integer> byNumber = new HashMap<>();
+    for (int i = 0; i < this.columns.size() && byNumber != null; i++) {
+      int number = this.columns.get(i).number();
+      byNumber = number > 0 && byNumber.put(number, i) == null ? byNumber : null;
+    }
+    this.numbered = byNumber;
     this.keyPositions = new int[this.keyColumns.size()];
     for (int i = 0; i < keyPositions.length; i++) {
       Integer p = positions.get(this.keyColumns.get(i));
@@ -59,6 +68,21 @@ public final class TableSchema {
   public int indexOf(String column) {
     Integer p = positions.get(column);
     return p == null ? -1 : p;
+  }
+
+  /**
+   * The position in this schema of the column that {@code c} (a column of another version of the
+   * table) is now: the one with its number when both versions have numbers (a rename keeps it, and
+   * a column dropped and added again under its name is another column), else the one with its name;
+   * -1 when there is none (dropped since, or added later).
+   */
+  public int indexOfSame(Column c) {
+    int number = c.number();
+    if (numbered != null && number > 0) {
+      Integer p = numbered.get(number);
+      return p == null ? -1 : p;
+    }
+    return indexOf(c.name());
   }
 
   public Column column(int index) {

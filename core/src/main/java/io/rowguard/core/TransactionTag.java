@@ -29,7 +29,11 @@ public record TransactionTag(
     reason = blankToNull(reason);
     request = blankToNull(request);
     rollback = blankToNull(rollback);
-    undoes = rollback == null || undoes == null ? List.of() : List.copyOf(undoes);
+    // each once: an index key per undone transaction
+    undoes =
+        rollback == null || undoes == null
+            ? List.of()
+            : List.copyOf(new java.util.LinkedHashSet<>(undoes));
   }
 
   public TransactionTag(String actor, String reason, String request, String rollback, String json) {

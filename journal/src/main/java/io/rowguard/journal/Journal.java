@@ -150,6 +150,16 @@ public final class Journal implements AutoCloseable {
   /** Cleared when the journal moves on: a later rollback may undo a transaction. */
   private final Map<String, Optional<Undo>> undoCache = boundedCache();
 
+  /** Undos by the sequence number of the note that records them. */
+  private final Map<Long, Undo> undoNotes =
+      Collections.synchronizedMap(
+          new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, Undo> e) {
+              return size() > 64;
+            }
+          });
+
   private volatile long watermark;
   private volatile boolean chained = true;
   private byte[] journalId;
@@ -1546,8 +1556,8 @@ public final class Journal implements AutoCloseable {
     try (RocksIterator it = cf.db().newIterator(cf.txinfo())) {
       for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix); it.next()) {
         byte[] k = it.key();
-        if (k.length == prefix.length + 9 && k[k.length - 1] == 'u') {
-          long s = Keys.seqAtEnd(Arrays.copyOf(k, k.length - 1));
+        if (k.length == prefix.length + 9 && k[prefix.length] == 'u') {
+          long s = Keys.seqAtEnd(k);
           if (s <= limit) {
             latest = Math.max(latest, s);
           }
@@ -1557,27 +1567,38 @@ public final class Journal implements AutoCloseable {
     }
     Optional<Undo> found = Optional.empty();
     if (latest >= 0) {
-      LogRecords.Note note;
-      try {
-        note = LogRecords.decodeNote(record(latest, get(cf.log(), Keys.seq(latest), "read note")));
-      } catch (RuntimeException e) {
-        throw new JournalException(dir, "note " + latest + " is corrupt: " + e.getMessage());
-      }
-      long[] committed = {Long.MIN_VALUE};
-      forEachOfTransaction(
-          note.txId(),
-          false,
-          e -> {
-            committed[0] = e.event().commitMicros();
-            return false;
-          });
-      TransactionTag t = note.tag();
-      found = Optional.of(new Undo(note.txId(), committed[0], t.actor(), t.rollback()));
+      found = Optional.of(undoNotedAt(latest));
     }
     if (found.isPresent() || !writer) {
       undoCache.put(txId, found);
     }
     return found;
+  }
+
+  /** The undo a rollback's note (at {@code seq}) records; one note marks many transactions. */
+  private Undo undoNotedAt(long seq) {
+    Undo known = undoNotes.get(seq);
+    if (known != null) {
+      return known;
+    }
+    LogRecords.Note note;
+    try {
+      note = LogRecords.decodeNote(record(seq, get(cf.log(), Keys.seq(seq), "read note " + seq)));
+    } catch (RuntimeException e) {
+      throw new JournalException(dir, "note " + seq + " is corrupt: " + e.getMessage());
+    }
+    long[] committed = {Long.MIN_VALUE};
+    forEachOfTransaction(
+        note.txId(),
+        false,
+        e -> {
+          committed[0] = e.event().commitMicros();
+          return false;
+        });
+    TransactionTag t = note.tag();
+    Undo undo = new Undo(note.txId(), committed[0], t.actor(), t.rollback());
+    undoNotes.put(seq, undo);
+    return undo;
   }
 
   /**

@@ -162,4 +162,49 @@ class AttributionTest {
       assertThat(j.verify(Journal.Progress.NONE).ok()).isTrue();
     }
   }
+
+  @Test
+  void aRollbackMarksEachTransactionItsPlanUndidAndTheMarksVerifyAndGoWithIt() {
+    try (Journal j = Journal.openWriter(dir)) {
+      long bad;
+      try (Journal.Batch b = j.newBatch()) {
+        bad = b.append(change(1, "20", null)).seq();
+        b.append(change(2, "21", null));
+        end(b, "a");
+      }
+      assertThat(j.attribution(j.entry(bad)).undoneBy()).isNull();
+      String json = "{\"actor\":\"oncall\",\"rollback\":\"plan-1\",\"undoes\":[\"20\",\"20\"]}";
+      TransactionTag rollback = TransactionTags.parse(json);
+      assertThat(rollback.undoes()).containsExactly("20");
+      try (Journal.Batch b = j.newBatch()) {
+        b.append(
+            new ChangeEvent(
+                SCHEMA,
+                Op.DELETE,
+                Row.of(SCHEMA, 1, "new", "n"),
+                null,
+                6_000_000L,
+                "30",
+                "0/2",
+                0,
+                null));
+        b.tag("30", rollback);
+        end(b, "b");
+      }
+      assertThat(j.undoneBy("20"))
+          .hasValueSatisfying(
+              u -> {
+                assertThat(u.txId()).isEqualTo("30");
+                assertThat(u.operator()).isEqualTo("oncall");
+                assertThat(u.plan()).isEqualTo("plan-1");
+                assertThat(u.commitMicros()).isEqualTo(6_000_000L);
+                assertThat(u.describe()).startsWith("backed out by 30 at ").endsWith(" by oncall");
+              });
+      assertThat(j.undoneBy("21")).isEmpty();
+      assertThat(j.undoneBy("30")).isEmpty();
+      assertThat(j.tag("20")).as("an undo mark is no note of the undone transaction").isEmpty();
+      assertThat(j.attribution(j.entry(bad)).undoneBy().txId()).isEqualTo("30");
+      assertThat(j.verify(Journal.Progress.NONE).ok()).isTrue();
+    }
+  }
 }

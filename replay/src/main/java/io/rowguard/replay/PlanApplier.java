@@ -289,8 +289,14 @@ public final class PlanApplier {
       if (userTriggers(Set.of(work.table)) || work.liveTableChanged()) {
         return null;
       }
+      if (!plan.settled().isEmpty()) {
+        return null; // rows found at their target are checked by the comparing path
+      }
       progress.update("loading the plan", total, total);
       work.plan(plan.changes());
+      if (!work.lossyCells().isEmpty()) {
+        return null; // reported, with the policy's answer, by the comparing path
+      }
       List<String> warnings = new ArrayList<>(plan.warnings());
       work.imageColumns(warnings); // only warnings: every live column is staged already
       // written are only columns the journal's images have, in the shapes of the final rows
@@ -332,7 +338,18 @@ public final class PlanApplier {
       applied.put(a, 0);
     }
     if (plan.changes().isEmpty()) {
-      return new ApplyResult(plan.id(), "", applied, List.of(), false, plan.warnings());
+      // nothing to write, but the rows found at their target must still be there
+      List<ApplyResult.Conflict> moved = settledOnly(plan);
+      if (moved.isEmpty() || policy != ConflictPolicy.OVERWRITE) {
+        return new ApplyResult(
+            plan.id(),
+            "",
+            applied,
+            moved,
+            policy == ConflictPolicy.ABORT && !moved.isEmpty(),
+            plan.warnings());
+      }
+      plan = plan.withChanges(overwriting(plan, moved));
     }
     boolean dependents = plan.changes().stream().anyMatch(c -> !c.dependents().isEmpty());
     try {
@@ -353,6 +370,10 @@ public final class PlanApplier {
             // the comparing path meets the same error again if it is the plan's, and reports it
             LOG.debug("The lean apply failed; comparing values instead", e);
             result = null;
+          }
+          if (result != null && result.aborted()) {
+            connection.rollback();
+            return result;
           }
           if (result != null) {
             connection.commit();
@@ -459,11 +480,32 @@ public final class PlanApplier {
       boolean lean)
       throws SQLException {
     String txId = begin(plan, operator, reason);
+    List<ApplyResult.Conflict> moved = checkSettled(plan);
+    if (!moved.isEmpty()) {
+      if (policy == ConflictPolicy.ABORT) {
+        return new ApplyResult(plan.id(), "", applied, moved, true, plan.warnings());
+      }
+      if (policy == ConflictPolicy.OVERWRITE) {
+        plan = plan.withChanges(overwriting(plan, moved));
+      }
+    }
     long total = plan.changes().size();
     boolean dependents = plan.changes().stream().anyMatch(c -> !c.dependents().isEmpty());
     List<String> warnings = new ArrayList<>(plan.warnings());
     List<ApplyResult.Conflict> conflicts = new ArrayList<>();
     Map<TableId, TableWork> work = stage(byTable(plan), lean, policy, progress, warnings);
+    List<ApplyResult.Conflict> lossy = new ArrayList<>();
+    for (TableWork w : work.values()) {
+      lossy.addAll(w.lossyCells());
+    }
+    if (!lossy.isEmpty()) {
+      if (policy == ConflictPolicy.ABORT) {
+        return new ApplyResult(plan.id(), "", applied, lossy, true, warnings);
+      }
+      for (TableWork w : work.values()) {
+        w.keepLossyCellsLive(); // neither skip nor overwrite can put such a value back
+      }
+    }
     List<Step> ordered = steps(work);
     if (policy == ConflictPolicy.ABORT && !dependents) {
       if (writeChecked(ordered, applied, !lean)) {
@@ -493,6 +535,8 @@ public final class PlanApplier {
       applied.merge(step.action(), step.write(false), Integer::sum);
     }
     progress.update("applied", total, total);
+    conflicts.addAll(lossy);
+    conflicts.addAll(moved);
     return new ApplyResult(plan.id(), txId, applied, conflicts, false, warnings);
   }
 
@@ -544,6 +588,67 @@ public final class PlanApplier {
     }
   }
 
+  /**
+   * The rows the plan found at their target already, checked against the live database like every
+   * other row (by value) and locked until the transaction ends: one that a write moved since the
+   * journal's last version is a conflict.
+   */
+  private List<ApplyResult.Conflict> checkSettled(RollbackPlan plan) throws SQLException {
+    Map<TableId, List<RowChange>> byTable = new LinkedHashMap<>();
+    for (RowChange c : plan.settled()) {
+      byTable.computeIfAbsent(c.table(), t -> new ArrayList<>()).add(c);
+    }
+    List<ApplyResult.Conflict> out = new ArrayList<>();
+    int n = 0;
+    for (Map.Entry<TableId, List<RowChange>> e : byTable.entrySet()) {
+      TableWork w = new TableWork(e.getKey(), "rg_settled_" + n++, ConflictPolicy.ABORT, false);
+      w.plan(e.getValue());
+      w.describeLiveTable(new ArrayList<>());
+      w.load(Progress.NONE, 0, e.getValue().size());
+      w.lockRows();
+      for (ApplyResult.Conflict c : w.conflicts()) {
+        out.add(
+            new ApplyResult.Conflict(
+                c.table(), c.key(), "was at its target state when planned, but the " + c.reason()));
+      }
+    }
+    return out;
+  }
+
+  /** {@link #checkSettled} in a transaction of its own that writes nothing. */
+  private List<ApplyResult.Conflict> settledOnly(RollbackPlan plan) {
+    if (plan.settled().isEmpty()) {
+      return List.of();
+    }
+    try {
+      connection.setAutoCommit(false);
+      try {
+        return checkSettled(plan);
+      } finally {
+        connection.rollback();
+        connection.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw describe(e);
+    }
+  }
+
+  /** Settled rows a write moved, as rows to put back to their target whatever they hold. */
+  private static List<RowChange> overwriting(RollbackPlan plan, List<ApplyResult.Conflict> moved) {
+    java.util.Set<String> keys = new java.util.HashSet<>();
+    moved.forEach(c -> keys.add(c.table() + "\u0000" + c.key()));
+    List<RowChange> out = new ArrayList<>();
+    for (RowChange c : plan.settled()) {
+      if (keys.contains(c.table() + "\u0000" + c.key())) {
+        List<String> all = c.target().schema().columns().stream().map(Column::name).toList();
+        out.add(
+            new RowChange(
+                c.table(), c.key(), c.current(), c.target(), all, List.of(), c.currentTx()));
+      }
+    }
+    return out;
+  }
+
   private void markTransaction(RollbackPlan plan, String operator, String reason)
       throws SQLException {
     Map<String, Object> message = new LinkedHashMap<>();
@@ -551,7 +656,7 @@ public final class PlanApplier {
     message.put("reason", reason);
     message.put("rollback", plan.id());
     message.put("description", plan.description());
-    message.put("undoes", plan.undone().stream().map(UndoneTransaction::txId).toList());
+    message.put("undoes", plan.undone().stream().map(UndoneTransaction::txId).distinct().toList());
     String json;
     try {
       json = JSON.writeValueAsString(message);
@@ -603,6 +708,28 @@ public final class PlanApplier {
     final Set<String> generated = new HashSet<>();
     double tuples = -1;
 
+    /**
+     * Live columns whose type has a modifier (varchar(5), numeric(10,1), timestamp(0)), with the
+     * type without it: a cast to such a type can cut or round a value without an error.
+     */
+    final Map<String, String> narrowable = new HashMap<>();
+
+    /** The live columns by number (attnum): a column renamed since keeps its number. */
+    final Map<Integer, String> numbered = new HashMap<>();
+
+    /**
+     * The live column an image's column is now: the one with its number when capture recorded it
+     * (renamed or not; a column dropped and added again under the name is another column), else the
+     * one with its name; null when it is gone.
+     */
+    String liveName(Column c) {
+      int number = c.number();
+      if (number > 0) {
+        return numbered.get(number);
+      }
+      return live.containsKey(c.name()) ? c.name() : null;
+    }
+
     /** The live columns that the plan's images have. */
     final Set<String> imaged = new HashSet<>();
 
@@ -653,7 +780,8 @@ public final class PlanApplier {
       try (PreparedStatement ps =
           connection.prepareStatement(
               "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated <> '',"
-                  + " a.attidentity = 'a', c.reltuples FROM pg_attribute a"
+                  + " a.attidentity = 'a', c.reltuples, CASE WHEN a.atttypmod >= 0 THEN"
+                  + " format_type(a.atttypid, NULL) END, a.attnum FROM pg_attribute a"
                   + " JOIN pg_class c ON c.oid = a.attrelid WHERE a.attrelid = to_regclass(?)"
                   + " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")) {
         ps.setString(1, table.quoted());
@@ -665,6 +793,18 @@ public final class PlanApplier {
             }
             identityAlways |= rs.getBoolean(4);
             tuples = rs.getDouble(5);
+            if (rs.getString(6) != null) {
+              // without a modifier, character is character(1) and bit is bit(1): not the type
+              // without limits
+              String base =
+                  switch (rs.getString(6)) {
+                    case "character" -> "bpchar";
+                    case "bit" -> "varbit";
+                    default -> rs.getString(6);
+                  };
+              narrowable.put(rs.getString(1), base);
+            }
+            numbered.put(rs.getInt(7), rs.getString(1));
           }
         }
       }
@@ -732,8 +872,8 @@ public final class PlanApplier {
           dropped.computeIfAbsent(seen, this::liveColumns);
         }
         for (String col : dropped.get(seen)) {
-          if (c.changedColumns().contains(col)) {
-            lost.merge(col, 1, Integer::sum);
+          if (target.get(seen.indexOf(col)) != null) {
+            lost.merge(col, 1, Integer::sum); // an earlier value that has nowhere to go
           }
         }
       }
@@ -753,9 +893,9 @@ public final class PlanApplier {
     private List<String> liveColumns(TableSchema schema) {
       List<String> gone = new ArrayList<>();
       for (Column column : schema.columns()) {
-        String col = column.name();
-        if (!live.containsKey(col)) {
-          gone.add(col);
+        String col = liveName(column);
+        if (col == null) {
+          gone.add(column.name());
           continue;
         }
         imaged.add(col);
@@ -774,9 +914,16 @@ public final class PlanApplier {
     private int[] positions(TableSchema schema) {
       int[] at = positions.get(schema);
       if (at == null) {
+        Map<String, Integer> byLiveName = new HashMap<>();
+        for (int j = 0; j < schema.size(); j++) {
+          String name = liveName(schema.column(j));
+          if (name != null) {
+            byLiveName.put(name, j);
+          }
+        }
         at = new int[columns.size()];
         for (int i = 0; i < at.length; i++) {
-          at[i] = schema.indexOf(columns.get(i));
+          at[i] = byLiveName.getOrDefault(columns.get(i), -1);
         }
         positions.put(schema, at);
       }
@@ -949,18 +1096,21 @@ public final class PlanApplier {
       lastChanged = c.changedColumns();
       lastCur = cur;
       lastTgt = tgt;
-      lastWrites = computeWrites(c.changedColumns(), cur, tgt);
+      lastWrites = computeWrites(c.changedColumns(), cur, tgt, c.target());
       return lastWrites;
     }
 
-    private String computeWrites(List<String> changed, int[] cur, int[] tgt) {
+    private String computeWrites(List<String> changed, int[] cur, int[] tgt, Row target) {
       if (tgt == null) {
         return "0".repeat(columns.size());
       }
       boolean all = cur == null || policy == ConflictPolicy.OVERWRITE;
       StringBuilder sb = new StringBuilder(columns.size());
       for (int i = 0; i < tgt.length; i++) {
-        boolean write = tgt[i] >= 0 && (all || cur[i] < 0 || changed.contains(columns.get(i)));
+        // the changed columns are named as the target image names them (before a rename)
+        boolean write =
+            tgt[i] >= 0
+                && (all || cur[i] < 0 || changed.contains(target.schema().column(tgt[i]).name()));
         sb.append(write ? '1' : '0');
       }
       return sb.toString();
@@ -1100,6 +1250,134 @@ public final class PlanApplier {
         }
       }
       return out;
+    }
+
+    /**
+     * The target values the live column's type would change when cast to it (a column narrowed
+     * since: {@code 'renamed'} into varchar(5), {@code 1.55} into numeric(10,1)), as conflicts
+     * naming each cell, its value, and what would be written instead. Never written silently.
+     */
+    List<ApplyResult.Conflict> lossyCells() throws SQLException {
+      StringBuilder cells = new StringBuilder("array_remove(ARRAY[NULL::text");
+      StringBuilder any = new StringBuilder("false");
+      for (int i = 0; i < columns.size(); i++) {
+        String col = columns.get(i);
+        String base = narrowable.get(col);
+        if (base == null || !writable.contains(col)) {
+          continue;
+        }
+        String t = "p.t" + i;
+        String cut =
+            "substr(p.w_cols, "
+                + (i + 1)
+                + ", 1) = '1' AND "
+                + t
+                + " IS NOT NULL AND "
+                + value(i)
+                + " IS DISTINCT FROM "
+                + t
+                + "::"
+                + base;
+        cells
+            .append(", CASE WHEN ")
+            .append(cut)
+            .append(" THEN ")
+            .append(PgText.literal(col + ": "))
+            .append(" || ")
+            .append(t)
+            .append(" || ' does not fit ' || ")
+            .append(PgText.literal(types.get(col)))
+            .append(" || ' unchanged (it would be written as ' || (")
+            .append(value(i))
+            .append(")::text || ')' END");
+        any.append(" OR (").append(cut).append(")");
+      }
+      if (any.length() == "false".length()) {
+        return List.of();
+      }
+      cells.append("], NULL)");
+      List<ApplyResult.Conflict> out = new ArrayList<>();
+      try (Statement s = connection.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT p.ord, array_to_string("
+                      + cells
+                      + ", '; ') FROM "
+                      + temp
+                      + " p WHERE "
+                      + any
+                      + " ORDER BY p.ord")) {
+        while (rs.next()) {
+          RowChange c = rows.get(rs.getInt(1));
+          lossyRows.add(rs.getInt(1));
+          out.add(new ApplyResult.Conflict(table, c.key(), "cell " + rs.getString(2)));
+        }
+      }
+      return out;
+    }
+
+    private final List<Integer> lossyRows = new ArrayList<>();
+
+    /**
+     * Keeps the live value of each cell that does not fit: an update leaves those columns as they
+     * are, a row to insert is not inserted.
+     */
+    void keepLossyCellsLive() throws SQLException {
+      if (lossyRows.isEmpty()) {
+        return;
+      }
+      StringBuilder w = new StringBuilder("p.w_cols");
+      for (int i = 0; i < columns.size(); i++) {
+        String base = narrowable.get(columns.get(i));
+        if (base != null && writable.contains(columns.get(i))) {
+          w.insert(0, "overlay(")
+              .append(" placing CASE WHEN p.t")
+              .append(i)
+              .append(" IS NOT NULL AND ")
+              .append(value(i))
+              .append(" IS DISTINCT FROM p.t")
+              .append(i)
+              .append("::")
+              .append(base)
+              .append(" THEN '0' ELSE substr(p.w_cols, ")
+              .append(i + 1)
+              .append(", 1) END from ")
+              .append(i + 1)
+              .append(" for 1)");
+        }
+      }
+      List<Integer> inserts = new ArrayList<>();
+      for (int r : lossyRows) {
+        if (rows.get(r).action() == Action.INSERT) {
+          inserts.add(r);
+        }
+      }
+      try (PreparedStatement del =
+              connection.prepareStatement("DELETE FROM " + temp + " WHERE ord = ANY (?)");
+          PreparedStatement upd =
+              connection.prepareStatement(
+                  "UPDATE " + temp + " p SET w_cols = " + w + " WHERE p.ord = ANY (?)");
+          Statement s = connection.createStatement()) {
+        del.setArray(1, connection.createArrayOf("int4", inserts.toArray()));
+        del.executeUpdate();
+        upd.setArray(1, connection.createArrayOf("int4", lossyRows.toArray()));
+        upd.executeUpdate();
+        // an update left with nothing to write is not made at all
+        s.execute(
+            "DELETE FROM "
+                + temp
+                + " p WHERE p.tgt_present AND position('1' in p.w_cols) = 0 AND p.ord IN ("
+                + lossyRows.stream()
+                    .map(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(","))
+                + ")");
+        try (ResultSet rs =
+            s.executeQuery("SELECT DISTINCT w_cols FROM " + temp + " WHERE tgt_present")) {
+          while (rs.next()) {
+            writePatterns.add(rs.getString(1));
+          }
+        }
+      }
     }
 
     void dropConflicting(List<ApplyResult.Conflict> conflicts) throws SQLException {
@@ -1499,7 +1777,18 @@ public final class PlanApplier {
                 + m.getTable()
                 + " blocks the plan"
                 + detail
-                + "; nothing was written",
+                + "; nothing was written"
+                + (state.equals("23503")
+                    ? ". A row outside the plan refers to a row it removes (add that row or table"
+                        + " to the plan), or the plan's rows refer to each other in a cycle that"
+                        + " only a deferrable constraint lets be written in one go (ALTER TABLE "
+                        + m.getSchema()
+                        + "."
+                        + m.getTable()
+                        + " ALTER CONSTRAINT "
+                        + m.getConstraint()
+                        + " DEFERRABLE; rowguard defers every deferrable constraint)"
+                    : ""),
             e);
       }
     }

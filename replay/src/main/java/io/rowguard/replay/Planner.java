@@ -44,17 +44,21 @@ public final class Planner {
 
   /** The named rows back to their state at {@code point}. */
   public RollbackPlan rollbackRows(TableId table, List<RowKey> keys, PointInTime point) {
-    Predicate<JournalEntry> before = resolve(point, table);
+    Bound bound = bound(point, table);
+    Predicate<JournalEntry> before = bound.before();
+    PointColumns columns = PointColumns.of(journal, table, before, bound.fromMicros());
     List<RowChange> changes = new ArrayList<>();
+    List<RowChange> settled = new ArrayList<>();
     int unchanged = 0;
     for (RowKey key : new LinkedHashSet<>(keys)) {
       List<JournalEntry> history = journal.history(table, key);
       if (history.isEmpty()) {
         throw new InputException("no row of " + table + " with key " + key + " in the journal");
       }
-      RowChange c = change(table, key, history, before, List.of());
+      RowChange c = change(table, key, history, before, List.of(), columns);
       if (c == null) {
         unchanged++;
+        settled(table, key, history).ifPresent(settled::add);
       } else {
         changes.add(c);
       }
@@ -63,7 +67,8 @@ public final class Planner {
             "rollback of " + keys.size() + " row(s) of " + table + " to " + describe(point),
             changes,
             unchanged)
-        .undoing(undone(table, bound(point, table), changes));
+        .undoing(undone(table, bound(point, table), changes))
+        .settling(settled);
   }
 
   /**
@@ -101,6 +106,7 @@ public final class Planner {
   public RollbackPlan rollbackTable(TableId table, PointInTime point, EarlyRows early) {
     Bound bound = bound(point, table);
     Predicate<JournalEntry> before = bound.before();
+    PointColumns columns = PointColumns.of(journal, table, before, bound.fromMicros());
     // per row: the first change since the point (its before image is the target) and the last
     // (its after image is the current state); streamed, so memory holds one entry per row. The
     // journal's count of changes since the point bounds the rows: the map never rehashes them
@@ -134,14 +140,14 @@ public final class Planner {
                     span = new RowSpan();
                     rows.put(key, span);
                     order.add(span);
-                    span.add(table, key, e, interner);
+                    span.add(table, key, e, interner, columns);
                     if (early != null && !span.unchanged) {
                       span.given = given[0]++;
                       early.row(span.given, span.change);
                     }
                   } else {
                     RowChange was = span.change;
-                    span.add(table, key, e, interner);
+                    span.add(table, key, e, interner, columns);
                     span.revised |= span.given >= 0 && span.change != was;
                   }
                 }
@@ -175,6 +181,7 @@ public final class Planner {
       reduce.cancel(true); // done already, unless reading the journal failed
     }
     List<RowChange> changes = new ArrayList<>(order.size());
+    List<RowChange> settled = new ArrayList<>();
     int unchanged = 0;
     for (RowSpan span : order) {
       if (early != null) {
@@ -186,12 +193,16 @@ public final class Planner {
       }
       if (span.unchanged) {
         unchanged++;
+        if (span.change.current() != null) {
+          settled.add(span.change);
+        }
       } else {
         changes.add(span.change);
       }
     }
     return plan("rollback of table " + table + " to " + describe(point), changes, unchanged)
-        .undoing(undone(table, bound, changes));
+        .undoing(undone(table, bound, changes))
+        .settling(settled);
   }
 
   /** Changes as stored, and those of them the reading thread decoded (the others are null). */
@@ -247,14 +258,14 @@ public final class Planner {
     /** Given early, and changed again since. */
     boolean revised;
 
-    void add(TableId table, RowKey key, JournalEntry e, Interner interner) {
+    void add(TableId table, RowKey key, JournalEntry e, Interner interner, PointColumns columns) {
       Row target = change == null ? null : change.target();
       Row current = change == null ? null : change.current();
       String currentTx = change == null ? "" : change.currentTx();
       boolean moved = false;
       if (e.seq() < first) {
         first = e.seq();
-        target = e.event().before();
+        target = columns.cut(e.event().before());
         moved = true;
       }
       if (e.seq() > last) {
@@ -392,6 +403,7 @@ public final class Planner {
     CellBackout cells = new CellBackout(backedOut, policy);
     List<RowChange> changes = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
+    List<RowChange> settled = new ArrayList<>();
     int conflicts = 0;
     int unchanged = 0;
     for (Map.Entry<RowId, Long> row : firstSeq.entrySet()) {
@@ -407,7 +419,7 @@ public final class Planner {
                 .map(e -> e.event().txId())
                 .distinct()
                 .toList();
-        c = change(table, key, history, e -> e.seq() < first, dependents);
+        c = change(table, key, history, e -> e.seq() < first, dependents, null);
       } else {
         CellBackout.Outcome o = cells.compose(history);
         Row current = history.get(history.size() - 1).event().after();
@@ -442,6 +454,7 @@ public final class Planner {
       }
       if (c == null) {
         unchanged++;
+        settled(table, key, history).ifPresent(settled::add);
       } else {
         changes.add(c);
       }
@@ -469,7 +482,21 @@ public final class Planner {
           (table, n) ->
               undone.add(new UndoneTransaction(tx, first.event().commitMicros(), actor, table, n)));
     }
-    return new RollbackPlan(plan.id(), what, plan.changes(), unchanged, warnings, undone);
+    return new RollbackPlan(plan.id(), what, plan.changes(), unchanged, warnings, undone, settled);
+  }
+
+  /**
+   * A row found at its target already, as the journal has it now: checked again when the plan is
+   * applied. Empty when the journal has it deleted.
+   */
+  private static java.util.Optional<RowChange> settled(
+      TableId table, RowKey key, List<JournalEntry> history) {
+    JournalEntry last = history.get(history.size() - 1);
+    Row current = last.event().after();
+    return current == null
+        ? java.util.Optional.empty()
+        : java.util.Optional.of(
+            new RowChange(table, key, current, current, List.of(), List.of(), last.event().txId()));
   }
 
   /**
@@ -543,7 +570,9 @@ public final class Planner {
                     ? new UndoneTransaction(
                         e.event().txId(),
                         e.event().commitMicros(),
-                        journal.attribution(e).actor(),
+                        io.rowguard.core.Attribution.of(
+                                journal.tag(e.event().txId()).orElse(null), e.event())
+                            .actor(),
                         table,
                         1)
                     : new UndoneTransaction(
@@ -561,7 +590,8 @@ public final class Planner {
       RowKey key,
       List<JournalEntry> history,
       Predicate<JournalEntry> before,
-      List<String> dependents) {
+      List<String> dependents,
+      PointColumns columns) {
     JournalEntry last = history.get(history.size() - 1);
     Row current = last.event().after();
     // the row's state at the point: after its last change then, or else before its first change
@@ -577,6 +607,9 @@ public final class Planner {
     if (!any) {
       target = history.get(0).event().before();
     }
+    if (columns != null) {
+      target = columns.cut(target);
+    }
     List<String> changed = changedColumns(current, target);
     if (current == null && target == null
         || (current != null && target != null && changed.isEmpty())) {
@@ -585,6 +618,12 @@ public final class Planner {
     return new RowChange(table, key, current, target, changed, dependents, last.event().txId());
   }
 
+  /**
+   * The columns (by the target image's names) whose values a plan puts back. Across a schema change
+   * a target column is matched to the same column of the current image (by its number, so a rename
+   * is followed); a column dropped since has nothing to put back into, and a column added since is
+   * not the target's: neither makes a row differ. Without one of the images, every column differs.
+   */
   static List<String> changedColumns(Row current, Row target) {
     List<String> out = new ArrayList<>();
     Row any = target != null ? target : current;
@@ -600,25 +639,39 @@ public final class Planner {
       return out;
     }
     for (int i = 0; i < any.size(); i++) {
-      String column = any.schema().column(i).name();
+      io.rowguard.core.Column column = any.schema().column(i);
       if (current == null || target == null) {
-        out.add(column);
+        out.add(column.name());
         continue;
       }
-      int j = current.schema().indexOf(column);
-      if (j < 0 || !io.rowguard.core.Values.equal(current.get(j), target.get(i))) {
-        out.add(column);
-      }
-    }
-    if (current != null && target != null) {
-      for (int j = 0; j < current.size(); j++) {
-        String column = current.schema().column(j).name();
-        if (target.schema().indexOf(column) < 0 && !out.contains(column)) {
-          out.add(column);
-        }
+      int j = current.schema().indexOfSame(column);
+      if (j >= 0 && !sameAcrossTypes(current.schema().column(j), current.get(j), target.get(i))) {
+        out.add(column.name());
       }
     }
     return out;
+  }
+
+  /**
+   * Two values of one column across a change of its type: equal as {@link
+   * io.rowguard.core.Values#equal}, or, for a decimal column whose scale changed ({@code 1.5} and
+   * {@code 1.50}), equal as numbers.
+   */
+  private static boolean sameAcrossTypes(io.rowguard.core.Column column, Object a, Object b) {
+    if (io.rowguard.core.Values.equal(a, b)) {
+      return true;
+    }
+    if (a instanceof String x
+        && b instanceof String y
+        && (column.schema().sourceType().equalsIgnoreCase("numeric")
+            || "org.apache.kafka.connect.data.Decimal".equals(column.schema().logicalName()))) {
+      try {
+        return new java.math.BigDecimal(x).compareTo(new java.math.BigDecimal(y)) == 0;
+      } catch (NumberFormatException e) {
+        return false; // NaN, Infinity: equal only as text
+      }
+    }
+    return false;
   }
 
   private List<JournalEntry> transaction(String txId) {

@@ -15,6 +15,9 @@ import java.util.Map;
  * @param warnings values that cannot be restored (a column dropped since), and the like
  * @param undone (rollbacks) the later transactions whose changes of the plan's rows it undoes,
  *     oldest first
+ * @param settled the rows of {@code unchanged} that exist: the journal has them at their target
+ *     already. Applying the plan checks them against the live database like every other row (a
+ *     write the journal had not seen when planning is a conflict), and locks them
  */
 public record RollbackPlan(
     String id,
@@ -22,12 +25,24 @@ public record RollbackPlan(
     List<RowChange> changes,
     int unchanged,
     List<String> warnings,
-    List<UndoneTransaction> undone) {
+    List<UndoneTransaction> undone,
+    List<RowChange> settled) {
 
   public RollbackPlan {
     changes = List.copyOf(changes);
     warnings = List.copyOf(warnings);
     undone = List.copyOf(undone);
+    settled = List.copyOf(settled);
+  }
+
+  public RollbackPlan(
+      String id,
+      String description,
+      List<RowChange> changes,
+      int unchanged,
+      List<String> warnings,
+      List<UndoneTransaction> undone) {
+    this(id, description, changes, unchanged, warnings, undone, List.of());
   }
 
   /** A plan that names no transaction it undoes (a backout names them in its description). */
@@ -42,7 +57,26 @@ public record RollbackPlan(
 
   /** The same plan, naming the transactions it undoes. */
   public RollbackPlan undoing(List<UndoneTransaction> transactions) {
-    return new RollbackPlan(id, description, changes, unchanged, warnings, transactions);
+    return new RollbackPlan(id, description, changes, unchanged, warnings, transactions, settled);
+  }
+
+  /** The same plan, saying more (what the database would do beyond its rows, say). */
+  public RollbackPlan warning(List<String> more) {
+    List<String> all = new java.util.ArrayList<>(warnings);
+    all.addAll(more);
+    return new RollbackPlan(id, description, changes, unchanged, all, undone, settled);
+  }
+
+  /** The same plan, with the rows it found at their target already. */
+  public RollbackPlan settling(List<RowChange> rows) {
+    return new RollbackPlan(id, description, changes, unchanged, warnings, undone, rows);
+  }
+
+  /** The same plan with more rows to write (settled rows a concurrent write moved, overwritten). */
+  RollbackPlan withChanges(List<RowChange> more) {
+    List<RowChange> all = new java.util.ArrayList<>(changes);
+    all.addAll(more);
+    return new RollbackPlan(id, description, all, unchanged, warnings, undone, List.of());
   }
 
   public Map<Action, Integer> counts() {

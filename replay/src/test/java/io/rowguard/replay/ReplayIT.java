@@ -107,6 +107,19 @@ class ReplayIT {
     return out;
   }
 
+  /** The first column of each row a query returns, on {@code db}. */
+  static List<String> rowsOfQuery(String sql, PostgresFixture db) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (Connection c = db.connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
   static List<String> rows(String table) throws Exception {
     return rowsOf(pg, table);
   }

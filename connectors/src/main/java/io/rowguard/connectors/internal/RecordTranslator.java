@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
@@ -56,6 +57,7 @@ public final class RecordTranslator {
 
   private final long snapshotPointMicros;
   private final PerTable<String> actorColumns;
+  private final UnaryOperator<TableSchema> numbering;
 
   public RecordTranslator(String placeholder, long snapshotPointMicros) {
     this(placeholder, snapshotPointMicros, PerTable.none());
@@ -69,6 +71,18 @@ public final class RecordTranslator {
    */
   public RecordTranslator(
       String placeholder, long snapshotPointMicros, PerTable<String> actorColumns) {
+    this(placeholder, snapshotPointMicros, actorColumns, UnaryOperator.identity());
+  }
+
+  /**
+   * @param numbering gives a newly seen table schema's columns their numbers in the table
+   */
+  public RecordTranslator(
+      String placeholder,
+      long snapshotPointMicros,
+      PerTable<String> actorColumns,
+      UnaryOperator<TableSchema> numbering) {
+    this.numbering = numbering;
     this.snapshotPointMicros = snapshotPointMicros;
     this.actorColumns = actorColumns;
     byte[] bytes = placeholder.getBytes(StandardCharsets.UTF_8);
@@ -379,7 +393,7 @@ public final class RecordTranslator {
       throw new IllegalStateException(
           "table " + table + " has no primary key; rowguard needs one to identify rows");
     }
-    TableSchema schema = new TableSchema(table, columns, key);
+    TableSchema schema = numbering.apply(new TableSchema(table, columns, key));
     schemas.put(rowSchema, schema);
     return schema;
   }

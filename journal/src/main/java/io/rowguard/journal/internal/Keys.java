@@ -2,7 +2,6 @@ package io.rowguard.journal.internal;
 
 import io.rowguard.core.BinaryWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 
 /**
  * The journal's key layout. All numbers are big-endian so that keys sort numerically.
@@ -74,14 +73,17 @@ public final class Keys {
 
   /**
    * The key saying that the rollback noted at {@code seq} undid {@code txId}: the transaction's
-   * note key with one more byte, so that the transaction's own notes stay exactly 8 bytes past its
-   * prefix.
+   * prefix, a {@code 'u'}, and the sequence number last, as in every index key (so that the
+   * transaction's own note keys stay exactly 8 bytes past its prefix).
    */
   public static byte[] undone(String txId, long seq) {
-    byte[] k = tx(txId, seq);
-    byte[] out = Arrays.copyOf(k, k.length + 1);
-    out[k.length] = 'u';
-    return out;
+    byte[] id = txId.getBytes(StandardCharsets.UTF_8);
+    return new BinaryWriter(id.length + 10)
+        .writeBytes(id)
+        .writeByte(0)
+        .writeByte('u')
+        .writeLong(seq)
+        .toByteArray();
   }
 
   public static byte[] actorPrefix(String actor) {
