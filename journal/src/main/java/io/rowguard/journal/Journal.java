@@ -1195,6 +1195,44 @@ public final class Journal implements AutoCloseable {
   // ---------------------------------------------------------------- reading
 
   /** Every committed version of one row, oldest first. */
+  /**
+   * The sequence numbers of a row's versions from {@code fromSeq} on, oldest first: read from the
+   * row index alone, for a caller that holds some of the entries already.
+   */
+  public long[] versions(TableId table, RowKey key, long fromSeq) {
+    checkOpen();
+    Integer no = registry.tableNo(table);
+    if (no == null) {
+      return new long[0];
+    }
+    byte[] encoded = key.encode();
+    byte[] prefix = Keys.rowPrefix(no, encoded);
+    long[] out = new long[4];
+    int n = 0;
+    long limit = watermark;
+    try (ReadOptions ro = new ReadOptions().setPrefixSameAsStart(false);
+        RocksIterator it = cf.db().newIterator(cf.rows(), ro)) {
+      for (it.seek(Keys.row(no, encoded, Math.max(0, fromSeq))); it.isValid(); it.next()) {
+        byte[] k = it.key();
+        if (!startsWith(k, prefix)) {
+          break;
+        }
+        if (k.length != prefix.length + 8) {
+          continue;
+        }
+        long s = Keys.seqAtEnd(k);
+        if (s <= limit && s >= fromSeq) {
+          if (n == out.length) {
+            out = Arrays.copyOf(out, n * 2);
+          }
+          out[n++] = s;
+        }
+      }
+      checkIterator(it, "read the versions of a row of " + table);
+    }
+    return Arrays.copyOf(out, n);
+  }
+
   public List<JournalEntry> history(TableId table, RowKey key) {
     checkOpen();
     Integer no = registry.tableNo(table);

@@ -6,6 +6,7 @@ import io.rowguard.core.Row;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.TableId;
 import io.rowguard.core.TableSchema;
+import io.rowguard.core.ValueSchema;
 import io.rowguard.replay.internal.PgText;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -360,12 +361,13 @@ public final class PlanApplier {
     try {
       connection.setAutoCommit(false);
       try {
-        if (tryLean && policy == ConflictPolicy.ABORT && !dependents && !userTriggers(plan)) {
+        // abort and skip agree while no row moved on: each statement writes the rows still at
+        // the journal's version, and only a count that falls short needs the comparing path
+        boolean checkedFirst = policy == ConflictPolicy.ABORT || policy == ConflictPolicy.SKIP;
+        if (tryLean && checkedFirst && !dependents && !userTriggers(plan)) {
           ApplyResult result;
           try {
-            result =
-                applyInTransaction(
-                    plan, ConflictPolicy.ABORT, operator, reason, progress, applied, true);
+            result = applyInTransaction(plan, policy, operator, reason, progress, applied, true);
           } catch (SQLException e) {
             // the comparing path meets the same error again if it is the plan's, and reports it
             LOG.debug("The lean apply failed; comparing values instead", e);
@@ -463,7 +465,7 @@ public final class PlanApplier {
   /**
    * Applies the plan in the current transaction.
    *
-   * @param lean the xmin check only (abort, no dependents): a live row is still the journal's
+   * @param lean the xmin check only (abort or skip, no dependents): a live row is still the journal's
    *     version of it when the transaction that wrote that version is the one that wrote the live
    *     row. Only the target values and that transaction id are staged, and each statement writes
    *     only rows that pass. Null when a count falls short (the caller rolls back): a conflict, or
@@ -507,10 +509,12 @@ public final class PlanApplier {
       }
     }
     List<Step> ordered = steps(work);
-    if (policy == ConflictPolicy.ABORT && !dependents) {
+    if ((policy == ConflictPolicy.ABORT || policy == ConflictPolicy.SKIP) && !dependents) {
       if (writeChecked(ordered, applied, !lean)) {
         progress.update("applied", total, total);
-        return new ApplyResult(plan.id(), txId, applied, List.of(), false, warnings);
+        List<ApplyResult.Conflict> kept = new ArrayList<>(lossy);
+        kept.addAll(moved);
+        return new ApplyResult(plan.id(), txId, applied, kept, false, warnings);
       }
       if (lean) {
         return null;
@@ -714,6 +718,9 @@ public final class PlanApplier {
      */
     final Map<String, String> narrowable = new HashMap<>();
 
+    /** The live columns' type modifiers (atttypmod; -1 when none). */
+    final Map<String, Integer> typmods = new HashMap<>();
+
     /** The live columns by number (attnum): a column renamed since keeps its number. */
     final Map<Integer, String> numbered = new HashMap<>();
 
@@ -781,7 +788,7 @@ public final class PlanApplier {
           connection.prepareStatement(
               "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated <> '',"
                   + " a.attidentity = 'a', c.reltuples, CASE WHEN a.atttypmod >= 0 THEN"
-                  + " format_type(a.atttypid, NULL) END, a.attnum FROM pg_attribute a"
+                  + " format_type(a.atttypid, NULL) END, a.attnum, a.atttypmod FROM pg_attribute a"
                   + " JOIN pg_class c ON c.oid = a.attrelid WHERE a.attrelid = to_regclass(?)"
                   + " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")) {
         ps.setString(1, table.quoted());
@@ -805,6 +812,7 @@ public final class PlanApplier {
               narrowable.put(rs.getString(1), base);
             }
             numbered.put(rs.getInt(7), rs.getString(1));
+            typmods.put(rs.getString(1), rs.getInt(8));
           }
         }
       }
@@ -1263,7 +1271,7 @@ public final class PlanApplier {
       for (int i = 0; i < columns.size(); i++) {
         String col = columns.get(i);
         String base = narrowable.get(col);
-        if (base == null || !writable.contains(col)) {
+        if (base == null || !writable.contains(col) || readFromLiveType(i)) {
           continue;
         }
         String t = "p.t" + i;
@@ -1317,6 +1325,40 @@ public final class PlanApplier {
     }
 
     private final List<Integer> lossyRows = new ArrayList<>();
+
+    /**
+     * Whether every image's values of the plan's column {@code i} were captured from a column of
+     * the live type, modifier and all (numeric, varchar and char, by the length and scale Debezium
+     * passes along): such values fit unchanged, and need no check.
+     */
+    private boolean readFromLiveType(int i) {
+      String col = columns.get(i);
+      int mod = typmods.getOrDefault(col, -1);
+      String length;
+      String scale = null;
+      switch (narrowable.get(col)) {
+        case "numeric" -> {
+          length = Integer.toString(((mod - 4) >> 16) & 0xffff);
+          scale = Integer.toString((mod - 4) & 0xffff);
+        }
+        case "character varying", "bpchar" -> length = Integer.toString(mod - 4);
+        default -> {
+          return false;
+        }
+      }
+      for (Map.Entry<TableSchema, int[]> e : positions.entrySet()) {
+        int j = e.getValue()[i];
+        if (j < 0) {
+          continue;
+        }
+        Map<String, String> p = e.getKey().column(j).schema().parameters();
+        if (!length.equals(p.get(ValueSchema.SOURCE_LENGTH))
+            || (scale != null && !scale.equals(p.get(ValueSchema.SOURCE_SCALE)))) {
+          return false;
+        }
+      }
+      return true;
+    }
 
     /**
      * Keeps the live value of each cell that does not fit: an update leaves those columns as they

@@ -406,11 +406,26 @@ public final class Planner {
     List<RowChange> settled = new ArrayList<>();
     int conflicts = 0;
     int unchanged = 0;
+    // value by value, a row's history matters from the first listed change on, and the listed
+    // changes are in hand: only the later ones are read
+    Map<Long, JournalEntry> listed = new HashMap<>();
+    if (granularity == Granularity.CELL) {
+      entriesOf.values().forEach(list -> list.forEach(e -> listed.put(e.seq(), e)));
+    }
     for (Map.Entry<RowId, Long> row : firstSeq.entrySet()) {
       long first = row.getValue();
       TableId table = row.getKey().table();
       RowKey key = row.getKey().key();
-      List<JournalEntry> history = journal.history(table, key);
+      List<JournalEntry> history;
+      if (granularity == Granularity.CELL) {
+        history = new ArrayList<>();
+        for (long s : journal.versions(table, key, first)) {
+          JournalEntry known = listed.get(s);
+          history.add(known != null ? known : journal.entry(s));
+        }
+      } else {
+        history = journal.history(table, key);
+      }
       RowChange c;
       if (granularity == Granularity.ROW) {
         List<String> dependents =
