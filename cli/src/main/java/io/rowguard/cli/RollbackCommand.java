@@ -117,8 +117,8 @@ final class RollbackCommand implements Callable<Integer> {
         point.to != null
             ? new PointInTime.At(Times.parseMicros(point.to, "--to"))
             : new PointInTime.BeforeTx(point.beforeTx.trim());
-    RollbackPlan plan;
     try (Journal journal = Journal.openReader(cfg.journalDir())) {
+      RollbackPlan plan;
       TableId id = TableResolver.resolve(table, journal.tables());
       TableSchema schema = journal.latestSchema(id).orElseThrow();
       Planner planner = new Planner(journal, clock);
@@ -136,7 +136,8 @@ final class RollbackCommand implements Callable<Integer> {
         plan =
             keys.isEmpty() ? planner.rollbackTable(id, at) : planner.rollbackRows(id, parsed, at);
       }
+      // inside: a large plan reads its rows back from the journal as they are shown or applied
+      return options.run(cfg, plan, spec.commandLine().getOut());
     }
-    return options.run(cfg, plan, spec.commandLine().getOut());
   }
 }

@@ -1783,6 +1783,11 @@ public final class Journal implements AutoCloseable {
       return size;
     }
 
+    /** The bytes of the changes held, as stored. */
+    public int bytes() {
+      return offsets[size];
+    }
+
     public long seq(int i) {
       return seqs[i];
     }

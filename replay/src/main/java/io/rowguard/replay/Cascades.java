@@ -7,19 +7,20 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
  * What the database does beyond a plan's own rows when it is applied: rows of other tables that a
  * foreign key's {@code ON DELETE} (or {@code ON UPDATE}) {@code CASCADE}, {@code SET NULL} or
  * {@code SET DEFAULT} action removes or changes because the plan deletes (or re-keys) the rows they
- * refer to. Read from the catalog and the live tables, touching nothing; rows the plan itself
- * deletes are not counted again.
+ * refer to. Read from the catalog and the live tables, touching nothing; rows the plan itself lists
+ * are not counted again. Two passes over the plan's rows, holding only key values.
  */
 public final class Cascades {
   private static final int SHOWN = 5;
@@ -29,41 +30,70 @@ public final class Cascades {
   /** One line per foreign key whose action reaches rows outside the plan; empty when none does. */
   public static List<String> describe(Connection connection, RollbackPlan plan)
       throws SQLException {
-    Map<TableId, List<RowChange>> removed = new LinkedHashMap<>();
-    Map<TableId, List<RowChange>> byTable = new LinkedHashMap<>();
+    Set<TableId> parents = new LinkedHashSet<>();
     for (RowChange c : plan.changes()) {
-      byTable.computeIfAbsent(c.table(), t -> new ArrayList<>()).add(c);
-      if (c.current() != null && (c.action() == Action.DELETE || c.action() == Action.UPDATE)) {
-        removed.computeIfAbsent(c.table(), t -> new ArrayList<>()).add(c);
+      if (c.current() != null) {
+        parents.add(c.table());
+      }
+    }
+    Map<TableId, List<ForeignKey>> keys = new LinkedHashMap<>();
+    Set<TableId> children = new LinkedHashSet<>();
+    for (TableId parent : parents) {
+      List<ForeignKey> fks = referencing(connection, parent);
+      if (!fks.isEmpty()) {
+        keys.put(parent, fks);
+        fks.forEach(fk -> children.add(fk.child()));
+      }
+    }
+    if (keys.isEmpty()) {
+      return List.of();
+    }
+    Map<ForeignKey, Set<List<String>>> referred = new LinkedHashMap<>();
+    Map<ForeignKey, Boolean> deleted = new LinkedHashMap<>();
+    Map<TableId, Set<List<String>>> planned = new LinkedHashMap<>();
+    for (RowChange c : plan.changes()) {
+      if (children.contains(c.table())) {
+        Row image = c.current() != null ? c.current() : c.target();
+        List<String> childKey = image.schema().keyColumns();
+        planned.computeIfAbsent(c.table(), t -> new LinkedHashSet<>()).add(values(image, childKey));
+      }
+      for (ForeignKey fk : keys.getOrDefault(c.table(), List.of())) {
+        boolean delete =
+            c.action() == Action.DELETE && fk.onDelete() != 'a' && fk.onDelete() != 'r';
+        boolean rekey =
+            c.action() == Action.UPDATE
+                && fk.onUpdate() != 'a'
+                && fk.onUpdate() != 'r'
+                && fk.parentColumns().stream().anyMatch(c.changedColumns()::contains);
+        if (delete || rekey) {
+          referred
+              .computeIfAbsent(fk, k -> new LinkedHashSet<>())
+              .add(values(c.current(), fk.parentColumns()));
+          deleted.merge(fk, delete, Boolean::logicalOr);
+        }
       }
     }
     List<String> out = new ArrayList<>();
-    for (Map.Entry<TableId, List<RowChange>> e : removed.entrySet()) {
-      for (ForeignKey fk : referencing(connection, e.getKey())) {
-        List<RowChange> parents = new ArrayList<>();
-        for (RowChange c : e.getValue()) {
-          boolean rekeyed =
-              c.action() == Action.UPDATE
-                  && fk.parentColumns().stream().anyMatch(c.changedColumns()::contains);
-          if ((c.action() == Action.DELETE && fk.onDelete() != 'a' && fk.onDelete() != 'r')
-              || (rekeyed && fk.onUpdate() != 'a' && fk.onUpdate() != 'r')) {
-            parents.add(c);
-          }
-        }
-        if (!parents.isEmpty()) {
-          String line = reached(connection, fk, parents, byTable.get(fk.child()));
-          if (line != null) {
-            out.add(line);
-          }
-        }
+    for (Map.Entry<ForeignKey, Set<List<String>>> e : referred.entrySet()) {
+      ForeignKey fk = e.getKey();
+      String line =
+          reached(
+              connection,
+              fk,
+              e.getValue(),
+              planned.getOrDefault(fk.child(), Set.of()),
+              deleted.get(fk));
+      if (line != null) {
+        out.add(line);
       }
     }
     return out;
   }
 
-  /** A foreign key of {@code child} referring to the plan's table, and its actions. */
+  /** A foreign key of {@code child} referring to {@code parent}, and its actions. */
   private record ForeignKey(
       String name,
+      TableId parent,
       TableId child,
       List<String> childColumns,
       List<String> parentColumns,
@@ -93,13 +123,18 @@ public final class Cascades {
       ps.setString(1, parent.quoted());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
+          List<String> childKey = List.of((String[]) rs.getArray(6).getArray());
+          if (childKey.isEmpty()) {
+            continue; // no primary key: not a table rowguard can name rows of
+          }
           out.add(
               new ForeignKey(
                   rs.getString(1),
+                  parent,
                   TableId.of(rs.getString(2), rs.getString(3)),
                   List.of((String[]) rs.getArray(4).getArray()),
                   List.of((String[]) rs.getArray(5).getArray()),
-                  List.of((String[]) rs.getArray(6).getArray()),
+                  childKey,
                   rs.getString(7).charAt(0),
                   rs.getString(8).charAt(0)));
         }
@@ -108,55 +143,56 @@ public final class Cascades {
     return out;
   }
 
-  /** The line for one foreign key: how many rows outside the plan its action reaches, and which. */
+  /**
+   * The line for one foreign key: how many rows outside the plan its action reaches, and which.
+   * Values are compared as text, whatever their types, and passed as one array per column.
+   */
   private static String reached(
-      Connection connection, ForeignKey fk, List<RowChange> parents, List<RowChange> planned)
+      Connection connection,
+      ForeignKey fk,
+      Set<List<String>> referred,
+      Set<List<String>> planned,
+      boolean deleted)
       throws SQLException {
-    if (fk.childKey().isEmpty()) {
-      return null; // no primary key: not a table rowguard can name rows of
-    }
-    String referred =
-        parents.stream()
-            .map(c -> tuple(c.current(), fk.parentColumns()))
-            .distinct()
-            .collect(Collectors.joining(", "));
     StringBuilder sql =
-        new StringBuilder("SELECT ")
-            .append(textTuple(fk.childKey()))
-            .append(" FROM ")
+        new StringBuilder("SELECT ROW(")
+            .append(columnsAsText(fk.childKey()))
+            .append(")::text FROM ")
             .append(fk.child().quoted())
-            .append(" t WHERE ")
-            .append(textTuple(fk.childColumns()))
-            .append(" IN (")
-            .append(referred)
-            .append(")");
-    if (planned != null) {
-      List<String> mine = new ArrayList<>();
-      for (RowChange c : planned) {
-        Row image = c.current() != null ? c.current() : c.target();
-        mine.add(tuple(image, fk.childKey()));
-      }
-      sql.append(" AND ").append(textTuple(fk.childKey())).append(" NOT IN (");
-      sql.append(String.join(", ", mine)).append(")");
+            .append(" t WHERE ROW(")
+            .append(columnsAsText(fk.childColumns()))
+            .append(") IN (SELECT * FROM unnest(")
+            .append(arrays(fk.childColumns().size()))
+            .append("))");
+    if (!planned.isEmpty()) {
+      sql.append(" AND ROW(")
+          .append(columnsAsText(fk.childKey()))
+          .append(") NOT IN (SELECT * FROM unnest(")
+          .append(arrays(fk.childKey().size()))
+          .append("))");
     }
     List<String> keys = new ArrayList<>();
     long count = 0;
-    try (Statement s = connection.createStatement();
-        ResultSet rs = s.executeQuery(sql.toString())) {
-      while (rs.next()) {
-        if (count++ < SHOWN) {
-          keys.add(rs.getString(1));
+    try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
+      int p = bind(connection, ps, 1, referred, fk.childColumns().size());
+      if (!planned.isEmpty()) {
+        bind(connection, ps, p, planned, fk.childKey().size());
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (count++ < SHOWN) {
+            keys.add(rs.getString(1));
+          }
         }
       }
     }
     if (count == 0) {
       return null;
     }
-    char action =
-        parents.stream().anyMatch(c -> c.action() == Action.DELETE) ? fk.onDelete() : fk.onUpdate();
+    char action = deleted ? fk.onDelete() : fk.onUpdate();
     String does =
         switch (action) {
-          case 'c' -> "deletes";
+          case 'c' -> deleted ? "deletes" : "changes";
           case 'n' -> "sets " + String.join(", ", fk.childColumns()) + " to NULL in";
           default -> "sets " + String.join(", ", fk.childColumns()) + " to its default in";
         };
@@ -168,34 +204,49 @@ public final class Cascades {
         + count
         + " row(s) of "
         + fk.child()
-        + " that the plan does not list, because it removes the rows of "
-        + parents.get(0).table()
+        + " that the plan does not list, because it "
+        + (deleted ? "removes" : "changes the keys of")
+        + " the rows of "
+        + fk.parent()
         + " they refer to (keys "
         + String.join("; ", keys)
         + (count > SHOWN ? "; …" : "")
         + ")";
   }
 
-  /** {@code ROW(t.a::text, t.b::text)}: compared as text, whatever the types. */
-  private static String textTuple(List<String> columns) {
-    return "ROW("
-        + columns.stream()
-            .map(c -> "t." + TableId.quote(c) + "::text")
-            .collect(Collectors.joining(", "))
-        + ")";
+  private static String columnsAsText(List<String> columns) {
+    return columns.stream()
+        .map(c -> "t." + TableId.quote(c) + "::text")
+        .collect(Collectors.joining(", "));
   }
 
-  /** {@code ROW('1', 'a')}: an image's values of the columns, as text literals (NULL as NULL). */
-  private static String tuple(Row image, List<String> columns) {
-    List<String> parts = new ArrayList<>();
+  private static String arrays(int n) {
+    return String.join(", ", java.util.Collections.nCopies(n, "?::text[]"));
+  }
+
+  /** One text array per column, from the tuples; returns the next parameter's index. */
+  private static int bind(
+      Connection connection, PreparedStatement ps, int from, Set<List<String>> tuples, int n)
+      throws SQLException {
+    for (int col = 0; col < n; col++) {
+      String[] values = new String[tuples.size()];
+      int i = 0;
+      for (List<String> t : tuples) {
+        values[i++] = t.get(col);
+      }
+      ps.setArray(from + col, connection.createArrayOf("text", values));
+    }
+    return from + n;
+  }
+
+  /** An image's values of the columns, in PostgreSQL's text form (null as null). */
+  private static List<String> values(Row image, List<String> columns) {
+    List<String> out = new ArrayList<>(columns.size());
     for (String c : columns) {
       int i = image.schema().indexOf(c);
       Object v = i < 0 ? null : image.get(i);
-      parts.add(
-          v == null
-              ? "NULL::text"
-              : PgText.literal(PgText.of(v, image.schema().column(i).schema())) + "::text");
+      out.add(v == null ? null : PgText.of(v, image.schema().column(i).schema()));
     }
-    return "ROW(" + String.join(", ", parts) + ")";
+    return out;
   }
 }

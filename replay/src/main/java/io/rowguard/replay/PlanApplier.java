@@ -67,6 +67,9 @@ public final class PlanApplier {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int COPY_CHUNK = 10_000;
 
+  /** A chunk is sent sooner when its text passes this: wide rows with large values stay small. */
+  private static final int COPY_CHUNK_CHARS = 4 << 20;
+
   /**
    * Up to this many distinct sets of columns to write, a table is updated by one plain UPDATE each.
    */
@@ -455,6 +458,10 @@ public final class PlanApplier {
   }
 
   private static Map<TableId, List<RowChange>> byTable(RollbackPlan plan) {
+    if (plan.changes() instanceof ReadBack rows) {
+      // one table's rows, read back as they are staged
+      return rows.isEmpty() ? Map.of() : Map.of(rows.table(), rows);
+    }
     Map<TableId, List<RowChange>> byTable = new LinkedHashMap<>();
     for (RowChange c : plan.changes()) {
       byTable.computeIfAbsent(c.table(), t -> new ArrayList<>()).add(c);
@@ -465,12 +472,12 @@ public final class PlanApplier {
   /**
    * Applies the plan in the current transaction.
    *
-   * @param lean the xmin check only (abort or skip, no dependents): a live row is still the journal's
-   *     version of it when the transaction that wrote that version is the one that wrote the live
-   *     row. Only the target values and that transaction id are staged, and each statement writes
-   *     only rows that pass. Null when a count falls short (the caller rolls back): a conflict, or
-   *     a false alarm that comparing values clears. No savepoint: rows written under one would
-   *     carry its xid, and fail this check when rolled back later.
+   * @param lean the xmin check only (abort or skip, no dependents): a live row is still the
+   *     journal's version of it when the transaction that wrote that version is the one that wrote
+   *     the live row. Only the target values and that transaction id are staged, and each statement
+   *     writes only rows that pass. Null when a count falls short (the caller rolls back): a
+   *     conflict, or a false alarm that comparing values clears. No savepoint: rows written under
+   *     one would carry its xid, and fail this check when rolled back later.
    */
   private ApplyResult applyInTransaction(
       RollbackPlan plan,
@@ -599,8 +606,14 @@ public final class PlanApplier {
    */
   private List<ApplyResult.Conflict> checkSettled(RollbackPlan plan) throws SQLException {
     Map<TableId, List<RowChange>> byTable = new LinkedHashMap<>();
-    for (RowChange c : plan.settled()) {
-      byTable.computeIfAbsent(c.table(), t -> new ArrayList<>()).add(c);
+    if (plan.settled() instanceof ReadBack rows) {
+      if (!rows.isEmpty()) {
+        byTable.put(rows.table(), rows);
+      }
+    } else {
+      for (RowChange c : plan.settled()) {
+        byTable.computeIfAbsent(c.table(), t -> new ArrayList<>()).add(c);
+      }
     }
     List<ApplyResult.Conflict> out = new ArrayList<>();
     int n = 0;
@@ -989,7 +1002,7 @@ public final class PlanApplier {
     /** One row into the open COPY, as row {@code ord}; sent with every {@link #COPY_CHUNK}th. */
     void stage(int ord, RowChange c) throws SQLException {
       appendCopyLine(buf, ord, c);
-      if (++inChunk == COPY_CHUNK) {
+      if (++inChunk == COPY_CHUNK || buf.length() >= COPY_CHUNK_CHARS) {
         sendChunk();
       }
     }

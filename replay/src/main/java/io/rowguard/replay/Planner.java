@@ -26,6 +26,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -115,16 +116,20 @@ public final class Planner {
     Map<RowKey, RowSpan> rows = new HashMap<>(expected * 4 / 3 + 1);
     List<RowSpan> order = new ArrayList<>(expected);
     Interner interner = new Interner();
+    Spill spill = new Spill(journal, columns);
     int[] given = {0}; // rows given early so far (their ids)
     // two threads: this one reads the journal, a helper reduces the changes to rows; batches pass
     // through a short queue. Reading alone is cheaper than reducing, so decoding is shared: this
     // thread decodes every other batch, the helper the rest
     BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(QUEUED_BATCHES);
+    Semaphore room = new Semaphore(QUEUED_BYTES);
     FutureTask<Void> reduce =
         new FutureTask<>(
             () -> {
               ChangeEvent previous = null;
-              for (Batch batch = queue.take(); batch.stored() != null; batch = queue.take()) {
+              for (Batch batch = queue.take();
+                  batch.stored() != null;
+                  room.release(batch.weight()), batch = queue.take()) {
                 for (int i = 0; i < batch.stored().size(); i++) {
                   JournalEntry e = batch.decoded()[i];
                   if (e == null) {
@@ -140,15 +145,18 @@ public final class Planner {
                     span = new RowSpan();
                     rows.put(key, span);
                     order.add(span);
-                    span.add(table, key, e, interner, columns);
+                    RowChange c = span.add(table, key, e, interner, columns, spill);
                     if (early != null && !span.unchanged) {
                       span.given = given[0]++;
-                      early.row(span.given, span.change);
+                      early.row(span.given, c);
                     }
                   } else {
-                    RowChange was = span.change;
-                    span.add(table, key, e, interner, columns);
-                    span.revised |= span.given >= 0 && span.change != was;
+                    span.revised |=
+                        span.add(table, key, e, interner, columns, spill) != null
+                            && span.given >= 0;
+                  }
+                  if (spill.passedLimit()) {
+                    order.forEach(RowSpan::dropImages); // too large to hold: read back instead
                   }
                 }
               }
@@ -164,10 +172,13 @@ public final class Planner {
           bound.fromMicros(),
           BATCH,
           stored -> {
-            hand(queue, batch(stored, batches[0]++ % 2 == 0), reduce);
+            // large values make large batches: what is queued is bounded by bytes too
+            int weight = (int) Math.min(QUEUED_BYTES, 3L * stored.bytes());
+            hand(room, weight, reduce);
+            hand(queue, batch(stored, batches[0]++ % 2 == 0, weight), reduce);
             return !reduce.isDone(); // done early: it failed, and says why
           });
-      hand(queue, new Batch(null, null), reduce);
+      hand(queue, new Batch(null, null, 0), reduce);
       reduce.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -180,22 +191,30 @@ public final class Planner {
     } finally {
       reduce.cancel(true); // done already, unless reading the journal failed
     }
-    List<RowChange> changes = new ArrayList<>(order.size());
-    List<RowChange> settled = new ArrayList<>();
+    SpilledChanges spilledChanges = new SpilledChanges(journal, table, columns);
+    SpilledChanges spilledSettled = new SpilledChanges(journal, table, columns);
+    List<RowChange> changes = spill.on() ? spilledChanges : new ArrayList<>(order.size());
+    List<RowChange> settled = spill.on() ? spilledSettled : new ArrayList<>();
     int unchanged = 0;
     for (RowSpan span : order) {
       if (early != null) {
         if (span.revised) {
-          early.revised(span.given, span.unchanged ? null : span.change);
+          early.revised(span.given, span.unchanged ? null : spill.change(table, span));
         } else if (span.given < 0 && !span.unchanged) {
-          early.row(given[0]++, span.change);
+          early.row(given[0]++, spill.change(table, span));
         }
       }
       if (span.unchanged) {
         unchanged++;
-        if (span.change.current() != null) {
-          settled.add(span.change);
+        if (span.currentPresent) {
+          if (spill.on()) {
+            spilledSettled.add(span.first, span.last, span.changed, span.currentTx);
+          } else {
+            settled.add(span.change);
+          }
         }
+      } else if (spill.on()) {
+        spilledChanges.add(span.first, span.last, span.changed, span.currentTx);
       } else {
         changes.add(span.change);
       }
@@ -206,9 +225,9 @@ public final class Planner {
   }
 
   /** Changes as stored, and those of them the reading thread decoded (the others are null). */
-  private record Batch(Journal.StoredChanges stored, JournalEntry[] decoded) {}
+  private record Batch(Journal.StoredChanges stored, JournalEntry[] decoded, int weight) {}
 
-  private static Batch batch(Journal.StoredChanges stored, boolean decodeHere) {
+  private static Batch batch(Journal.StoredChanges stored, boolean decodeHere, int weight) {
     JournalEntry[] decoded = new JournalEntry[stored.size()];
     if (decodeHere) {
       ChangeEvent previous = null;
@@ -217,7 +236,7 @@ public final class Planner {
         previous = decoded[i].event();
       }
     }
-    return new Batch(stored, decoded);
+    return new Batch(stored, decoded, weight);
   }
 
   /** Changes handed from the reading thread to the reducing one at a time, and batches queued. */
@@ -225,7 +244,25 @@ public final class Planner {
 
   private static final int QUEUED_BATCHES = 16;
 
+  /** At most this many bytes of changes are queued or being reduced (raw and decoded, about). */
+  private static final int QUEUED_BYTES =
+      (int) Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 16);
+
   /** Queues a batch for the reducer, unless it has stopped (failed: its error is reported). */
+  /** Takes room for a batch of {@code weight} bytes, unless the reducer has stopped. */
+  private static void hand(Semaphore room, int weight, Future<Void> reduce) {
+    try {
+      while (!room.tryAcquire(weight, 50, TimeUnit.MILLISECONDS)) {
+        if (reduce.isDone()) {
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while planning", e);
+    }
+  }
+
   private static void hand(BlockingQueue<Batch> queue, Batch batch, Future<Void> reduce) {
     try {
       while (!queue.offer(batch, 50, TimeUnit.MILLISECONDS)) {
@@ -249,8 +286,14 @@ public final class Planner {
   private static final class RowSpan {
     long first = Long.MAX_VALUE;
     long last = Long.MIN_VALUE;
+
+    /** The row's change, images and all; null once the plan spilled (read back from the seqs). */
     RowChange change;
+
+    List<String> changed;
+    String currentTx = "";
     boolean unchanged;
+    boolean currentPresent;
 
     /** Its id when it was given early, or -1. */
     int given = -1;
@@ -258,29 +301,134 @@ public final class Planner {
     /** Given early, and changed again since. */
     boolean revised;
 
-    void add(TableId table, RowKey key, JournalEntry e, Interner interner, PointColumns columns) {
-      Row target = change == null ? null : change.target();
-      Row current = change == null ? null : change.current();
-      String currentTx = change == null ? "" : change.currentTx();
-      boolean moved = false;
-      if (e.seq() < first) {
+    /**
+     * Takes in one more change of the row; returns the row's change when the first or last moved
+     * (held only while the plan is held in memory), else null.
+     */
+    RowChange add(
+        TableId table,
+        RowKey key,
+        JournalEntry e,
+        Interner interner,
+        PointColumns columns,
+        Spill spill) {
+      boolean firstMoved = e.seq() < first;
+      boolean lastMoved = e.seq() > last;
+      if (!firstMoved && !lastMoved) {
+        return null;
+      }
+      Row target;
+      Row current;
+      if (firstMoved) {
         first = e.seq();
         target = columns.cut(e.event().before());
-        moved = true;
+      } else {
+        target = change != null ? change.target() : spill.target(first);
       }
-      if (e.seq() > last) {
+      if (lastMoved) {
         last = e.seq();
         current = e.event().after();
         currentTx = interner.intern(e.event().txId());
-        moved = true;
+      } else {
+        current = change != null ? change.current() : spill.current(last);
       }
-      if (moved) {
-        List<String> changed = interner.changed(current, target);
-        unchanged =
-            (current == null && target == null)
-                || (current != null && target != null && changed.isEmpty());
-        change = new RowChange(table, key, current, target, changed, List.of(), currentTx);
+      changed = interner.changed(current, target);
+      unchanged =
+          (current == null && target == null)
+              || (current != null && target != null && changed.isEmpty());
+      currentPresent = current != null;
+      RowChange c = new RowChange(table, key, current, target, changed, List.of(), currentTx);
+      change = spill.on() ? null : c;
+      if (change != null) {
+        spill.hold(current, target);
       }
+      return c;
+    }
+
+    void dropImages() {
+      change = null;
+    }
+  }
+
+  /**
+   * Whether a whole-table plan still holds its rows' images, and how much they take: past a share
+   * of the heap (a quarter, or {@code rowguard.plan.heldBytes}) they are dropped and read back from
+   * the journal by sequence number, so that a plan of wide rows with large values fits any heap.
+   */
+  private static final class Spill {
+    private static final long LIMIT =
+        Long.getLong("rowguard.plan.heldBytes", Runtime.getRuntime().maxMemory() / 4);
+    private final Journal journal;
+    private final PointColumns columns;
+    private long held;
+    private boolean on;
+
+    Spill(Journal journal, PointColumns columns) {
+      this.journal = journal;
+      this.columns = columns;
+      this.on = LIMIT <= 0;
+    }
+
+    boolean on() {
+      return on;
+    }
+
+    /** Counts the images a row holds now. */
+    void hold(Row current, Row target) {
+      held += estimate(current) + estimate(target);
+    }
+
+    /** True (once) when the images held pass the limit: spilling is on from now. */
+    boolean passedLimit() {
+      if (!on && held > LIMIT) {
+        on = true;
+        return true;
+      }
+      return false;
+    }
+
+    Row target(long seq) {
+      return columns.cut(journal.entry(seq).event().before());
+    }
+
+    Row current(long seq) {
+      return journal.entry(seq).event().after();
+    }
+
+    /** A row's change, from what it holds or read back. */
+    RowChange change(TableId table, RowSpan span) {
+      if (span.change != null) {
+        return span.change;
+      }
+      JournalEntry f = journal.entry(span.first);
+      JournalEntry l = span.first == span.last ? f : journal.entry(span.last);
+      return new RowChange(
+          table,
+          l.event().key(),
+          l.event().after(),
+          columns.cut(f.event().before()),
+          span.changed,
+          List.of(),
+          span.currentTx);
+    }
+
+    /** About what an image takes on the heap: its values, strings and byte arrays by length. */
+    private static long estimate(Row r) {
+      if (r == null) {
+        return 0;
+      }
+      long n = 32 + 8L * r.size();
+      for (int i = 0; i < r.size(); i++) {
+        Object v = r.get(i);
+        if (v instanceof String str) {
+          n += 48 + str.length();
+        } else if (v instanceof byte[] b) {
+          n += 16 + b.length;
+        } else if (v != null) {
+          n += 24;
+        }
+      }
+      return n;
     }
   }
 

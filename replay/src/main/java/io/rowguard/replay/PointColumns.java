@@ -54,7 +54,7 @@ final class PointColumns {
   /**
    * The image with only the columns the table had at the point; the image itself if it has no more.
    */
-  Row cut(Row image) {
+  synchronized Row cut(Row image) {
     if (image == null || atPoint == null || image.schema() == atPoint) {
       return image;
     }

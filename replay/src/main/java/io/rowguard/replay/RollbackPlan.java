@@ -29,10 +29,11 @@ public record RollbackPlan(
     List<RowChange> settled) {
 
   public RollbackPlan {
-    changes = List.copyOf(changes);
+    // a spilled plan's rows are read back from the journal when asked for: never copied
+    changes = changes instanceof ReadBack ? changes : List.copyOf(changes);
     warnings = List.copyOf(warnings);
     undone = List.copyOf(undone);
-    settled = List.copyOf(settled);
+    settled = settled instanceof ReadBack ? settled : List.copyOf(settled);
   }
 
   public RollbackPlan(
@@ -74,8 +75,13 @@ public record RollbackPlan(
 
   /** The same plan with more rows to write (settled rows a concurrent write moved, overwritten). */
   RollbackPlan withChanges(List<RowChange> more) {
-    List<RowChange> all = new java.util.ArrayList<>(changes);
-    all.addAll(more);
+    List<RowChange> all;
+    if (changes instanceof ReadBack rows) {
+      all = ReadBack.joined(rows, more);
+    } else {
+      all = new java.util.ArrayList<>(changes);
+      all.addAll(more);
+    }
     return new RollbackPlan(id, description, all, unchanged, warnings, undone, List.of());
   }
 
