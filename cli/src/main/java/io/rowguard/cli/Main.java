@@ -1,6 +1,7 @@
 package io.rowguard.cli;
 
 import io.rowguard.cli.internal.Logging;
+import io.rowguard.cli.internal.ProgressBar;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardException;
 import java.io.PrintWriter;
@@ -20,6 +21,7 @@ public final class Main {
     try {
       exit = run(args);
     } catch (OutOfMemoryError e) {
+      ProgressBar.endOpenLine(new PrintWriter(System.err, true));
       System.err.println("rowguard: " + outOfMemory());
       exit = FAILED;
     }
@@ -76,6 +78,7 @@ public final class Main {
   private static int handleExecutionException(
       Exception e, CommandLine cmd, CommandLine.ParseResult parseResult) {
     PrintWriter err = cmd.getErr();
+    ProgressBar.endOpenLine(err);
     if (Logging.verbose()) {
       e.printStackTrace(err);
     }

@@ -50,21 +50,25 @@ final class Cli {
 
   /** Starts `rowguard capture` in a JVM of its own, its output appended to {@code log}. */
   static Process startCapture(Path config, Path log, String... extra) throws Exception {
+    List<String> args = new ArrayList<>(List.of("capture", "-c", config.toString()));
+    if (!List.of(extra).contains("--progress-interval")) {
+      args.addAll(List.of("--progress-interval", "0"));
+    }
+    args.addAll(List.of(extra));
+    return start("-Xmx512m", log, args);
+  }
+
+  /** Starts `rowguard ARGS` in a JVM of its own with heap {@code xmx}, output appended to log. */
+  static Process start(String xmx, Path log, List<String> args) throws Exception {
     List<String> cmd =
         new ArrayList<>(
             List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m",
+                xmx,
                 "-cp",
                 System.getProperty("java.class.path"),
-                Main.class.getName(),
-                "capture",
-                "-c",
-                config.toString()));
-    if (!List.of(extra).contains("--progress-interval")) {
-      cmd.addAll(List.of("--progress-interval", "0"));
-    }
-    cmd.addAll(List.of(extra));
+                Main.class.getName()));
+    cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

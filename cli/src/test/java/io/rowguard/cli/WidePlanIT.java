@@ -9,7 +9,6 @@ import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -46,17 +45,7 @@ class WidePlanIT {
 
   /** `rowguard ARGS` in a fresh JVM with a small heap. */
   static Run rowguard(Path log, String... args) throws Exception {
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx160m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                Main.class.getName()));
-    cmd.addAll(List.of(args));
-    Process p =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p = Cli.start("-Xmx160m", log, List.of(args));
     assertThat(p.waitFor(5, TimeUnit.MINUTES)).as("rowguard %s finished", args[0]).isTrue();
     return new Run(p.exitValue(), Files.readString(log));
   }

@@ -1234,30 +1234,10 @@ public final class Journal implements AutoCloseable {
   }
 
   public List<JournalEntry> history(TableId table, RowKey key) {
-    checkOpen();
-    Integer no = registry.tableNo(table);
-    if (no == null) {
-      return List.of();
-    }
-    byte[] prefix = Keys.rowPrefix(no, key.encode());
-    List<JournalEntry> out = new ArrayList<>();
-    long limit = watermark;
-    try (ReadOptions ro = new ReadOptions().setPrefixSameAsStart(false);
-        RocksIterator it = cf.db().newIterator(cf.rows(), ro)) {
-      for (it.seek(prefix); it.isValid(); it.next()) {
-        byte[] k = it.key();
-        if (!startsWith(k, prefix)) {
-          break;
-        }
-        if (k.length != prefix.length + 8) {
-          continue;
-        }
-        long s = Keys.seqAtEnd(k);
-        if (s <= limit) {
-          out.add(entry(s));
-        }
-      }
-      checkIterator(it, "read history of " + table + " key " + key);
+    long[] seqs = versions(table, key, 0);
+    List<JournalEntry> out = new ArrayList<>(seqs.length);
+    for (long s : seqs) {
+      out.add(entry(s));
     }
     return out;
   }

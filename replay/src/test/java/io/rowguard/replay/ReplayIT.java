@@ -73,23 +73,32 @@ class ReplayIT {
 
   /** Waits until everything committed so far is journaled. */
   void drain() throws Exception {
+    drain(pg, config);
+  }
+
+  /**
+   * Waits until everything committed on {@code db} so far is journaled by capture of {@code
+   * config}.
+   */
+  static void drain(PostgresFixture db, RowguardConfig config) throws Exception {
     // the insert position: it is never behind a commit that already happened
-    String lsn = query("SELECT pg_current_wal_insert_lsn()::text").get(0);
+    String lsn = rowsOfQuery("SELECT pg_current_wal_insert_lsn()::text", db).get(0);
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (System.nanoTime() < deadline) {
       List<String> r =
-          query(
+          rowsOfQuery(
               "SELECT confirmed_flush_lsn >= '"
                   + lsn
                   + "'::pg_lsn FROM pg_replication_slots WHERE"
                   + " slot_name = '"
                   + config.source().get("slot.name")
-                  + "'");
+                  + "'",
+              db);
       if (!r.isEmpty() && r.get(0).equals("t")) {
         Thread.sleep(50);
         return;
       }
-      pg.exec("SELECT pg_logical_emit_message(false, 'tick', 'x')");
+      db.exec("SELECT pg_logical_emit_message(false, 'tick', 'x')");
       Thread.sleep(50);
     }
     throw new AssertionError("capture did not catch up");

@@ -107,26 +107,7 @@ class SchemaChangeIT {
   }
 
   void drain() throws Exception {
-    // the same wait as ReplayIT's: the slot confirmed past the current insert position
-    String lsn = ReplayIT.rowsOfQuery("SELECT pg_current_wal_insert_lsn()::text", pg).get(0);
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      List<String> r =
-          ReplayIT.rowsOfQuery(
-              "SELECT confirmed_flush_lsn >= '"
-                  + lsn
-                  + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = '"
-                  + config.source().get("slot.name")
-                  + "'",
-              pg);
-      if (!r.isEmpty() && r.get(0).equals("t")) {
-        Thread.sleep(50);
-        return;
-      }
-      pg.exec("SELECT pg_logical_emit_message(false, 'tick', 'x')");
-      Thread.sleep(50);
-    }
-    throw new AssertionError("capture did not catch up");
+    ReplayIT.drain(pg, config);
   }
 
   ApplyResult apply(RollbackPlan plan, ConflictPolicy policy) throws Exception {

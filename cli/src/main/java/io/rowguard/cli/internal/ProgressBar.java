@@ -10,6 +10,18 @@ public final class ProgressBar implements PlanApplier.Progress, Journal.Progress
   private final long minimum;
   private long lastNanos;
 
+  /** A progress line was started and not ended: a message printed now would run on after it. */
+  private static volatile boolean lineOpen;
+
+  /** Ends a progress line left open (work that failed midway), so a message starts on its own. */
+  public static void endOpenLine(java.io.PrintWriter out) {
+    if (lineOpen) {
+      lineOpen = false;
+      out.println();
+      out.flush();
+    }
+  }
+
   /** Shows nothing for work of fewer than {@code minimum} items. */
   public ProgressBar(PrintStream err, long minimum) {
     this.err = err;
@@ -22,6 +34,7 @@ public final class ProgressBar implements PlanApplier.Progress, Journal.Progress
       if (done >= minimum && tick()) {
         err.printf("\r%-18s %,d", phase, done);
         err.flush();
+        lineOpen = true;
       }
       return;
     }
@@ -44,6 +57,7 @@ public final class ProgressBar implements PlanApplier.Progress, Journal.Progress
         total,
         done >= total ? "\n" : "");
     err.flush();
+    lineOpen = done < total;
   }
 
   /** True at most twice a second. */
