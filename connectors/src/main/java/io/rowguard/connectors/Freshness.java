@@ -24,7 +24,12 @@ import java.util.function.Consumer;
 public record Freshness(
     boolean fresh, String mark, String journaled, long behindBytes, Duration waited) {
 
-  private static final long POLL_MILLIS = 10;
+  /** Polls often while capture is likely to be about to pass the mark, then every 20 ms. */
+  private static final long POLL_MILLIS = 2;
+
+  private static final long SLOW_POLL_MILLIS = 20;
+
+  private static final long FAST_POLLING_NANOS = 250_000_000L;
 
   /**
    * Marks the source's log and waits up to {@code wait} for {@code journal} (a reader: it is
@@ -59,7 +64,7 @@ public record Freshness(
         nextReport = now + 1_000_000_000L;
       }
       try {
-        Thread.sleep(POLL_MILLIS);
+        Thread.sleep(now - start < FAST_POLLING_NANOS ? POLL_MILLIS : SLOW_POLL_MILLIS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return new Freshness(
