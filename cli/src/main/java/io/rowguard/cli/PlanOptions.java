@@ -1,6 +1,5 @@
 package io.rowguard.cli;
 
-import io.rowguard.cli.internal.Json;
 import io.rowguard.cli.internal.PlanView;
 import io.rowguard.cli.internal.ProgressBar;
 import io.rowguard.connectors.Database;
@@ -117,7 +116,7 @@ final class PlanOptions {
     plan = withForeignKeyActions(config, plan);
     if (!apply) {
       if (json) {
-        Json.print(out, PlanView.json(plan, null));
+        PlanView.printJson(out, plan, null);
       } else {
         PlanView.printText(out, plan);
         out.println();
@@ -141,7 +140,7 @@ final class PlanOptions {
       throw new io.rowguard.replay.ReplayException("closing the connection failed", e);
     }
     if (json) {
-      Json.print(out, PlanView.json(plan, result));
+      PlanView.printJson(out, plan, result);
     } else {
       PlanView.printResult(out, result, config.file());
     }
@@ -191,7 +190,7 @@ final class PlanOptions {
   private int printApplied(
       RowguardConfig config, RollbackPlan plan, ApplyResult result, PrintWriter out) {
     if (json) {
-      Json.print(out, PlanView.json(plan, result));
+      PlanView.printJson(out, plan, result);
     } else {
       PlanView.printText(out, plan);
       out.println();

@@ -21,6 +21,46 @@ public final class Json {
 
   private Json() {}
 
+  /**
+   * Prints one document whose large array is streamed: {@code head}'s fields, then {@code name}
+   * with one element per item of {@code items} (each built, written and dropped in turn), then
+   * {@code tail}'s fields. Memory does not grow with the items.
+   */
+  public static <T> void printStreamed(
+      PrintWriter out,
+      ObjectNode head,
+      String name,
+      Iterable<T> items,
+      java.util.function.Function<T, ObjectNode> item,
+      ObjectNode tail) {
+    try (com.fasterxml.jackson.core.JsonGenerator g = MAPPER.writer().createGenerator(out)) {
+      g.disable(com.fasterxml.jackson.core.JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+      g.writeStartObject();
+      for (var f :
+          (Iterable<java.util.Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>>)
+              head::fields) {
+        g.writeFieldName(f.getKey());
+        g.writeTree(f.getValue());
+      }
+      g.writeArrayFieldStart(name);
+      for (T t : items) {
+        g.writeTree(item.apply(t));
+      }
+      g.writeEndArray();
+      for (var f :
+          (Iterable<java.util.Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>>)
+              tail::fields) {
+        g.writeFieldName(f.getKey());
+        g.writeTree(f.getValue());
+      }
+      g.writeEndObject();
+    } catch (java.io.IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    out.println();
+    out.flush();
+  }
+
   public static void print(PrintWriter out, Object document) {
     try {
       out.println(MAPPER.writeValueAsString(document));

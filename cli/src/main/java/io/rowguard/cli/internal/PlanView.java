@@ -139,30 +139,38 @@ public final class PlanView {
     out.flush();
   }
 
-  public static ObjectNode json(RollbackPlan plan, ApplyResult result) {
-    ObjectNode doc = Json.NODES.objectNode();
-    doc.put("plan", plan.id());
-    doc.put("description", plan.description());
-    ObjectNode summary = doc.putObject("summary");
+  /** The plan (and what applying it did) as one document, its rows written one at a time. */
+  public static void printJson(PrintWriter out, RollbackPlan plan, ApplyResult result) {
+    ObjectNode head = Json.NODES.objectNode();
+    head.put("plan", plan.id());
+    head.put("description", plan.description());
+    ObjectNode summary = head.putObject("summary");
     plan.counts().forEach((a, n) -> summary.put(name(a), n));
     summary.put("unchanged", plan.unchanged());
-    ArrayNode rows = doc.putArray("rows");
-    for (RowChange c : plan.changes()) {
-      ObjectNode r = rows.addObject();
-      r.put("table", c.table().toString());
-      r.set("key", Json.key(c.key()));
-      r.put("action", name(c.action()));
-      r.set("current", Json.row(c.current()));
-      r.set("target", Json.row(c.target()));
-      ArrayNode changed = r.putArray("changed");
-      c.changedColumns().forEach(changed::add);
-      ArrayNode deps = r.putArray("dependents");
-      c.dependents().forEach(deps::add);
-      if (!c.conflict().isEmpty()) {
-        r.put("conflict", c.conflict());
-      }
-      r.put("sql", PlanApplier.sqlFor(c));
+    Json.printStreamed(out, head, "rows", plan.changes(), PlanView::rowJson, tail(plan, result));
+  }
+
+  private static ObjectNode rowJson(RowChange c) {
+    ObjectNode r = Json.NODES.objectNode();
+    r.put("table", c.table().toString());
+    r.set("key", Json.key(c.key()));
+    r.put("action", name(c.action()));
+    r.set("current", Json.row(c.current()));
+    r.set("target", Json.row(c.target()));
+    ArrayNode changed = r.putArray("changed");
+    c.changedColumns().forEach(changed::add);
+    ArrayNode deps = r.putArray("dependents");
+    c.dependents().forEach(deps::add);
+    if (!c.conflict().isEmpty()) {
+      r.put("conflict", c.conflict());
     }
+    r.put("sql", PlanApplier.sqlFor(c));
+    return r;
+  }
+
+  /** The fields after the rows: what it undoes, warnings, and the outcome. */
+  private static ObjectNode tail(RollbackPlan plan, ApplyResult result) {
+    ObjectNode doc = Json.NODES.objectNode();
     ArrayNode undone = doc.putArray("undoes");
     for (UndoneTransaction u : plan.undone()) {
       undone
