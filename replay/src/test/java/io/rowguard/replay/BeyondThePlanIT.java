@@ -141,4 +141,61 @@ class BeyondThePlanIT {
                   + " (keys (30))");
     }
   }
+
+  /**
+   * Two tables that refer to each other: the loader's rows form a cycle no statement order can take
+   * apart while the constraints are checked at once. The error names the constraint and the way
+   * out; made deferrable, the same backout goes through in one transaction.
+   */
+  @Test
+  void aForeignKeyCycleIsNamedWithItsWayOutAndGoesThroughOnceDeferrable() throws Exception {
+    pg.exec(
+        "CREATE TABLE ca (id int PRIMARY KEY, b int)",
+        "CREATE TABLE cb (id int PRIMARY KEY, a int REFERENCES ca)",
+        "ALTER TABLE ca ADD CONSTRAINT ca_b_fkey FOREIGN KEY (b) REFERENCES cb",
+        "ALTER TABLE ca REPLICA IDENTITY FULL",
+        "ALTER TABLE cb REPLICA IDENTITY FULL");
+    RowguardConfig config = pg.config(dir, "public.ca,public.cb", "cycle");
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      pg.awaitStreaming(config);
+      String loader =
+          ReplayIT.rowsOfQuery(
+                  "WITH a AS (INSERT INTO ca VALUES (1, NULL) RETURNING 1)"
+                      + " SELECT (txid_current() % 4294967296)::text",
+                  pg)
+              .get(0);
+      try (Connection c = pg.connect();
+          java.sql.Statement s = c.createStatement()) {
+        c.setAutoCommit(false);
+        s.execute("INSERT INTO cb VALUES (1, 1)");
+        s.execute("UPDATE ca SET b = 1 WHERE id = 1");
+        try (java.sql.ResultSet rs = s.executeQuery("SELECT (txid_current() % 4294967296)::text")) {
+          rs.next();
+          loader = loader + "," + rs.getString(1);
+        }
+        c.commit();
+      }
+      io.rowguard.connectors.JournalAwait.entries(journal, 3);
+      List<String> txs = List.of(loader.split(","));
+      RollbackPlan plan =
+          new Planner(journal, Clock.systemUTC())
+              .backout(txs, Granularity.CELL, ConflictPolicy.ABORT, false);
+      assertThat(plan.changes()).hasSize(2);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> apply(plan, ConflictPolicy.ABORT))
+          .isInstanceOf(ReplayException.class)
+          .hasMessageContaining("blocks the plan")
+          .hasMessageContaining("nothing was written")
+          .hasMessageContaining("DEFERRABLE");
+      assertThat(ReplayIT.rowsOf(pg, "ca")).containsExactly("(1,1)");
+
+      pg.exec(
+          "ALTER TABLE ca ALTER CONSTRAINT ca_b_fkey DEFERRABLE",
+          "ALTER TABLE cb ALTER CONSTRAINT cb_a_fkey DEFERRABLE");
+      ApplyResult r = apply(plan, ConflictPolicy.ABORT);
+      assertThat(r.aborted()).isFalse();
+      assertThat(ReplayIT.rowsOf(pg, "ca")).isEmpty();
+      assertThat(ReplayIT.rowsOf(pg, "cb")).isEmpty();
+    }
+  }
 }
