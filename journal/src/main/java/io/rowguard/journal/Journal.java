@@ -1624,9 +1624,15 @@ public final class Journal implements AutoCloseable {
    * rollback that undid its transaction, if one did.
    */
   public Attribution attribution(JournalEntry entry) {
-    String txId = entry.event().txId();
-    return Attribution.of(tag(txId).orElse(null), entry.event())
-        .undoneBy(undoneBy(txId).orElse(null));
+    return who(entry).undoneBy(undoneBy(entry.event().txId()).orElse(null));
+  }
+
+  /**
+   * Who made a change, from its transaction's message or from the change itself: {@link
+   * #attribution} without asking whether a rollback undid it (for work that needs only the actor).
+   */
+  public Attribution who(JournalEntry entry) {
+    return Attribution.of(tag(entry.event().txId()).orElse(null), entry.event());
   }
 
   /**

@@ -640,7 +640,7 @@ public final class Planner {
       List<JournalEntry> entries = entriesOf.get(tx);
       entries.forEach(e -> perTable.merge(e.event().table(), 1, Integer::sum));
       JournalEntry first = entries.get(0);
-      String actor = journal.attribution(first).actor();
+      String actor = journal.who(first).actor();
       perTable.forEach(
           (table, n) ->
               undone.add(new UndoneTransaction(tx, first.event().commitMicros(), actor, table, n)));
@@ -685,7 +685,7 @@ public final class Planner {
           if (!tables.isEmpty() && !tables.contains(e.event().table())) {
             return true;
           }
-          io.rowguard.core.Attribution a = journal.attribution(e);
+          io.rowguard.core.Attribution a = journal.who(e);
           if (unattributed ? !a.isAttributed() : actor.equals(a.actor())) {
             out.add(e.event().txId());
           }
@@ -733,9 +733,7 @@ public final class Planner {
                     ? new UndoneTransaction(
                         e.event().txId(),
                         e.event().commitMicros(),
-                        io.rowguard.core.Attribution.of(
-                                journal.tag(e.event().txId()).orElse(null), e.event())
-                            .actor(),
+                        journal.who(e).actor(),
                         table,
                         1)
                     : new UndoneTransaction(

@@ -114,12 +114,7 @@ class BeyondThePlanIT {
     try (Journal journal = Journal.openWriter(config.journalDir());
         Capture capture = Capture.start(config, journal)) {
       pg.awaitStreaming(config);
-      String loader =
-          ReplayIT.rowsOfQuery(
-                  "WITH i AS (INSERT INTO cp VALUES (2) RETURNING 1)"
-                      + " SELECT (txid_current() % 4294967296)::text",
-                  pg)
-              .get(0);
+      String loader = ReplayIT.txOf(pg, "INSERT INTO cp VALUES (2)");
       // later work refers to the row the loader inserted
       pg.exec("INSERT INTO cc VALUES (20, 2), (21, 2), (10, 1)", "INSERT INTO cn VALUES (30, 2)");
       io.rowguard.connectors.JournalAwait.entries(journal, 5);
@@ -159,25 +154,12 @@ class BeyondThePlanIT {
     try (Journal journal = Journal.openWriter(config.journalDir());
         Capture capture = Capture.start(config, journal)) {
       pg.awaitStreaming(config);
-      String loader =
-          ReplayIT.rowsOfQuery(
-                  "WITH a AS (INSERT INTO ca VALUES (1, NULL) RETURNING 1)"
-                      + " SELECT (txid_current() % 4294967296)::text",
-                  pg)
-              .get(0);
-      try (Connection c = pg.connect();
-          java.sql.Statement s = c.createStatement()) {
-        c.setAutoCommit(false);
-        s.execute("INSERT INTO cb VALUES (1, 1)");
-        s.execute("UPDATE ca SET b = 1 WHERE id = 1");
-        try (java.sql.ResultSet rs = s.executeQuery("SELECT (txid_current() % 4294967296)::text")) {
-          rs.next();
-          loader = loader + "," + rs.getString(1);
-        }
-        c.commit();
-      }
+      // a cycle: the second transaction points the first one's row at its own
+      List<String> txs =
+          List.of(
+              ReplayIT.txOf(pg, "INSERT INTO ca VALUES (1, NULL)"),
+              ReplayIT.txOf(pg, "INSERT INTO cb VALUES (1, 1); UPDATE ca SET b = 1 WHERE id = 1"));
       io.rowguard.connectors.JournalAwait.entries(journal, 3);
-      List<String> txs = List.of(loader.split(","));
       RollbackPlan plan =
           new Planner(journal, Clock.systemUTC())
               .backout(txs, Granularity.CELL, ConflictPolicy.ABORT, false);

@@ -1052,7 +1052,12 @@ class ReplayIT {
 
   /** Runs statements in one transaction and returns its id as the journal shows it. */
   static String txOf(String statements) throws Exception {
-    try (Connection c = pg.connect();
+    return txOf(pg, statements);
+  }
+
+  /** Runs the statements (separated by ;) as one transaction on {@code db}; returns its id. */
+  static String txOf(PostgresFixture db, String statements) throws Exception {
+    try (Connection c = db.connect();
         Statement s = c.createStatement()) {
       c.setAutoCommit(false);
       for (String q : statements.split(";")) {
