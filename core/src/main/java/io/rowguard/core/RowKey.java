@@ -389,14 +389,31 @@ public final class RowKey {
   public int hashCode() {
     int h = hash;
     if (h == 0) {
-      long x = 0xcbf29ce484222325L ^ columns.hashCode();
-      for (byte b : encoded()) {
-        x = (x ^ (b & 0xFF)) * 0x100000001b3L;
-      }
-      h = (int) (x ^ (x >>> 32));
+      h = fnv(0xcbf29ce484222325L ^ columns.hashCode());
       hash = h == 0 ? 1 : h;
       h = hash;
     }
     return h;
+  }
+
+  /**
+   * True when both keys name the same row as the journal's row index does, by their values'
+   * encoding, whatever the key columns are called (a key column renamed in between).
+   */
+  public boolean sameRow(RowKey other) {
+    return Arrays.equals(encoded(), other.encoded());
+  }
+
+  /** A hash that agrees with {@link #sameRow}. */
+  public int rowHash() {
+    return fnv(0xcbf29ce484222325L);
+  }
+
+  private int fnv(long seed) {
+    long x = seed;
+    for (byte b : encoded()) {
+      x = (x ^ (b & 0xFF)) * 0x100000001b3L;
+    }
+    return (int) (x ^ (x >>> 32));
   }
 }

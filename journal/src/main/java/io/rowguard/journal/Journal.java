@@ -1194,24 +1194,44 @@ public final class Journal implements AutoCloseable {
 
   // ---------------------------------------------------------------- reading
 
-  /** Every committed version of one row, oldest first. */
   /**
    * The sequence numbers of a row's versions from {@code fromSeq} on, oldest first: read from the
    * row index alone, for a caller that holds some of the entries already.
    */
   public long[] versions(TableId table, RowKey key, long fromSeq) {
-    checkOpen();
-    Integer no = registry.tableNo(table);
-    if (no == null) {
-      return new long[0];
+    try (RowVersions v = rowVersions()) {
+      return v.of(table, key, fromSeq);
     }
-    byte[] encoded = key.encode();
-    byte[] prefix = Keys.rowPrefix(no, encoded);
-    long[] out = new long[4];
-    int n = 0;
-    long limit = watermark;
-    try (ReadOptions ro = new ReadOptions().setPrefixSameAsStart(false);
-        RocksIterator it = cf.db().newIterator(cf.rows(), ro)) {
+  }
+
+  /** A reader of many rows' versions through one iterator; close it. */
+  public RowVersions rowVersions() {
+    checkOpen();
+    return new RowVersions();
+  }
+
+  /**
+   * Reads the row index through one iterator, as of when it was opened: for a caller that asks for
+   * many rows (a backout of a large transaction), an iterator per row costs more than the seek.
+   */
+  public final class RowVersions implements AutoCloseable {
+    private final ReadOptions options = new ReadOptions().setPrefixSameAsStart(false);
+    private final RocksIterator it = cf.db().newIterator(cf.rows(), options);
+    private final long limit = watermark;
+
+    private RowVersions() {}
+
+    /** The sequence numbers of the row's versions from {@code fromSeq} on, oldest first. */
+    public long[] of(TableId table, RowKey key, long fromSeq) {
+      checkOpen();
+      Integer no = registry.tableNo(table);
+      if (no == null) {
+        return new long[0];
+      }
+      byte[] encoded = key.encode();
+      byte[] prefix = Keys.rowPrefix(no, encoded);
+      long[] out = new long[4];
+      int n = 0;
       for (it.seek(Keys.row(no, encoded, Math.max(0, fromSeq))); it.isValid(); it.next()) {
         byte[] k = it.key();
         if (!startsWith(k, prefix)) {
@@ -1229,10 +1249,17 @@ public final class Journal implements AutoCloseable {
         }
       }
       checkIterator(it, "read the versions of a row of " + table);
+      return Arrays.copyOf(out, n);
     }
-    return Arrays.copyOf(out, n);
+
+    @Override
+    public void close() {
+      it.close();
+      options.close();
+    }
   }
 
+  /** Every committed version of one row, oldest first. */
   public List<JournalEntry> history(TableId table, RowKey key) {
     long[] seqs = versions(table, key, 0);
     List<JournalEntry> out = new ArrayList<>(seqs.length);
@@ -1376,6 +1403,47 @@ public final class Journal implements AutoCloseable {
   }
 
   /**
+   * As {@link #scan}, passing over the sequence numbers in {@code skip} (ascending) without reading
+   * them: a run of them is one seek.
+   */
+  public void scanExcept(long fromSeq, long[] skip, Predicate<JournalEntry> visitor) {
+    checkOpen();
+    long limit = watermark;
+    int j = 0;
+    try (RocksIterator it = cf.db().newIterator(cf.log())) {
+      it.seek(Keys.seq(Math.max(1, fromSeq)));
+      ChangeEvent previous = null;
+      while (it.isValid()) {
+        long s = Keys.seqAtEnd(it.key());
+        if (s > limit) {
+          break;
+        }
+        while (j < skip.length && skip[j] < s) {
+          j++;
+        }
+        if (j < skip.length && skip[j] == s) {
+          while (j + 1 < skip.length && skip[j + 1] == skip[j] + 1) {
+            j++;
+          }
+          it.seek(Keys.seq(skip[j] + 1));
+          j++;
+          continue;
+        }
+        byte[] value = it.value();
+        if (LogRecords.kind(value, 0, value.length) == LogRecords.Kind.CHANGE) {
+          JournalEntry e = entry(s, value, value.length, previous);
+          previous = e.event();
+          if (!visitor.test(e)) {
+            break;
+          }
+        }
+        it.next();
+      }
+      checkIterator(it, "scan the log");
+    }
+  }
+
+  /**
    * Visits committed changes newest first, from {@code fromSeq} (inclusive) down, until the visitor
    * returns false.
    */
@@ -1454,9 +1522,66 @@ public final class Journal implements AutoCloseable {
 
   /** The changes of one transaction, in order. */
   public List<JournalEntry> transaction(String txId) {
-    List<JournalEntry> out = new ArrayList<>();
-    forEachOfTransaction(txId, false, e -> out.add(e) || true);
+    checkOpen();
+    long[] seqs = indexed(cf.tx(), Keys.txPrefix(txId));
+    List<JournalEntry> out = new ArrayList<>(seqs.length);
+    if (seqs.length == 0) {
+      return out;
+    }
+    // a transaction's changes lie next to each other in the log: read in one pass, not a lookup
+    // each (seeking over what lies between when it is more than a few records)
+    try (RocksIterator it = cf.db().newIterator(cf.log())) {
+      int i = 0;
+      ChangeEvent previous = null;
+      it.seek(Keys.seq(seqs[0]));
+      while (i < seqs.length && it.isValid()) {
+        long s = Keys.seqAtEnd(it.key());
+        if (s < seqs[i]) {
+          if (seqs[i] - s > 16) {
+            it.seek(Keys.seq(seqs[i]));
+          } else {
+            it.next();
+          }
+          continue;
+        }
+        if (s > seqs[i]) {
+          break;
+        }
+        byte[] value = it.value();
+        JournalEntry e = entry(s, value, value.length, previous);
+        previous = e.event();
+        out.add(e);
+        i++;
+        it.next();
+      }
+      checkIterator(it, "read a transaction");
+      if (i < seqs.length) {
+        throw new JournalException(
+            dir, "entry " + seqs[i] + " is indexed but missing from the log");
+      }
+    }
     return out;
+  }
+
+  /** The sequence numbers an index holds under {@code prefix}, up to the watermark, ascending. */
+  private long[] indexed(ColumnFamilyHandle family, byte[] prefix) {
+    long limit = watermark;
+    long[] out = new long[16];
+    int n = 0;
+    try (RocksIterator it = cf.db().newIterator(family)) {
+      for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+        byte[] k = it.key();
+        long s = Keys.seqAtEnd(k);
+        if (k.length == prefix.length + 8 && s <= limit) {
+          if (n == out.length) {
+            out = Arrays.copyOf(out, n * 2);
+          }
+          out[n++] = s;
+        }
+      }
+      checkIterator(it, "read an index");
+    }
+    return Arrays.copyOf(out, n);
   }
 
   /** Visits the changes of one transaction, oldest or newest first, until the visitor says stop. */

@@ -518,7 +518,8 @@ public final class Planner {
   public RollbackPlan backout(
       List<String> txIds, Granularity granularity, ConflictPolicy policy, boolean cascade) {
     Set<String> backedOut = new LinkedHashSet<>();
-    Map<RowId, Long> firstSeq = new LinkedHashMap<>();
+    // each row the backed-out transactions changed, with those changes
+    Map<RowId, List<JournalEntry>> touched = new LinkedHashMap<>();
     // each backed-out transaction's entries, read once
     Map<String, List<JournalEntry>> entriesOf = new LinkedHashMap<>();
     List<JournalEntry> frontier = new ArrayList<>();
@@ -533,10 +534,7 @@ public final class Planner {
       List<JournalEntry> next = new ArrayList<>();
       for (JournalEntry e : frontier) {
         RowId row = new RowId(e.event().table(), e.event().key());
-        Long known = firstSeq.get(row);
-        if (known == null || e.seq() < known) {
-          firstSeq.put(row, e.seq());
-        }
+        touched.computeIfAbsent(row, r -> new ArrayList<>(1)).add(e);
         if (cascade) {
           for (JournalEntry later : journal.history(row.table(), row.key())) {
             if (later.seq() > e.seq() && backedOut.add(later.event().txId())) {
@@ -548,78 +546,75 @@ public final class Planner {
       }
       frontier = next;
     }
+    for (List<JournalEntry> ofRow : touched.values()) {
+      if (ofRow.size() > 1) {
+        ofRow.sort(java.util.Comparator.comparingLong(JournalEntry::seq));
+      }
+    }
     CellBackout cells = new CellBackout(backedOut, policy);
     List<RowChange> changes = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
     List<RowChange> settled = new ArrayList<>();
     int conflicts = 0;
     int unchanged = 0;
-    // value by value, a row's history matters from the first listed change on, and the listed
-    // changes are in hand: only the later ones are read
-    Map<Long, JournalEntry> listed = new HashMap<>();
-    if (granularity == Granularity.CELL) {
-      entriesOf.values().forEach(list -> list.forEach(e -> listed.put(e.seq(), e)));
-    }
-    for (Map.Entry<RowId, Long> row : firstSeq.entrySet()) {
-      long first = row.getValue();
-      TableId table = row.getKey().table();
-      RowKey key = row.getKey().key();
-      List<JournalEntry> history;
-      if (granularity == Granularity.CELL) {
-        history = new ArrayList<>();
-        for (long s : journal.versions(table, key, first)) {
-          JournalEntry known = listed.get(s);
-          history.add(known != null ? known : journal.entry(s));
-        }
-      } else {
-        history = journal.history(table, key);
-      }
-      RowChange c;
-      if (granularity == Granularity.ROW) {
-        List<String> dependents =
-            history.stream()
-                .filter(e -> e.seq() > first && !backedOut.contains(e.event().txId()))
-                .map(e -> e.event().txId())
-                .distinct()
-                .toList();
-        c = change(table, key, history, e -> e.seq() < first, dependents, null);
-      } else {
-        CellBackout.Outcome o = cells.compose(history);
-        Row current = history.get(history.size() - 1).event().after();
-        String conflict = String.join("; ", o.conflicts());
-        if (!o.conflicts().isEmpty() && policy != ConflictPolicy.ABORT) {
-          if (conflicts++ < 20) {
-            warnings.add(
-                table
-                    + " key "
-                    + key
-                    + ": "
-                    + conflict
-                    + (policy == ConflictPolicy.SKIP
-                        ? " (the later work is kept)"
-                        : " (the earlier state is put back)"));
+    try (BackoutHistories histories =
+        granularity == Granularity.CELL ? new BackoutHistories(journal, touched) : null) {
+      for (Map.Entry<RowId, List<JournalEntry>> row : touched.entrySet()) {
+        long first = row.getValue().get(0).seq();
+        TableId table = row.getKey().table();
+        RowKey key = row.getKey().key();
+        // value by value, a row's history matters from the first listed change on
+        List<JournalEntry> history =
+            histories != null
+                ? histories.of(row.getKey(), row.getValue())
+                : journal.history(table, key);
+        RowChange c;
+        if (granularity == Granularity.ROW) {
+          List<String> dependents =
+              history.stream()
+                  .filter(e -> e.seq() > first && !backedOut.contains(e.event().txId()))
+                  .map(e -> e.event().txId())
+                  .distinct()
+                  .toList();
+          c = change(table, key, history, e -> e.seq() < first, dependents, null);
+        } else {
+          CellBackout.Outcome o = cells.compose(history);
+          Row current = history.get(history.size() - 1).event().after();
+          String conflict = String.join("; ", o.conflicts());
+          if (!o.conflicts().isEmpty() && policy != ConflictPolicy.ABORT) {
+            if (conflicts++ < 20) {
+              warnings.add(
+                  table
+                      + " key "
+                      + key
+                      + ": "
+                      + conflict
+                      + (policy == ConflictPolicy.SKIP
+                          ? " (the later work is kept)"
+                          : " (the earlier state is put back)"));
+            }
           }
+          List<String> changed = changedColumns(current, o.target());
+          c =
+              (current == null && o.target() == null)
+                      || (current != null && o.target() != null && changed.isEmpty())
+                  ? null
+                  : new RowChange(
+                      table,
+                      key,
+                      current,
+                      o.target(),
+                      changed,
+                      policy == ConflictPolicy.ABORT ? List.copyOf(o.laterTxs()) : List.of(),
+                      history.get(history.size() - 1).event().txId(),
+                      policy == ConflictPolicy.ABORT ? conflict : "");
         }
-        List<String> changed = changedColumns(current, o.target());
-        c =
-            (current == null && o.target() == null)
-                    || (current != null && o.target() != null && changed.isEmpty())
-                ? null
-                : new RowChange(
-                    table,
-                    key,
-                    current,
-                    o.target(),
-                    changed,
-                    policy == ConflictPolicy.ABORT ? List.copyOf(o.laterTxs()) : List.of(),
-                    history.get(history.size() - 1).event().txId(),
-                    policy == ConflictPolicy.ABORT ? conflict : "");
-      }
-      if (c == null) {
-        unchanged++;
-        settled(table, key, history).ifPresent(settled::add);
-      } else {
-        changes.add(c);
+        if (c == null) {
+          unchanged++;
+          settled(table, key, history).ifPresent(settled::add);
+        } else {
+          changes.add(c);
+        }
       }
     }
     if (conflicts > 20) {
@@ -705,7 +700,18 @@ public final class Planner {
     return List.copyOf(out);
   }
 
-  private record RowId(TableId table, RowKey key) {}
+  /** A row as the journal's row index knows it: by its key's values, whatever the key's names. */
+  record RowId(TableId table, RowKey key) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof RowId r && table.equals(r.table) && key.sameRow(r.key);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * table.hashCode() + key.rowHash();
+    }
+  }
 
   /**
    * The transactions after {@code bound} that changed rows of {@code changes}: the work a rollback

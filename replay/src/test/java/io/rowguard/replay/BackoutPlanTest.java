@@ -258,4 +258,101 @@ class BackoutPlanTest {
     assertThat(plan.changes()).as("nothing left to undo, and no conflict").isEmpty();
     assertThat(plan.dependents()).isEmpty();
   }
+
+  /**
+   * A mass write: {@code rows} orders rewritten by one loader transaction, a second loader
+   * transaction after a shop one, the shop changing every tenth order between and after them.
+   */
+  List<String> massWrite(int rows) {
+    for (long id = 100; id < 100 + rows; id++) {
+      insert(order(id, id, id, "new"));
+    }
+    commit();
+    actor = "loader";
+    for (long id = 100; id < 100 + rows; id++) {
+      update(order(id, id, id, "new"), order(id, 99, 0, "new"));
+    }
+    String first = commit();
+    actor = "shop";
+    for (long id = 100; id < 100 + rows; id += 10) {
+      update(order(id, 99, 0, "new"), order(id, 99, 0, "shipped"));
+    }
+    commit();
+    actor = "loader";
+    for (long id = 101; id < 100 + rows; id += 10) {
+      update(order(id, 99, 0, "new"), order(id, 99, 0, "test"));
+    }
+    String second = commit();
+    actor = "shop";
+    for (long id = 102; id < 100 + rows; id += 10) {
+      update(order(id, 99, 0, "new"), order(id, 98, 0, "new"));
+    }
+    commit();
+    return List.of(first, second);
+  }
+
+  /** Each row the transactions changed, with those changes, as the planner gathers them. */
+  Map<Planner.RowId, List<io.rowguard.journal.JournalEntry>> touched(List<String> txs) {
+    Map<Planner.RowId, List<io.rowguard.journal.JournalEntry>> out =
+        new java.util.LinkedHashMap<>();
+    for (String t : txs) {
+      for (io.rowguard.journal.JournalEntry e : journal.transaction(t)) {
+        out.computeIfAbsent(
+                new Planner.RowId(e.event().table(), e.event().key()), r -> new ArrayList<>())
+            .add(e);
+      }
+    }
+    out.values().forEach(l -> l.sort(java.util.Comparator.comparingLong(e -> e.seq())));
+    return out;
+  }
+
+  /** Per row, its history from its first listed change on, as {@link BackoutHistories} reads it. */
+  Map<Object, List<Long>> histories(List<String> txs, boolean inOnePass) {
+    Map<Planner.RowId, List<io.rowguard.journal.JournalEntry>> touched = touched(txs);
+    Map<Object, List<Long>> out = new java.util.HashMap<>();
+    try (BackoutHistories h = new BackoutHistories(journal, touched)) {
+      assertThat(h.readInOnePass()).isEqualTo(inOnePass);
+      touched.forEach(
+          (row, listed) ->
+              out.put(
+                  row.key().values().get(0),
+                  h.of(row, listed).stream().map(e -> e.seq()).toList()));
+    }
+    return out;
+  }
+
+  @Test
+  void aRowsHistoryFromItsFirstListedChangeIsTheSameReadInOnePassOrRowByRow() {
+    List<String> loaders = massWrite(200);
+    // caught soon: the log after the first loader change holds 60 other changes for 200 rows
+    Map<Object, List<Long>> soon = histories(loaders, true);
+    for (Map.Entry<Object, List<Long>> row : soon.entrySet()) {
+      long first = row.getValue().get(0);
+      assertThat(row.getValue())
+          .as("order %s", row.getKey())
+          .containsExactlyElementsOf(
+              java.util.Arrays.stream(
+                      journal.versions(
+                          ORDERS.table(),
+                          io.rowguard.core.RowKey.of(List.of("id"), List.of(row.getKey())),
+                          first))
+                  .boxed()
+                  .toList());
+    }
+    assertThat(soon.get(100L)).as("the loader's change, then the shop's").hasSize(2);
+    assertThat(soon.get(101L)).as("both loader transactions'").hasSize(2);
+    // caught late: much else written since; the same histories, read a row at a time
+    actor = "shop";
+    for (long id = 1_000; id < 1_300; id++) {
+      insert(order(id, id, id, "new"));
+    }
+    commit();
+    assertThat(histories(loaders, false)).isEqualTo(soon);
+    RollbackPlan plan = planner().backout(loaders, Granularity.CELL, ConflictPolicy.SKIP, false);
+    Map<Object, Row> t = targets(plan);
+    assertThat(t.get(100L)).isEqualTo(order(100, 100, 100, "shipped"));
+    assertThat(t.get(101L)).isEqualTo(order(101, 101, 101, "new"));
+    assertThat(t.get(102L)).as("the shop's customer kept").isEqualTo(order(102, 98, 102, "new"));
+    assertThat(t).hasSize(200);
+  }
 }
