@@ -483,6 +483,9 @@ public final class EndToEnd {
     long lag;
     long written;
     List<Long> fences = new ArrayList<>();
+    List<Long> added = new ArrayList<>();
+    List<Long> commands = new ArrayList<>();
+    List<Long> alone = new ArrayList<>();
     try (Journal journal = Journal.openWriter(config.journalDir());
         Capture capture =
             Capture.start(
@@ -497,6 +500,7 @@ public final class EndToEnd {
                     },
                     false))) {
       awaitSlotActive("s_lat");
+      exec("UPDATE " + t + " SET note = note || '.' WHERE id <= 50"); // rows the checks plan
       ScheduledExecutorService load = Executors.newSingleThreadScheduledExecutor();
       Connection c = connect();
       Statement s = c.createStatement();
@@ -524,14 +528,40 @@ public final class EndToEnd {
       long sentAtStart = sent[0];
       Thread.sleep(o.latencySeconds() * 1000L);
       written = sent[0] - sentAtStart;
-      // what a rollback's check that the journal has caught up costs while capture keeps up
+      // what a rollback's check that the journal has caught up costs while capture keeps up: as
+      // a command does it, the mark written while the journal is opened and a row's rollback is
+      // planned; what is added is the wait left after that
+      TableId lat = TableId.of("public", t);
+      for (int i = 0; i < 50; i++) {
+        long started = System.nanoTime();
+        Freshness.Check check = Freshness.start(config);
+        try (Journal reader = Journal.openReader(config.journalDir())) {
+          TableSchema schema = reader.latestSchema(lat).orElseThrow();
+          new Planner(reader, Clock.systemUTC())
+              .rollbackRows(
+                  lat,
+                  List.of(RowKey.parse(Long.toString(1 + i), schema)),
+                  new PointInTime.At(nowMicros() - 1_000_000L));
+          long planned = System.nanoTime();
+          Freshness f = check.await(reader, Duration.ofSeconds(30), line -> {});
+          if (!f.fresh()) {
+            throw new IllegalStateException("the journal did not catch up: " + f);
+          }
+          long done = System.nanoTime();
+          fences.add((done - started) / 1000);
+          added.add((done - planned) / 1000);
+          commands.add((planned - started) / 1000);
+        }
+        Thread.sleep(20);
+      }
+      // and the check alone, on a journal already open: the mark, then the wait
       try (Journal reader = Journal.openReader(config.journalDir())) {
         for (int i = 0; i < 50; i++) {
           Freshness f = Freshness.await(config, reader, Duration.ofSeconds(30), line -> {});
           if (!f.fresh()) {
             throw new IllegalStateException("the journal did not catch up: " + f);
           }
-          fences.add(f.waited().toNanos() / 1000);
+          alone.add(f.waited().toNanos() / 1000);
           Thread.sleep(20);
         }
       }
@@ -557,15 +587,34 @@ public final class EndToEnd {
             + " by %,d bytes at the end%n%n",
         achieved, o.latencySeconds(), sorted.size(), p50, p99, max, lag);
     Collections.sort(fences);
+    Collections.sort(added);
+    Collections.sort(commands);
+    Collections.sort(alone);
     double fence50 = percentile(fences, 50) / 1000.0;
     double fence99 = percentile(fences, 99) / 1000.0;
+    double added50 = percentile(added, 50) / 1000.0;
+    double added99 = percentile(added, 99) / 1000.0;
     out.printf(
         "   the stale-journal check before a plan (mark the log, wait for the journal to pass it),"
-            + " at that load: p50 %.1f ms, p99 %.1f ms of %d  (goal <= 50 ms)%n%n",
-        fence50, fence99, fences.size());
+            + " at that load, %d checks: added to a command (the wait left once it has opened the"
+            + " journal and planned a row, %.1f ms at p50) p50 %.1f ms, p99 %.1f ms  (goal <= 50"
+            + " ms); from the command's start to the answer p50 %.1f ms, p99 %.1f ms; the check"
+            + " alone on an open journal p50 %.1f ms, p99 %.1f ms%n%n",
+        fences.size(),
+        percentile(commands, 50) / 1000.0,
+        added50,
+        added99,
+        fence50,
+        fence99,
+        percentile(alone, 50) / 1000.0,
+        percentile(alone, 99) / 1000.0);
     Map<String, Object> r = new LinkedHashMap<>();
+    r.put("freshnessAddedP50Millis", added50);
+    r.put("freshnessAddedP99Millis", added99);
     r.put("freshnessP50Millis", fence50);
     r.put("freshnessP99Millis", fence99);
+    r.put("freshnessAloneP50Millis", percentile(alone, 50) / 1000.0);
+    r.put("freshnessAloneP99Millis", percentile(alone, 99) / 1000.0);
     r.put("changesPerSecond", achieved);
     r.put("transactions", sorted.size());
     r.put("p50Millis", p50);
@@ -574,7 +623,7 @@ public final class EndToEnd {
     r.put("slotLagBytesAtEnd", lag);
     results.put("latency", r);
     exec("SELECT pg_drop_replication_slot('s_lat')", "DROP TABLE lat");
-    return p99 <= 100 && fence50 <= 50;
+    return p99 <= 100 && added99 <= 50;
   }
 
   private static long nowMicros() {

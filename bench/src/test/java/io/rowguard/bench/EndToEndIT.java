@@ -53,6 +53,7 @@ class EndToEndIT {
         .contains("\"capture\"")
         .contains("\"rollback\"")
         .contains("\"backout\"")
-        .contains("\"freshnessP50Millis\"");
+        .contains("\"freshnessP50Millis\"")
+        .contains("\"freshnessAddedP99Millis\"");
   }
 }

@@ -130,6 +130,7 @@ final class BackoutCommand implements Callable<Integer> {
           "name the transactions with --tx, or select them with --actor A (or --unattributed)"
               + " and --since");
     }
+    options.startFreshnessCheck(cfg); // answered once the journal is open and the plan made
     RollbackPlan plan;
     try (Journal journal = Journal.openReader(cfg.journalDir())) {
       Planner planner = new Planner(journal, clock);

@@ -82,10 +82,23 @@ final class PlanOptions {
     }
   }
 
+  private Freshness.Check freshness;
+
   /**
-   * Waits until {@code journal} holds everything the source committed before now, or refuses: a
-   * plan from a lagging journal would miss the latest writes. Returns true when the journal moved
-   * on meanwhile (a plan made before is to be made again).
+   * Starts the check that the journal holds everything the source committed before now, in the
+   * background: the connection and the mark overlap opening the journal and planning.
+   */
+  void startFreshnessCheck(RowguardConfig config) {
+    if (!allowStale && freshness == null) {
+      freshness = Freshness.start(config);
+    }
+  }
+
+  /**
+   * Waits until {@code journal} holds everything the source committed before the check started
+   * (now, if it was not started), or refuses: a plan from a lagging journal would miss the latest
+   * writes. Returns true when the journal moved on meanwhile (a plan made before is to be made
+   * again).
    */
   boolean ensureFresh(RowguardConfig config, Journal journal) {
     if (allowStale) {
@@ -94,7 +107,8 @@ final class PlanOptions {
     long before = journal.lastSeq();
     Duration wait =
         waitFor.trim().matches("0+[a-z]*") ? Duration.ZERO : Durations.parse(waitFor, "--wait");
-    Freshness f = Freshness.await(config, journal, wait, line -> System.err.println(line));
+    startFreshnessCheck(config);
+    Freshness f = freshness.await(journal, wait, line -> System.err.println(line));
     if (!f.fresh()) {
       throw new RowguardException(
           "the journal has not caught up with the database: it is at "

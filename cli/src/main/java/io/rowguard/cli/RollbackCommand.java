@@ -117,6 +117,7 @@ final class RollbackCommand implements Callable<Integer> {
         point.to != null
             ? new PointInTime.At(Times.parseMicros(point.to, "--to"))
             : new PointInTime.BeforeTx(point.beforeTx.trim());
+    options.startFreshnessCheck(cfg); // answered once the journal is open and the plan made
     try (Journal journal = Journal.openReader(cfg.journalDir())) {
       RollbackPlan plan;
       TableId id = TableResolver.resolve(table, journal.tables());

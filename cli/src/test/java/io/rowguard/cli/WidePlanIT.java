@@ -22,11 +22,13 @@ import org.junit.jupiter.api.io.TempDir;
  * A whole-table rollback whose plan is far larger than the heap: 20,000 rows of 30 columns, each
  * with about 5 KB of TOASTed text, rolled back (dry run and apply) by `rowguard` in a JVM of its
  * own with a 160 MB heap. Held as images the plan takes some 200 MB; spilled, its rows are read
- * back from the journal as they are shown and staged. (The issue's case is ten times this in 512
- * MB.)
+ * back from the journal as they are shown and staged. The issue's case is ten times this in 512 MB:
+ * {@code -Drowguard.wide.rows=200000 -Drowguard.wide.heap=512m}.
  */
 class WidePlanIT {
-  static final int ROWS = 20_000;
+  static final int ROWS = Integer.getInteger("rowguard.wide.rows", 20_000);
+  static final String HEAP = System.getProperty("rowguard.wide.heap", "160m");
+  static final java.time.Duration WAIT = java.time.Duration.ofMinutes(Math.max(1, ROWS / 20_000));
   static PostgresFixture pg;
 
   @BeforeAll
@@ -45,8 +47,10 @@ class WidePlanIT {
 
   /** `rowguard ARGS` in a fresh JVM with a small heap. */
   static Run rowguard(Path log, String... args) throws Exception {
-    Process p = Cli.start("-Xmx160m", log, List.of(args));
-    assertThat(p.waitFor(5, TimeUnit.MINUTES)).as("rowguard %s finished", args[0]).isTrue();
+    Process p = Cli.start("-Xmx" + HEAP, log, List.of(args));
+    assertThat(p.waitFor(5L * Math.max(1, ROWS / 20_000), TimeUnit.MINUTES))
+        .as("rowguard %s finished", args[0])
+        .isTrue();
     return new Run(p.exitValue(), Files.readString(log));
   }
 
@@ -90,7 +94,7 @@ class WidePlanIT {
     try (Journal journal = Journal.openWriter(config.journalDir());
         Capture capture = Capture.start(config, journal)) {
       pg.awaitStreaming(config);
-      JournalAwait.entries(journal, ROWS);
+      JournalAwait.entries(journal, ROWS, WAIT);
       String good = checksum();
       String t =
           one(
@@ -98,7 +102,7 @@ class WidePlanIT {
                   + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
       Thread.sleep(10);
       pg.exec("UPDATE wide SET c1 = 'bad', big = 'overwritten'");
-      JournalAwait.entries(journal, 2L * ROWS);
+      JournalAwait.entries(journal, 2L * ROWS, WAIT);
 
       Run dry =
           rowguard(

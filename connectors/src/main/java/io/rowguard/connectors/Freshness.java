@@ -5,6 +5,8 @@ import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
 import java.time.Duration;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 
 /**
@@ -19,7 +21,7 @@ import java.util.function.Consumer;
  * @param fresh true when the journal caught up with the mark in time
  * @param mark the mark's position in the source's log
  * @param journaled the journal's position when the wait ended (empty: none yet)
- * @param waited how long it took
+ * @param waited how long it took from the start of the check
  */
 public record Freshness(
     boolean fresh, String mark, String journaled, long behindBytes, Duration waited) {
@@ -37,42 +39,97 @@ public record Freshness(
    */
   public static Freshness await(
       RowguardConfig config, Journal journal, Duration wait, Consumer<String> progress) {
-    long start = System.nanoTime();
-    long mark = Fence.mark(config);
-    long deadline = start + wait.toNanos();
-    long nextReport = start + 1_000_000_000L;
-    while (true) {
-      journal.refresh();
-      OptionalLong at = Fence.journaled(journal);
-      long behind = at.isEmpty() ? -1 : Math.max(0, mark - at.getAsLong());
-      long now = System.nanoTime();
-      if (behind == 0 || now - deadline >= 0) {
-        return new Freshness(
-            behind == 0,
-            Fence.lsn(mark),
-            at.isEmpty() ? "" : Fence.lsn(at.getAsLong()),
-            behind,
-            Duration.ofNanos(now - start));
-      }
-      if (now - nextReport >= 0) {
-        progress.accept(
-            "waiting for capture to journal everything up to "
-                + Fence.lsn(mark)
-                + (behind < 0
-                    ? " (the journal has no position yet)"
-                    : ": " + behind + " bytes behind"));
-        nextReport = now + 1_000_000_000L;
-      }
+    return start(config).await(journal, wait, progress);
+  }
+
+  /**
+   * Starts marking the source's log, in the background: a command starts the check first and asks
+   * for the answer once it has opened the journal and planned, so that the connection, the mark and
+   * capture's journaling of it overlap that work rather than add to it. A change committed before
+   * the command started is before the mark.
+   */
+  public static Check start(RowguardConfig config) {
+    return new Check(config);
+  }
+
+  /** A check under way: the mark being written, then the wait for the journal to pass it. */
+  public static final class Check {
+    private final long started = System.nanoTime();
+    private final CompletableFuture<Long> mark = new CompletableFuture<>();
+
+    private Check(RowguardConfig config) {
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  mark.complete(Fence.mark(config));
+                } catch (RuntimeException | Error e) {
+                  mark.completeExceptionally(e);
+                }
+              },
+              "rowguard-fence");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    /**
+     * Waits up to {@code wait} (from now) for {@code journal} (a reader: it is refreshed) to pass
+     * the mark; {@code progress} hears how far behind it is, about every second. Writing the mark
+     * failed: that failure, as the source describes it.
+     */
+    public Freshness await(Journal journal, Duration wait, Consumer<String> progress) {
+      long deadline = System.nanoTime() + wait.toNanos();
+      long position;
       try {
-        Thread.sleep(now - start < FAST_POLLING_NANOS ? POLL_MILLIS : SLOW_POLL_MILLIS);
+        position = mark.get();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return new Freshness(
-            false,
-            Fence.lsn(mark),
-            at.isEmpty() ? "" : Fence.lsn(at.getAsLong()),
-            behind,
-            Duration.ofNanos(System.nanoTime() - start));
+        return new Freshness(false, "", "", -1, Duration.ofNanos(System.nanoTime() - started));
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException r) {
+          throw r;
+        }
+        throw (Error) e.getCause();
+      }
+      return poll(position, journal, deadline, progress);
+    }
+
+    private Freshness poll(long mark, Journal journal, long deadline, Consumer<String> progress) {
+      long polling = System.nanoTime();
+      long nextReport = polling + 1_000_000_000L;
+      while (true) {
+        journal.refresh();
+        OptionalLong at = Fence.journaled(journal);
+        long behind = at.isEmpty() ? -1 : Math.max(0, mark - at.getAsLong());
+        long now = System.nanoTime();
+        if (behind == 0 || now - deadline >= 0) {
+          return new Freshness(
+              behind == 0,
+              Fence.lsn(mark),
+              at.isEmpty() ? "" : Fence.lsn(at.getAsLong()),
+              behind,
+              Duration.ofNanos(now - started));
+        }
+        if (now - nextReport >= 0) {
+          progress.accept(
+              "waiting for capture to journal everything up to "
+                  + Fence.lsn(mark)
+                  + (behind < 0
+                      ? " (the journal has no position yet)"
+                      : ": " + behind + " bytes behind"));
+          nextReport = now + 1_000_000_000L;
+        }
+        try {
+          Thread.sleep(now - polling < FAST_POLLING_NANOS ? POLL_MILLIS : SLOW_POLL_MILLIS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return new Freshness(
+              false,
+              Fence.lsn(mark),
+              at.isEmpty() ? "" : Fence.lsn(at.getAsLong()),
+              behind,
+              Duration.ofNanos(System.nanoTime() - started));
+        }
       }
     }
   }

@@ -9,7 +9,12 @@ public final class JournalAwait {
 
   /** Waits until the journal holds at least {@code n} committed changes, for up to a minute. */
   public static void entries(Journal journal, long n) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    entries(journal, n, Duration.ofSeconds(60));
+  }
+
+  /** Waits until the journal holds at least {@code n} committed changes, for up to {@code wait}. */
+  public static void entries(Journal journal, long n, Duration wait) throws InterruptedException {
+    long deadline = System.nanoTime() + wait.toNanos();
     while (journal.changeCount() < n) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError(
