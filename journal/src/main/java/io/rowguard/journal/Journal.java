@@ -54,6 +54,7 @@ import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -178,6 +179,9 @@ public final class Journal implements AutoCloseable {
 
   private Batch openBatch;
 
+  /** How much write-ahead log the writer keeps before it flushes the oldest memtables. */
+  static final long MAX_WAL_BYTES = 64L << 20;
+
   private Journal(Path dir, boolean writer) {
     this.dir = dir;
     this.writer = writer;
@@ -188,6 +192,11 @@ public final class Journal implements AutoCloseable {
             .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
             .setKeepLogFileNum(2)
             .setMaxOpenFiles(-1);
+    if (writer) {
+      // a reader (every command) replays the write-ahead log not yet flushed into tables when it
+      // opens: bounded, it costs a reader tens of milliseconds, not seconds
+      dbOptions.setMaxTotalWalSize(MAX_WAL_BYTES);
+    }
     this.cfOptions = new ArrayList<>();
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     for (String name : FAMILIES) {
@@ -2514,6 +2523,15 @@ public final class Journal implements AutoCloseable {
     }
     if (bufferedWrite != null) {
       bufferedWrite.close();
+    }
+    if (writer && cf != null && failure == null) {
+      // what the write-ahead log holds goes into tables, so that readers of a stopped journal
+      // open without replaying it
+      try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+        cf.db().flush(flush, handles);
+      } catch (RocksDBException e) {
+        LOG.debug("Flushing the journal {} on close failed; readers replay its log", dir, e);
+      }
     }
     for (ColumnFamilyHandle h : handles) {
       h.close();

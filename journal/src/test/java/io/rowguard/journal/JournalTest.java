@@ -94,6 +94,30 @@ class JournalTest {
     }
   }
 
+  /** The bytes of write-ahead log a reader would replay when it opens the journal. */
+  long walBytes() throws java.io.IOException {
+    try (var files = Files.list(dir)) {
+      return files
+          .filter(f -> f.getFileName().toString().matches("[0-9]+\\.log"))
+          .mapToLong(f -> f.toFile().length())
+          .sum();
+    }
+  }
+
+  @Test
+  void aClosedWriterLeavesNoLogForReadersToReplay() throws Exception {
+    try (Journal j = Journal.openWriter(dir)) {
+      for (int t = 0; t < 200; t++) {
+        commit(j, "b" + t, insert(t, "new", Integer.toString(100 + t)));
+      }
+      assertThat(walBytes()).as("the log while writing").isPositive();
+    }
+    assertThat(walBytes()).as("flushed into tables on close").isZero();
+    try (Journal r = Journal.openReader(dir)) {
+      assertThat(r.transaction("199")).hasSize(1);
+    }
+  }
+
   @Test
   void aTransactionStillArrivingIsInvisibleAndDroppedWhenTheWriterReopens() {
     try (Journal j = Journal.openWriter(dir)) {
