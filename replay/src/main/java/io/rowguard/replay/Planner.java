@@ -118,6 +118,8 @@ public final class Planner {
     Interner interner = new Interner();
     Spill spill = new Spill(journal, columns);
     int[] given = {0}; // rows given early so far (their ids)
+    // each transaction met since the point, for the plan's list of the work it undoes
+    Map<String, SeenTx> seen = new LinkedHashMap<>();
     // two threads: this one reads the journal, a helper reduces the changes to rows; batches pass
     // through a short queue. Reading alone is cheaper than reducing, so decoding is shared: this
     // thread decodes every other batch, the helper the rest
@@ -141,6 +143,8 @@ public final class Planner {
                   }
                   RowKey key = e.event().key();
                   RowSpan span = rows.get(key);
+                  seen.putIfAbsent(
+                      e.event().txId(), new SeenTx(e.event().commitMicros(), e.event().actor()));
                   if (span == null) {
                     span = new RowSpan();
                     rows.put(key, span);
@@ -155,6 +159,7 @@ public final class Planner {
                         span.add(table, key, e, interner, columns, spill) != null
                             && span.given >= 0;
                   }
+                  span.noteTx(e.event().txId());
                   if (spill.passedLimit()) {
                     order.forEach(RowSpan::dropImages); // too large to hold: read back instead
                   }
@@ -220,8 +225,37 @@ public final class Planner {
       }
     }
     return plan("rollback of table " + table + " to " + describe(point), changes, unchanged)
-        .undoing(undone(table, bound, changes))
+        .undoing(undone(table, order, seen))
         .settling(settled);
+  }
+
+  /** A transaction the table planner met: when it committed, the actor its first change names. */
+  private record SeenTx(long commitMicros, String eventActor) {}
+
+  /**
+   * The transactions after the point that changed rows of the plan, oldest first, from what the
+   * table planner gathered while it read (no second pass over the table).
+   */
+  private List<UndoneTransaction> undone(
+      TableId table, List<RowSpan> order, Map<String, SeenTx> seen) {
+    Map<String, Integer> changes = new HashMap<>();
+    for (RowSpan span : order) {
+      if (!span.unchanged) {
+        span.forEachTx(tx -> changes.merge(tx, 1, Integer::sum));
+      }
+    }
+    List<UndoneTransaction> out = new ArrayList<>();
+    seen.forEach(
+        (tx, s) -> {
+          Integer n = changes.get(tx);
+          if (n != null) {
+            String actor =
+                journal.tag(tx).map(io.rowguard.core.TransactionTag::actor).orElse(s.eventActor());
+            out.add(new UndoneTransaction(tx, s.commitMicros(), actor, table, n));
+          }
+        });
+    out.sort(java.util.Comparator.comparingLong(UndoneTransaction::commitMicros));
+    return out;
   }
 
   /** Changes as stored, and those of them the reading thread decoded (the others are null). */
@@ -286,6 +320,34 @@ public final class Planner {
   private static final class RowSpan {
     long first = Long.MAX_VALUE;
     long last = Long.MIN_VALUE;
+
+    /** The transaction of each change since the point: one id, or a list of them. */
+    private Object txs;
+
+    void noteTx(String tx) {
+      if (txs == null) {
+        txs = tx;
+      } else if (txs instanceof String one) {
+        List<String> more = new ArrayList<>(2);
+        more.add(one);
+        more.add(tx);
+        txs = more;
+      } else {
+        @SuppressWarnings("unchecked")
+        List<String> more = (List<String>) txs;
+        more.add(tx);
+      }
+    }
+
+    void forEachTx(java.util.function.Consumer<String> visitor) {
+      if (txs instanceof String one) {
+        visitor.accept(one);
+      } else if (txs != null) {
+        @SuppressWarnings("unchecked")
+        List<String> more = (List<String>) txs;
+        more.forEach(visitor);
+      }
+    }
 
     /** The row's change, images and all; null once the plan spilled (read back from the seqs). */
     RowChange change;
