@@ -120,6 +120,7 @@ public final class Planner {
     int[] given = {0}; // rows given early so far (their ids)
     // each transaction met since the point, for the plan's list of the work it undoes
     Map<String, SeenTx> seen = new LinkedHashMap<>();
+    String[] lastTx = {null};
     // two threads: this one reads the journal, a helper reduces the changes to rows; batches pass
     // through a short queue. Reading alone is cheaper than reducing, so decoding is shared: this
     // thread decodes every other batch, the helper the rest
@@ -143,8 +144,11 @@ public final class Planner {
                   }
                   RowKey key = e.event().key();
                   RowSpan span = rows.get(key);
-                  seen.putIfAbsent(
-                      e.event().txId(), new SeenTx(e.event().commitMicros(), e.event().actor()));
+                  if (!e.event().txId().equals(lastTx[0])) { // a mass write's rows share one
+                    lastTx[0] = e.event().txId();
+                    seen.putIfAbsent(
+                        lastTx[0], new SeenTx(e.event().commitMicros(), e.event().actor()));
+                  }
                   if (span == null) {
                     span = new RowSpan();
                     rows.put(key, span);
