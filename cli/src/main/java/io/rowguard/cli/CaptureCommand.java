@@ -249,8 +249,8 @@ final class CaptureCommand implements Callable<Integer> {
    */
   private static boolean warnRetainedWal(RowguardConfig cfg) {
     long limit = cfg.warnRetainedWalBytes();
-    if (limit <= 0) {
-      return true;
+    if (limit <= 0 || cfg.connector() != io.rowguard.core.ConnectorKind.POSTGRES) {
+      return true; // a binlog source holds nothing back on the server
     }
     SourceStatus ss = SourceStatus.probe(cfg);
     if (ss.error().isPresent() || !ss.slotExists() || ss.retainedBytes() <= limit) {

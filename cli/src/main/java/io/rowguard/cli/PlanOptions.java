@@ -113,7 +113,7 @@ final class PlanOptions {
       throw new RowguardException(
           "the journal has not caught up with the database: it is at "
               + (f.journaled().isEmpty() ? "no position yet" : f.journaled())
-              + (f.behindBytes() > 0 ? ", " + f.behindBytes() + " bytes behind " : ", behind ")
+              + (f.behind() > 0 ? ", " + f.behind() + " " + f.unit() + " behind " : ", behind ")
               + f.mark()
               + " after waiting "
               + f.waited().toMillis()

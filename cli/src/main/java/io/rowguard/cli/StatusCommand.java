@@ -128,6 +128,15 @@ final class StatusCommand implements Callable<Integer> {
     String where = cfg.host() + ":" + cfg.port() + "/" + cfg.database();
     if (ss.error().isPresent()) {
       out.printf("database      %s: not reachable: %s%n", where, ss.error().get());
+    } else if (cfg.connector() != io.rowguard.core.ConnectorKind.POSTGRES) {
+      // a binlog source holds nothing for capture: it reads the binlogs the server keeps
+      out.printf(
+          "database      %s: binlog at %s; capture reads as %s%n",
+          where, ss.serverLsn(), ss.slot());
+      out.printf(
+          "binlogs       %s on the server's disk, expired after %s (a journal stopped longer than"
+              + " that has a gap)%n",
+          bytes(ss.retainedBytes()), ss.maxSlotWalKeepSize());
     } else if (!ss.slotExists()) {
       out.printf(
           "database      %s: slot %s does not exist yet (capture has not started)%n",

@@ -5,16 +5,11 @@ import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
 import io.debezium.engine.spi.OffsetCommitPolicy;
-import io.rowguard.connectors.internal.CaptureNotifications;
 import io.rowguard.connectors.internal.CaptureSession;
 import io.rowguard.connectors.internal.DebeziumSettings;
 import io.rowguard.connectors.internal.JournalingConsumer;
 import io.rowguard.connectors.internal.RecordTranslator;
-import io.rowguard.connectors.internal.postgres.ColumnNumbers;
-import io.rowguard.connectors.internal.postgres.PostgresPreflight;
-import io.rowguard.connectors.internal.postgres.PostgresStart;
-import io.rowguard.connectors.internal.postgres.TableWatch;
-import io.rowguard.core.ConnectorKind;
+import io.rowguard.connectors.internal.Source;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableId;
@@ -22,7 +17,6 @@ import io.rowguard.core.TransactionListener;
 import io.rowguard.journal.Journal;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -63,8 +57,8 @@ public final class Capture implements AutoCloseable {
   private final AtomicReference<State> state = new AtomicReference<>(State.RUNNING);
   private final AtomicReference<CaptureException> failure = new AtomicReference<>();
   private final List<TableId> tables;
-  private final TableWatch watch;
-  private final ColumnNumbers numbers;
+  private final Source.Companion companion;
+  private final Source source;
 
   /**
    * How a capture starts.
@@ -95,10 +89,12 @@ public final class Capture implements AutoCloseable {
    */
   public static final class Checked {
     private final RowguardConfig config;
-    private final PostgresPreflight.Result result;
+    private final Source source;
+    private final Source.Checked result;
 
-    private Checked(RowguardConfig config, PostgresPreflight.Result result) {
+    private Checked(RowguardConfig config, Source source, Source.Checked result) {
       this.config = config;
+      this.source = source;
       this.result = result;
     }
 
@@ -107,20 +103,21 @@ public final class Capture implements AutoCloseable {
     }
 
     public List<TableId> tables() {
-      return result.tables().stream().map(PostgresPreflight.CapturedTable::table).toList();
+      return result.tables();
     }
   }
 
   private Capture(
       RowguardConfig config,
       Journal journal,
-      PostgresPreflight.Result checked,
-      PostgresStart.Prepared prepared,
+      Source source,
+      Source.Checked checked,
+      Source.Prepared prepared,
       Options options) {
     this.config = config;
-    this.tables = checked.tables().stream().map(PostgresPreflight.CapturedTable::table).toList();
+    this.source = source;
+    this.tables = checked.tables();
     this.session = CaptureSession.register(journal);
-    this.numbers = new ColumnNumbers(config);
     // tables whose rows have base versions; a journal from before these were recorded had all of
     // its tables snapshotted when it began
     Set<TableId> based = new HashSet<>(journal.basedTables().keySet());
@@ -134,7 +131,7 @@ public final class Capture implements AutoCloseable {
                 DebeziumSettings.placeholder(config),
                 checked.serverMicros(),
                 config.actorColumns(),
-                numbers),
+                prepared.numbering()),
             options.listener(),
             // a start without offsets snapshots every table, unless told not to (snapshot.mode)
             prepared.freshStart()
@@ -143,20 +140,11 @@ public final class Capture implements AutoCloseable {
                 ? tables
                 : List.of(),
             based);
-    List<TableId> unbased =
-        prepared.freshStart()
-            ? List.of()
-            : tables.stream().filter(t -> !based.contains(t)).toList();
-    this.watch =
-        new TableWatch(
-            config,
+    this.companion =
+        prepared.companion(
             journal,
-            checked.tables(),
-            unbased,
-            prepared.publication(),
-            prepared.publicationOurs(),
             options.tableCheck(),
-            new TableWatch.Source() {
+            new Source.Engine() {
               @Override
               public boolean streaming() {
                 return state.get() == State.RUNNING && !consumer.initialSnapshotPending();
@@ -172,22 +160,10 @@ public final class Capture implements AutoCloseable {
                 requestSnapshot(tables);
               }
             });
-    session.onSnapshotNotice(watch::snapshotNotice);
-    Map<String, String> settled = new HashMap<>();
-    settled.put("slot.name", prepared.slot());
-    settled.put("publication.name", prepared.publication());
-    // how backfills are asked for and heard of: not the user's to change
-    settled.put("signal.enabled.channels", "in-process");
-    settled.put("notification.enabled.channels", CaptureNotifications.NAME);
-    // Debezium names its JMX metrics after topic.prefix, the same for every journal (and the key of
-    // the stored offsets, which must not change): the slot tells two captures in one JVM apart
-    if (!config.source().containsKey("custom.metric.tags")) {
-      settled.put("custom.metric.tags", "slot=" + prepared.slot());
-    }
-    settled.putAll(DebeziumSettings.tableFilterWithout(config, checked.partitions()));
+    session.onSnapshotNotice(companion::snapshotNotice);
     this.engine =
         DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-            .using(DebeziumSettings.engineProperties(config, session.id(), settled))
+            .using(DebeziumSettings.engineProperties(config, session.id(), prepared.settled()))
             .using(OffsetCommitPolicy.always())
             .using(this::completed)
             .notifying(consumer)
@@ -214,15 +190,8 @@ public final class Capture implements AutoCloseable {
    * InputException} naming each, with the statement to run.
    */
   public static Checked check(RowguardConfig config) {
-    if (config.connector() != ConnectorKind.POSTGRES) {
-      throw new InputException(
-          "config "
-              + config.file()
-              + ": source.connector="
-              + config.connector().configName()
-              + " is not supported by this version of rowguard yet (supported: postgres)");
-    }
-    return new Checked(config, PostgresPreflight.check(config));
+    Source source = Source.of(config);
+    return new Checked(config, source, source.check());
   }
 
   /**
@@ -233,11 +202,11 @@ public final class Capture implements AutoCloseable {
   public static Capture start(Checked checked, Journal journal, Options options) {
     RowguardConfig config = checked.config;
     journal.discardIncomplete();
-    PostgresStart.Prepared prepared =
-        PostgresStart.prepare(config, checked.result, journal, options.acceptGap());
-    Capture capture = new Capture(config, journal, checked.result, prepared, options);
+    Source.Prepared prepared = checked.source.prepare(checked.result, journal, options.acceptGap());
+    Capture capture =
+        new Capture(config, journal, checked.source, checked.result, prepared, options);
     capture.thread.start();
-    capture.watch.start();
+    capture.companion.start();
     LOG.info(
         "Capturing {} table(s) of {} at {}:{} into {}",
         capture.tables.size(),
@@ -319,8 +288,8 @@ public final class Capture implements AutoCloseable {
 
   /**
    * Waits until the source holds every change for this capture (for PostgreSQL: the replication
-   * slot exists), so that whatever is committed from now on will be journaled. Returns false on
-   * timeout or if the capture failed.
+   * slot exists; for a binlog source: the snapshot has its binlog position), so that whatever is
+   * committed from now on will be journaled. Returns false on timeout or if the capture failed.
    */
   public boolean awaitReady(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -328,7 +297,7 @@ public final class Capture implements AutoCloseable {
       if (state.get() != State.RUNNING) {
         return false;
       }
-      if (SourceStatus.probe(config).slotExists()) {
+      if (source.ready(consumer.initialSnapshotPending())) {
         return true;
       }
       Thread.sleep(100);
@@ -361,7 +330,7 @@ public final class Capture implements AutoCloseable {
 
   /** Tables waiting for, or in, a backfill: their rows are not base versions yet. */
   public List<TableId> backfilling() {
-    return watch.backfilling();
+    return companion.backfilling();
   }
 
   /** Stops the engine cleanly and waits for it: every delivered change is journaled. */
@@ -370,7 +339,7 @@ public final class Capture implements AutoCloseable {
     if (!state.compareAndSet(State.RUNNING, State.STOPPING) && state.get() != State.FAILED) {
       return;
     }
-    watch.close();
+    companion.close();
     try {
       if (finished.getCount() > 0) { // a failed engine has stopped already
         closeEngine(engine, finished);
@@ -385,7 +354,6 @@ public final class Capture implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       state.compareAndSet(State.STOPPING, State.STOPPED);
-      numbers.close();
       session.unregister();
     }
   }

@@ -1,6 +1,6 @@
 package io.rowguard.connectors;
 
-import io.rowguard.connectors.internal.postgres.PostgresPreflight;
+import io.rowguard.connectors.internal.Source;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
 import java.sql.Connection;
@@ -14,7 +14,7 @@ public final class Database {
    * database is an {@link InputException} that says which key to check.
    */
   public static Connection connect(RowguardConfig config) {
-    return PostgresPreflight.connect(config);
+    return Source.of(config).connect();
   }
 
   /**
@@ -22,8 +22,7 @@ public final class Database {
    * capture user.
    */
   public static Connection connectToApply(RowguardConfig config) {
-    return config.applyLogin().separate()
-        ? PostgresPreflight.connectToApply(config)
-        : PostgresPreflight.connect(config);
+    Source source = Source.of(config);
+    return config.applyLogin().separate() ? source.connectToApply() : source.connect();
   }
 }

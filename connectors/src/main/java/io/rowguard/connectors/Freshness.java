@@ -1,10 +1,9 @@
 package io.rowguard.connectors;
 
-import io.rowguard.connectors.internal.postgres.Fence;
+import io.rowguard.connectors.internal.Source;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
 import java.time.Duration;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
@@ -21,10 +20,12 @@ import java.util.function.Consumer;
  * @param fresh true when the journal caught up with the mark in time
  * @param mark the mark's position in the source's log
  * @param journaled the journal's position when the wait ended (empty: none yet)
+ * @param behind how far behind the mark it was then, in {@code unit}s (-1: no position)
+ * @param unit what {@code behind} counts: bytes of WAL (PostgreSQL), transactions (binlog)
  * @param waited how long it took from the start of the check
  */
 public record Freshness(
-    boolean fresh, String mark, String journaled, long behindBytes, Duration waited) {
+    boolean fresh, String mark, String journaled, long behind, String unit, Duration waited) {
 
   /** Polls often while capture is likely to be about to pass the mark, then every 20 ms. */
   private static final long POLL_MILLIS = 2;
@@ -55,14 +56,16 @@ public record Freshness(
   /** A check under way: the mark being written, then the wait for the journal to pass it. */
   public static final class Check {
     private final long started = System.nanoTime();
-    private final CompletableFuture<Long> mark = new CompletableFuture<>();
+    private final CompletableFuture<String> mark = new CompletableFuture<>();
+    private final Source source;
 
     private Check(RowguardConfig config) {
+      this.source = Source.of(config);
       Thread t =
           new Thread(
               () -> {
                 try {
-                  mark.complete(Fence.mark(config));
+                  mark.complete(source.mark());
                 } catch (RuntimeException | Error e) {
                   mark.completeExceptionally(e);
                 }
@@ -79,12 +82,12 @@ public record Freshness(
      */
     public Freshness await(Journal journal, Duration wait, Consumer<String> progress) {
       long deadline = System.nanoTime() + wait.toNanos();
-      long position;
+      String position;
       try {
         position = mark.get();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return new Freshness(false, "", "", -1, Duration.ofNanos(System.nanoTime() - started));
+        return new Freshness(false, "", "", -1, "", Duration.ofNanos(System.nanoTime() - started));
       } catch (ExecutionException e) {
         if (e.getCause() instanceof RuntimeException r) {
           throw r;
@@ -94,29 +97,30 @@ public record Freshness(
       return poll(position, journal, deadline, progress);
     }
 
-    private Freshness poll(long mark, Journal journal, long deadline, Consumer<String> progress) {
+    private Freshness poll(String mark, Journal journal, long deadline, Consumer<String> progress) {
       long polling = System.nanoTime();
       long nextReport = polling + 1_000_000_000L;
       while (true) {
         journal.refresh();
-        OptionalLong at = Fence.journaled(journal);
-        long behind = at.isEmpty() ? -1 : Math.max(0, mark - at.getAsLong());
+        Source.Lag lag = source.lag(mark, journal);
+        long behind = lag.behind();
         long now = System.nanoTime();
         if (behind == 0 || now - deadline >= 0) {
           return new Freshness(
               behind == 0,
-              Fence.lsn(mark),
-              at.isEmpty() ? "" : Fence.lsn(at.getAsLong()),
+              mark,
+              lag.journaled(),
               behind,
+              lag.unit(),
               Duration.ofNanos(now - started));
         }
         if (now - nextReport >= 0) {
           progress.accept(
               "waiting for capture to journal everything up to "
-                  + Fence.lsn(mark)
+                  + mark
                   + (behind < 0
                       ? " (the journal has no position yet)"
-                      : ": " + behind + " bytes behind"));
+                      : ": " + behind + " " + lag.unit() + " behind"));
           nextReport = now + 1_000_000_000L;
         }
         try {
@@ -125,9 +129,10 @@ public record Freshness(
           Thread.currentThread().interrupt();
           return new Freshness(
               false,
-              Fence.lsn(mark),
-              at.isEmpty() ? "" : Fence.lsn(at.getAsLong()),
+              mark,
+              lag.journaled(),
               behind,
+              lag.unit(),
               Duration.ofNanos(System.nanoTime() - started));
         }
       }

@@ -1,13 +1,7 @@
 package io.rowguard.connectors;
 
-import io.rowguard.connectors.internal.DebeziumSettings;
-import io.rowguard.connectors.internal.postgres.PostgresPreflight;
+import io.rowguard.connectors.internal.Source;
 import io.rowguard.core.RowguardConfig;
-import io.rowguard.core.RowguardException;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.Optional;
 
 /**
@@ -41,51 +35,8 @@ public record SourceStatus(
     String walStatus,
     String maxSlotWalKeepSize) {
 
+  /** Asks the database; an unreachable one is a status with {@link #error}. */
   public static SourceStatus probe(RowguardConfig config) {
-    String slot =
-        config
-            .source()
-            .getOrDefault("slot.name", DebeziumSettings.defaults(config).get("slot.name"));
-    try (Connection c = PostgresPreflight.connect(config)) {
-      boolean hasWalStatus = version(c) >= 130000;
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "SELECT pg_current_wal_lsn()::text, s.active, s.confirmed_flush_lsn::text,"
-                  + " pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint,"
-                  + " pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint, "
-                  + (hasWalStatus ? "s.wal_status" : "''")
-                  + ", "
-                  + (hasWalStatus ? "current_setting('max_slot_wal_keep_size')" : "'-1'")
-                  + " FROM (SELECT 1) one LEFT JOIN pg_replication_slots s ON s.slot_name = ?")) {
-        ps.setString(1, slot);
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          boolean exists = rs.getObject(2) != null;
-          return new SourceStatus(
-              Optional.empty(),
-              slot,
-              exists,
-              exists && rs.getBoolean(2),
-              rs.getString(1),
-              exists ? String.valueOf(rs.getString(3)) : "",
-              exists ? rs.getLong(4) : -1,
-              exists ? rs.getLong(5) : -1,
-              exists && rs.getString(6) != null ? rs.getString(6) : "",
-              String.valueOf(rs.getString(7)));
-        }
-      }
-    } catch (RowguardException | SQLException e) {
-      return new SourceStatus(
-          Optional.of(e.getMessage()), slot, false, false, "", "", -1, -1, "", "");
-    }
-  }
-
-  private static int version(Connection c) throws SQLException {
-    try (PreparedStatement ps =
-            c.prepareStatement("SELECT current_setting('server_version_num')::int");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      return rs.getInt(1);
-    }
+    return Source.of(config).status();
   }
 }

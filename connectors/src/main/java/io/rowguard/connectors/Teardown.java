@@ -51,6 +51,10 @@ public record Teardown(List<Teardown.Item> items) {
    */
   public static Teardown plan(
       RowguardConfig config, Optional<SourceBinding> binding, String journalId) {
+    if (config.connector() != io.rowguard.core.ConnectorKind.POSTGRES) {
+      // a binlog source reads as a replica: it creates nothing on the server
+      return new Teardown(List.of());
+    }
     String slot =
         binding
             .map(SourceBinding::slot)

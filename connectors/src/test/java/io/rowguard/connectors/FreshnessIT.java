@@ -44,7 +44,7 @@ class FreshnessIT {
       try (Journal reader = Journal.openReader(config.journalDir())) {
         Freshness f = Freshness.await(config, reader, Duration.ofSeconds(20), line -> {});
         assertThat(f.fresh()).as(f.toString()).isTrue();
-        assertThat(f.behindBytes()).isZero();
+        assertThat(f.behind()).isZero();
       }
     }
     pg.exec("INSERT INTO fresh_t VALUES (1, 'not journaled yet')");
@@ -52,9 +52,9 @@ class FreshnessIT {
     try (Journal reader = Journal.openReader(config.journalDir())) {
       Freshness f = Freshness.await(config, reader, Duration.ofMillis(1_500), progress::add);
       assertThat(f.fresh()).isFalse();
-      assertThat(f.behindBytes()).isPositive();
+      assertThat(f.behind()).isPositive();
       assertThat(f.journaled()).isNotEmpty();
-      assertThat(progress).anyMatch(line -> line.contains("bytes behind"));
+      assertThat(progress).anyMatch(line -> line.contains("bytes of WAL behind"));
     }
   }
 }

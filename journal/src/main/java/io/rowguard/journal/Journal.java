@@ -114,6 +114,8 @@ public final class Journal implements AutoCloseable {
   static final byte[] GAP_PREFIX = utf8("gap:");
   static final byte[] BINDING = utf8("binding");
   static final byte[] BASED_PREFIX = utf8("based:");
+  // in the offsets family, before every offset key (those are JSON)
+  static final byte[] SCHEMA_HISTORY_PREFIX = {0, 's', 'h', ':'};
   static final byte SCHEMA_RECORD = Registry.SCHEMA_RECORD;
   static final byte TABLE_RECORD = Registry.TABLE_RECORD;
   private static final byte[] EMPTY = new byte[0];
@@ -943,6 +945,22 @@ public final class Journal implements AutoCloseable {
     }
 
     /**
+     * Stages records of the source's schema history (Debezium's, for sources that need one) to
+     * store with this batch's offsets, after those stored already. They are source state like the
+     * offsets: a journal that forgets its offsets forgets them in the same write.
+     */
+    public void putSchemaHistory(List<byte[]> records) {
+      checkUsable();
+      if (records.isEmpty()) {
+        return;
+      }
+      long next = lastSchemaHistoryNumber() + 1;
+      for (byte[] r : records) {
+        writes.put(cf.offsets(), concat(SCHEMA_HISTORY_PREFIX, Keys.seq(next++)), r);
+      }
+    }
+
+    /**
      * Records a gap found while changes arrive (a table that stopped sending full before images):
      * it becomes visible, and durable, with the batch.
      */
@@ -1102,6 +1120,8 @@ public final class Journal implements AutoCloseable {
           b.put(cf.meta(), e.getKey(), e.getValue());
         }
         if (forgetOffsets) {
+          // with the offsets, the schema history they belong to
+          b.deleteRange(cf.offsets(), SCHEMA_HISTORY_PREFIX, Keys.prefixEnd(SCHEMA_HISTORY_PREFIX));
           for (ByteBuffer key : offsets().keySet()) {
             b.delete(cf.offsets(), bytes(key));
           }
@@ -2092,12 +2112,39 @@ public final class Journal implements AutoCloseable {
     checkOpen();
     Map<ByteBuffer, ByteBuffer> out = new HashMap<>();
     try (RocksIterator it = cf.db().newIterator(cf.offsets())) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
+      // the schema history's keys begin with a zero byte and sort first; offsets' keys are JSON
+      it.seek(Keys.prefixEnd(SCHEMA_HISTORY_PREFIX));
+      for (; it.isValid(); it.next()) {
         out.put(ByteBuffer.wrap(it.key()), ByteBuffer.wrap(it.value()));
       }
       checkIterator(it, "read offsets");
     }
     return out;
+  }
+
+  /** The stored schema history records, oldest first (see {@link Batch#putSchemaHistory}). */
+  public List<byte[]> schemaHistory() {
+    checkOpen();
+    List<byte[]> out = new ArrayList<>();
+    try (RocksIterator it = cf.db().newIterator(cf.offsets())) {
+      for (it.seek(SCHEMA_HISTORY_PREFIX);
+          it.isValid() && startsWith(it.key(), SCHEMA_HISTORY_PREFIX);
+          it.next()) {
+        out.add(it.value());
+      }
+      checkIterator(it, "read the schema history");
+    }
+    return out;
+  }
+
+  private long lastSchemaHistoryNumber() {
+    try (RocksIterator it = cf.db().newIterator(cf.offsets())) {
+      it.seekForPrev(Keys.prefixEnd(SCHEMA_HISTORY_PREFIX));
+      long last =
+          it.isValid() && startsWith(it.key(), SCHEMA_HISTORY_PREFIX) ? Keys.seqAtEnd(it.key()) : 0;
+      checkIterator(it, "read the schema history");
+      return last;
+    }
   }
 
   /** The sequence number of the newest committed record; 0 when empty. */

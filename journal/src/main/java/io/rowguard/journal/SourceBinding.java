@@ -33,4 +33,24 @@ public record SourceBinding(
         + slot
         + (publication.isEmpty() ? "" : ", publication " + publication);
   }
+
+  /**
+   * Refuses {@code now} unless it is the same database on the same server as this binding (exit 2,
+   * naming both): a journal holds one database's changes.
+   */
+  public void refuseOther(java.nio.file.Path journalDir, SourceBinding now) {
+    if (!connector.equals(now.connector)
+        || !server.equals(now.server)
+        || !database.equals(now.database)) {
+      throw new io.rowguard.core.InputException(
+          "journal "
+              + journalDir
+              + " belongs to "
+              + describe()
+              + ", but this config points at "
+              + now.describe()
+              + ": a journal holds one database's changes; use that database's journal.dir, or"
+              + " a new directory for this one");
+    }
+  }
 }

@@ -20,6 +20,8 @@ public final class CaptureSession {
   private final Journal journal;
   private volatile Journal.Batch currentBatch;
   private volatile java.util.function.Consumer<String> snapshotNotices = type -> {};
+  // schema history records Debezium wrote on its own thread, to store with the next offsets
+  private final java.util.List<byte[]> pendingHistory = new java.util.ArrayList<>();
 
   private CaptureSession(Journal journal) {
     this.journal = journal;
@@ -64,6 +66,33 @@ public final class CaptureSession {
 
   void snapshotNotice(String type) {
     snapshotNotices.accept(type);
+  }
+
+  /**
+   * Keeps a schema history record until the next batch stores offsets: it becomes durable in the
+   * same write as the first offsets that can point past the change it describes. Lost in a crash
+   * before that write, it is written again, because capture resumes from before that change.
+   */
+  void addSchemaHistory(byte[] record) {
+    synchronized (pendingHistory) {
+      pendingHistory.add(record);
+    }
+  }
+
+  /** The schema history records not stored yet, which the caller stores now. */
+  java.util.List<byte[]> takeSchemaHistory() {
+    synchronized (pendingHistory) {
+      java.util.List<byte[]> out = java.util.List.copyOf(pendingHistory);
+      pendingHistory.clear();
+      return out;
+    }
+  }
+
+  /** True while a schema history record waits for the next offsets. */
+  boolean schemaHistoryPending() {
+    synchronized (pendingHistory) {
+      return !pendingHistory.isEmpty();
+    }
   }
 
   /** The batch being assembled on the engine thread, which offsets are committed with. */

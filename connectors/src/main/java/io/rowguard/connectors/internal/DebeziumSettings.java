@@ -1,6 +1,5 @@
 package io.rowguard.connectors.internal;
 
-import io.rowguard.core.ConnectorKind;
 import io.rowguard.core.RowguardConfig;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -21,23 +20,6 @@ public final class DebeziumSettings {
     Map<String, String> d = new LinkedHashMap<>();
     d.put("name", "rowguard");
     d.put("topic.prefix", "rowguard");
-    if (config.connector() == ConnectorKind.POSTGRES) {
-      String db = sanitize(config.database());
-      d.put("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
-      d.put("plugin.name", "pgoutput");
-      d.put("slot.name", "rowguard_" + db);
-      // rowguard creates and keeps the publication itself (Publication); Debezium only reads it
-      d.put("publication.autocreate.mode", "disabled");
-      // a transactional message every heartbeat: a change the slot can confirm past while the
-      // captured tables are idle (PostgreSQL 15 and later send nothing for transactions that do
-      // not touch them, and the slot would hold the WAL of every other write)
-      d.put("heartbeat.action.query", HEARTBEAT_QUERY);
-      d.put("interval.handling.mode", "string");
-      d.put("hstore.handling.mode", "json");
-      // PostgreSQL's own text for arrays, intervals, geometry and bit strings
-      d.put("converters", "rowguardpgtext");
-      d.put("rowguardpgtext.type", PgTextConverter.class.getName());
-    }
     // exact values for write-back
     d.put("decimal.handling.mode", "string");
     d.put("time.precision.mode", "adaptive_time_microseconds");
@@ -65,13 +47,15 @@ public final class DebeziumSettings {
     d.put("poll.interval.ms", "20");
     d.put("offset.flush.interval.ms", "0");
     d.put("offset.flush.timeout.ms", "60000");
+    // the database's own, last: they may refine the shared ones
+    Source.of(config).addDefaults(d);
     return d;
   }
 
   /** The logical message prefix of rowguard's heartbeats. */
   public static final String HEARTBEAT_PREFIX = "rowguard-heartbeat";
 
-  static final String HEARTBEAT_QUERY =
+  public static final String HEARTBEAT_QUERY =
       "SELECT pg_logical_emit_message(true, '" + HEARTBEAT_PREFIX + "', '')";
 
   /** The publication an earlier rowguard used by default: {@code rowguard_<database>}. */
@@ -101,6 +85,8 @@ public final class DebeziumSettings {
     // rowguard owns where offsets live: they must be written with the journal entries
     merged.put("offset.storage", JournalOffsetStore.class.getName());
     merged.put(CaptureSession.ID_PROPERTY, sessionId);
+    // binlog sources' schema history finds the journal it is kept in through the same session
+    merged.put(JournalSchemaHistory.SESSION_PROPERTY, sessionId);
     Properties p = new Properties();
     p.putAll(merged);
     return p;
@@ -145,7 +131,8 @@ public final class DebeziumSettings {
         "table.exclude.list", exclude == null || exclude.isBlank() ? extra : exclude + "," + extra);
   }
 
-  private static String sanitize(String name) {
+  /** {@code name} in lower case with anything but letters, digits and _ made _. */
+  public static String sanitize(String name) {
     StringBuilder sb = new StringBuilder();
     for (char c : name.toLowerCase(Locale.ROOT).toCharArray()) {
       sb.append((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ? c : '_');

@@ -68,6 +68,7 @@ public final class JournalOffsetStore implements OffsetBackingStore {
       Journal.Batch batch = session.currentBatch();
       if (batch != null && !batch.isDone()) {
         batch.putOffsets(values);
+        batch.putSchemaHistory(session.takeSchemaHistory());
         batch.commit();
       } else {
         LOG.debug("Not storing offsets flushed outside a batch: {}", values.size());

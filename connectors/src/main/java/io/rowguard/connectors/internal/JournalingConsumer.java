@@ -51,6 +51,8 @@ public final class JournalingConsumer
   private BeforeImages beforeImages;
   private long txCommitMicros;
   private String txPosition = "";
+  // the transaction a statement comment has tagged already
+  private String commentTagged = "";
   private final Snapshots snapshots;
 
   /**
@@ -98,6 +100,7 @@ public final class JournalingConsumer
       orderInTx = 0;
       summary = null;
       snapshotOrder = 0;
+      commentTagged = "";
       snapshots.restarted();
     }
     List<TransactionSummary> completed = new ArrayList<>();
@@ -134,6 +137,7 @@ public final class JournalingConsumer
             if (summary != null && summary.txId().equals(e.event().txId())) {
               summary.add(e.seq(), e.event());
             }
+            statementTag(batch, record, e.event().txId());
             if (!inTransaction) {
               batch.markCommitted();
               boundary = i;
@@ -212,6 +216,18 @@ public final class JournalingConsumer
               boundary = i;
             }
           }
+          case SCHEMA_CHANGE -> {
+            // a DDL statement commits on its own (and commits what was open): a binlog source
+            // opens a transaction for it with BEGIN and sends no END
+            if (inTransaction && orderInTx == 0) {
+              inTransaction = false;
+              summary = null;
+            }
+            if (!inTransaction && !inSnapshot) {
+              batch.markCommitted();
+              boundary = i;
+            }
+          }
           case OTHER -> {
             // a heartbeat between transactions is a safe place to resume; one during the
             // snapshot or inside a transaction is not
@@ -246,6 +262,27 @@ public final class JournalingConsumer
   }
 
   /**
+   * Tags the transaction from the rowguard comment of the statement that made this change: the
+   * first statement of the transaction that carries one.
+   */
+  private void statementTag(Journal.Batch batch, SourceRecord record, String txId) {
+    if (txId.isEmpty() || txId.equals(commentTagged)) {
+      return;
+    }
+    translator
+        .statementTag(record)
+        .ifPresent(
+            json -> {
+              var tag = TransactionTags.parse(json);
+              batch.tag(txId, tag);
+              if (summary != null && summary.txId().equals(txId)) {
+                summary.tag(tag);
+              }
+              commentTagged = txId;
+            });
+  }
+
+  /**
    * True when the source started over from the stored offsets in the middle of a transaction (or of
    * the snapshot): a transaction begins while the last one never ended, or a snapshot's first
    * record arrives while one is under way. PostgreSQL never interleaves transactions, so nothing
@@ -256,7 +293,9 @@ public final class JournalingConsumer
       SourceRecord record = r.record();
       switch (RecordTranslator.kind(record)) {
         case BEGIN -> {
-          return inTransaction;
+          // a transaction left open with nothing received of it (a binlog source's BEGIN for a
+          // statement that sent no change) has nothing to send again
+          return inTransaction && count.any();
         }
         case SNAPSHOT_READ -> {
           return inSnapshot && RecordTranslator.isFirstSnapshotRecord(record);

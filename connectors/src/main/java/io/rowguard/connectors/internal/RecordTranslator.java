@@ -41,6 +41,8 @@ public final class RecordTranslator {
     END,
     MESSAGE,
     TRUNCATE,
+    /** A DDL statement the connector applied to its schema (binlog sources). */
+    SCHEMA_CHANGE,
     OTHER
   }
 
@@ -134,6 +136,9 @@ public final class RecordTranslator {
       String status = value.getString("status");
       return "BEGIN".equals(status) ? Kind.BEGIN : "END".equals(status) ? Kind.END : Kind.OTHER;
     }
+    if (schema.field("ddl") != null && schema.field("tableChanges") != null) {
+      return Kind.SCHEMA_CHANGE;
+    }
     return Kind.OTHER;
   }
 
@@ -180,7 +185,49 @@ public final class RecordTranslator {
     return Optional.ofNullable(content == null ? null : content.toString());
   }
 
-  /** The source transaction id of a change or marker record, as text. */
+  /** How an application says in a statement who ran it: a comment opening with this. */
+  static final String COMMENT_START = "/* rowguard:";
+
+  private Object lastQuery;
+  private Optional<String> lastQueryTag = Optional.empty();
+
+  /**
+   * The rowguard comment in the statement that made a change ({@code source.query}: MySQL's
+   * rows-query and MariaDB's annotate events, with {@code include.query}), as JSON text; empty when
+   * the statement has none or the source sends no statement text. Each statement is read once.
+   */
+  public Optional<String> statementTag(SourceRecord record) {
+    Struct source = ((Struct) record.value()).getStruct("source");
+    if (source == null || source.schema().field("query") == null) {
+      return Optional.empty();
+    }
+    Object query = source.get("query");
+    if (query != lastQuery) {
+      lastQuery = query;
+      lastQueryTag = query == null ? Optional.empty() : commentTag(query.toString());
+    }
+    return lastQueryTag;
+  }
+
+  /** The JSON of the first rowguard comment in {@code sql}. */
+  static Optional<String> commentTag(String sql) {
+    int start = sql.indexOf(COMMENT_START);
+    if (start < 0) {
+      return Optional.empty();
+    }
+    int end = sql.indexOf("*/", start);
+    if (end < 0) {
+      return Optional.empty();
+    }
+    String json = sql.substring(start + COMMENT_START.length(), end).strip();
+    return json.isEmpty() ? Optional.empty() : Optional.of(json);
+  }
+
+  /**
+   * The source transaction id of a change or marker record, as text: PostgreSQL's transaction id;
+   * for binlog sources the transaction's GTID, or its binlog position where the server has no
+   * GTIDs.
+   */
   public static String txId(SourceRecord record) {
     Struct value = (Struct) record.value();
     Struct source = value.schema().field("source") != null ? value.getStruct("source") : null;
@@ -190,13 +237,33 @@ public final class RecordTranslator {
         return tx.toString();
       }
     }
+    if (value.schema().field("transaction") != null) {
+      Struct tx = value.getStruct("transaction");
+      if (tx != null && tx.getString("id") != null) {
+        return tx.getString("id");
+      }
+    }
     if (value.schema().field("id") != null) {
-      // BEGIN/END: Debezium's id is "txId:lsn" for PostgreSQL.
-      String id = value.getString("id");
-      int colon = id.indexOf(':');
-      return colon < 0 ? id : id.substring(0, colon);
+      return markerTxId(value.getString("id"));
     }
     return "";
+  }
+
+  /**
+   * A BEGIN/END marker's transaction: PostgreSQL's marker id is "txId:lsn"; a binlog source's is
+   * the GTID ("0-1-18", "uuid:18") or the binlog position, whole.
+   */
+  static String markerTxId(String id) {
+    int colon = id.indexOf(':');
+    if (colon <= 0) {
+      return id;
+    }
+    for (int i = 0; i < colon; i++) {
+      if (id.charAt(i) < '0' || id.charAt(i) > '9') {
+        return id;
+      }
+    }
+    return id.substring(0, colon);
   }
 
   /** The commit time a record's source block gives, as sent. */
@@ -252,7 +319,7 @@ public final class RecordTranslator {
         before,
         after,
         commitMicros,
-        txId(source, sf),
+        txId(source, sf, f.transaction == null ? null : (Struct) value.get(f.transaction)),
         position(source, sf),
         orderInTx,
         actor(schema, op, before, after));
@@ -268,21 +335,38 @@ public final class RecordTranslator {
     return new Truncation(
         TableId.of((String) source.get(sf.schema), (String) source.get(sf.table)),
         commitMicros(source, sf),
-        txId(source, sf),
+        txId(record),
         position(source, sf));
   }
 
   /** An envelope schema's fields, looked up once per schema object rather than by name per row. */
-  private record Envelope(Field op, Field source, Field before, Field after) {}
+  private record Envelope(Field op, Field source, Field before, Field after, Field transaction) {}
 
-  /** A source block schema's fields; absent ones are null. */
+  /**
+   * A source block schema's fields; absent ones are null. Binlog sources name the table's database
+   * where PostgreSQL names its schema, and give a binlog file and position instead of an LSN.
+   */
   private record SourceFields(
-      Field schema, Field table, Field txId, Field tsUs, Field tsMs, Field lsn) {}
+      Field schema,
+      Field table,
+      Field txId,
+      Field tsUs,
+      Field tsMs,
+      Field lsn,
+      Field file,
+      Field pos,
+      Field row) {}
 
   private Envelope envelope(Schema s) {
     Envelope e = envelopes.get(s);
     if (e == null) {
-      e = new Envelope(s.field("op"), s.field("source"), s.field("before"), s.field("after"));
+      e =
+          new Envelope(
+              s.field("op"),
+              s.field("source"),
+              s.field("before"),
+              s.field("after"),
+              s.field("transaction"));
       envelopes.put(s, e);
     }
     return e;
@@ -293,19 +377,25 @@ public final class RecordTranslator {
     if (f == null) {
       f =
           new SourceFields(
-              s.field("schema"),
+              s.field("schema") != null ? s.field("schema") : s.field("db"),
               s.field("table"),
               s.field("txId"),
               s.field("ts_us"),
               s.field("ts_ms"),
-              s.field("lsn"));
+              s.field("lsn"),
+              s.field("file"),
+              s.field("pos"),
+              s.field("row"));
       sources.put(s, f);
     }
     return f;
   }
 
-  private String txId(Struct source, SourceFields f) {
+  private String txId(Struct source, SourceFields f, Struct transaction) {
     Object tx = f.txId == null ? null : source.get(f.txId);
+    if (tx == null && transaction != null) {
+      tx = transaction.get("id");
+    }
     if (tx == null) {
       return "";
     }
@@ -349,7 +439,18 @@ public final class RecordTranslator {
 
   private static String position(Struct source, SourceFields f) {
     Object lsn = f.lsn == null ? null : source.get(f.lsn);
-    return lsn == null ? "" : lsn((Long) lsn);
+    if (lsn != null) {
+      return lsn((Long) lsn);
+    }
+    Object file = f.file == null ? null : source.get(f.file);
+    if (file == null) {
+      return "";
+    }
+    // a binlog position: the file, the rows event's offset in it, and the row within that event
+    Object pos = source.get(f.pos);
+    Object row = f.row == null ? null : source.get(f.row);
+    String at = file + ":" + pos;
+    return row == null || ((Number) row).intValue() == 0 ? at : at + "/" + row;
   }
 
   /** An LSN as PostgreSQL prints it: two upper-case hex numbers without leading zeros. */

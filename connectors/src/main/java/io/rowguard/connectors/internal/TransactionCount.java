@@ -42,6 +42,11 @@ final class TransactionCount {
     lastCount[0]++;
   }
 
+  /** True when the transaction begun last has had an event. */
+  boolean any() {
+    return events > 0;
+  }
+
   /** An event of no table (a logical message). */
   void other() {
     events++;

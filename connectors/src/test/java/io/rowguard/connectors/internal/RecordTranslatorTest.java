@@ -18,4 +18,25 @@ class RecordTranslatorTest {
       assertThat(RecordTranslator.lsn(v)).isEqualTo(expected);
     }
   }
+
+  @Test
+  void aMarkersTransactionIsPostgresIdBeforeItsLsnOrABinlogGtidWhole() {
+    assertThat(RecordTranslator.markerTxId("771:23418904")).isEqualTo("771");
+    assertThat(RecordTranslator.markerTxId("0-1-18")).isEqualTo("0-1-18");
+    assertThat(RecordTranslator.markerTxId("3e11fa47-71ca-11e1-9e33-c80aa9429562:23"))
+        .isEqualTo("3e11fa47-71ca-11e1-9e33-c80aa9429562:23");
+    assertThat(RecordTranslator.markerTxId("binlog.000003:4711")).isEqualTo("binlog.000003:4711");
+  }
+
+  @Test
+  void aStatementCommentGivesTheTagItCarries() {
+    assertThat(
+            RecordTranslator.commentTag(
+                "/* rowguard:{\"actor\":\"alice\"} */ UPDATE orders SET total = 0"))
+        .contains("{\"actor\":\"alice\"}");
+    assertThat(RecordTranslator.commentTag("UPDATE t SET v = 1 /* rowguard:{\"actor\":\"b\"}*/"))
+        .contains("{\"actor\":\"b\"}");
+    assertThat(RecordTranslator.commentTag("/* other */ UPDATE t SET v = 1")).isEmpty();
+    assertThat(RecordTranslator.commentTag("/* rowguard:{\"actor\":\"unclosed\"")).isEmpty();
+  }
 }

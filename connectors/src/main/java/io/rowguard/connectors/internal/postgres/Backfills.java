@@ -28,7 +28,7 @@ final class Backfills {
   static final int ATTEMPTS = 3;
 
   private final RowguardConfig config;
-  private final TableWatch.Source source;
+  private final io.rowguard.connectors.internal.Source.Engine source;
   private final BiConsumer<TableId, String> gap;
   private final Set<TableId> pending = new LinkedHashSet<>();
   private final Map<TableId, Integer> aborted = new HashMap<>();
@@ -40,7 +40,10 @@ final class Backfills {
   /**
    * @param gap records an open gap of a table, with the reason
    */
-  Backfills(RowguardConfig config, TableWatch.Source source, BiConsumer<TableId, String> gap) {
+  Backfills(
+      RowguardConfig config,
+      io.rowguard.connectors.internal.Source.Engine source,
+      BiConsumer<TableId, String> gap) {
     this.config = config;
     this.source = source;
     this.gap = gap;

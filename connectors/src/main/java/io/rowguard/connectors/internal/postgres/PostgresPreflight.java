@@ -1,6 +1,7 @@
 package io.rowguard.connectors.internal.postgres;
 
 import io.rowguard.connectors.internal.DebeziumSettings;
+import io.rowguard.connectors.internal.TableFilter;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableId;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -433,7 +433,7 @@ public final class PostgresPreflight {
   /** The tables Debezium will capture, by the same include/exclude rules. */
   public static List<CapturedTable> capturedTables(RowguardConfig config, Connection c)
       throws SQLException {
-    TableFilter filter = TableFilter.of(config);
+    TableFilter filter = TableFilter.of(config, "schema");
     // a partition is captured through the partitioned table above it that is captured (the
     // publication publishes its changes under that table's name), on its own where none is
     String sql =
@@ -561,51 +561,5 @@ public final class PostgresPreflight {
         root.owned(),
         List.copyOf(partitions),
         List.copyOf(notFull));
-  }
-
-  /** Debezium's include and exclude rules for tables and schemas, as rowguard reads them. */
-  public record TableFilter(
-      List<Pattern> includeTables,
-      List<Pattern> excludeTables,
-      List<Pattern> includeSchemas,
-      List<Pattern> excludeSchemas) {
-
-    public static TableFilter of(RowguardConfig config) {
-      return new TableFilter(
-          patterns(config.source().get("table.include.list")),
-          patterns(config.source().get("table.exclude.list")),
-          patterns(config.source().get("schema.include.list")),
-          patterns(config.source().get("schema.exclude.list")));
-    }
-
-    public boolean includes(TableId t) {
-      String qualified = t.schema() + "." + t.name();
-      return (includeTables.isEmpty() || matchesAny(includeTables, qualified))
-          && !matchesAny(excludeTables, qualified)
-          && (includeSchemas.isEmpty() || matchesAny(includeSchemas, t.schema()))
-          && !matchesAny(excludeSchemas, t.schema());
-    }
-  }
-
-  private static List<Pattern> patterns(String list) {
-    List<Pattern> out = new ArrayList<>();
-    if (list == null || list.isBlank()) {
-      return out;
-    }
-    for (String p : list.split(",")) {
-      if (!p.isBlank()) {
-        out.add(Pattern.compile(p.trim(), Pattern.CASE_INSENSITIVE));
-      }
-    }
-    return out;
-  }
-
-  private static boolean matchesAny(List<Pattern> patterns, String text) {
-    for (Pattern p : patterns) {
-      if (p.matcher(text).matches()) {
-        return true;
-      }
-    }
-    return false;
   }
 }

@@ -163,19 +163,7 @@ public final class PostgresStart {
   }
 
   private static void checkBinding(Journal journal, SourceBinding was, SourceBinding now) {
-    if (!was.connector().equals(now.connector())
-        || !was.server().equals(now.server())
-        || !was.database().equals(now.database())) {
-      throw new InputException(
-          "journal "
-              + journal.dir()
-              + " belongs to "
-              + was.describe()
-              + ", but this config points at "
-              + now.describe()
-              + ": a journal holds one database's changes; use that database's journal.dir, or"
-              + " a new directory for this one");
-    }
+    was.refuseOther(journal.dir(), now);
     if (!was.slot().equals(now.slot())) {
       throw new InputException(
           "journal "

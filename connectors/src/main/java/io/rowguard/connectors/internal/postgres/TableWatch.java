@@ -47,21 +47,9 @@ import org.slf4j.LoggerFactory;
  * it. Everything runs on this object's own thread (Debezium's notices are queued to it); gaps are
  * written between two source transactions, retried until there is one.
  */
-public final class TableWatch implements AutoCloseable {
+public final class TableWatch implements io.rowguard.connectors.internal.Source.Companion {
   private static final Logger LOG = LoggerFactory.getLogger(TableWatch.class);
   private static final long HEARING_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
-
-  /** What the watch needs of the capture it serves. */
-  public interface Source {
-    /** True once a backfill may begin: capture streams and no initial snapshot is under way. */
-    boolean streaming();
-
-    /** True once the message that begins backfill {@code id} has come through the stream. */
-    boolean heard(String id);
-
-    /** Asks Debezium for a blocking snapshot of {@code tables}; throws while it cannot yet. */
-    void snapshot(List<TableId> tables);
-  }
 
   private final RowguardConfig config;
   private final Journal journal;
@@ -95,7 +83,7 @@ public final class TableWatch implements AutoCloseable {
       String publication,
       boolean publicationOurs,
       Duration interval,
-      Source source) {
+      io.rowguard.connectors.internal.Source.Engine source) {
     this.config = config;
     this.journal = journal;
     this.publication = publication;
@@ -114,16 +102,19 @@ public final class TableWatch implements AutoCloseable {
     thread.setDaemon(true);
   }
 
+  @Override
   public void start() {
     thread.start();
   }
 
   /** Debezium's word on a snapshot ({@code STARTED}, {@code COMPLETED}, {@code ABORTED}, …). */
+  @Override
   public void snapshotNotice(String type) {
     notices.add(type);
   }
 
   /** Tables in the backfill under way; any thread may ask. */
+  @Override
   public List<TableId> backfilling() {
     return backfills.backfilling();
   }

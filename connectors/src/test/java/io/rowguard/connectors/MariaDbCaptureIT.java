@@ -1,0 +1,309 @@
+package io.rowguard.connectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.rowguard.core.ChangeEvent;
+import io.rowguard.core.InputException;
+import io.rowguard.core.Op;
+import io.rowguard.core.RowKey;
+import io.rowguard.core.RowguardConfig;
+import io.rowguard.core.TableId;
+import io.rowguard.core.TableSchema;
+import io.rowguard.journal.Journal;
+import io.rowguard.journal.JournalEntry;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Capture from a real MariaDB binlog into a real journal: what goes in is what comes out. */
+class MariaDbCaptureIT {
+  static MariaDbFixture db;
+
+  @BeforeAll
+  static void startMariaDb() {
+    db = MariaDbFixture.start();
+  }
+
+  @AfterAll
+  static void stopMariaDb() throws Exception {
+    if (db != null) {
+      db.close();
+    }
+  }
+
+  @TempDir Path dir;
+
+  private static int serverIds = 1000;
+
+  private RowguardConfig config(String tables) {
+    return db.config(dir, tables, ++serverIds);
+  }
+
+  @Test
+  void snapshotThenEveryKindOfChangeIsJournaledWithFullImagesAndItsGtid() throws Exception {
+    db.exec(
+        "CREATE TABLE shop.m1 (id int PRIMARY KEY, note varchar(40), amount decimal(12,2))",
+        "INSERT INTO shop.m1 VALUES (1, 'one', 1.10), (2, 'two', 2.20)");
+    RowguardConfig config = config("shop\\.m1");
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      JournalAwait.entries(journal, 2);
+      String gtid;
+      try (Connection c = db.connect();
+          Statement s = c.createStatement()) {
+        c.setAutoCommit(false);
+        s.execute("INSERT INTO m1 VALUES (3, 'three', 3.30)");
+        s.execute("UPDATE m1 SET note = 'uno', amount = 100.01 WHERE id = 1");
+        s.execute("DELETE FROM m1 WHERE id = 2");
+        c.commit();
+        ResultSet rs = s.executeQuery("SELECT @@last_gtid");
+        rs.next();
+        gtid = rs.getString(1);
+      }
+      JournalAwait.entries(journal, 5);
+
+      List<ChangeEvent> all = events(journal);
+      assertThat(all)
+          .extracting(ChangeEvent::op)
+          .containsExactly(Op.READ, Op.READ, Op.INSERT, Op.UPDATE, Op.DELETE);
+      ChangeEvent update = all.get(3);
+      assertThat(update.table()).isEqualTo(TableId.of("shop", "m1"));
+      assertThat(update.before().get("note")).isEqualTo("one");
+      assertThat(update.before().get("amount")).isEqualTo("1.10");
+      assertThat(update.after().get("amount")).isEqualTo("100.01");
+      assertThat(all.get(4).before().get("note")).isEqualTo("two");
+      // one transaction: its GTID, in order, one commit time
+      List<JournalEntry> tx = journal.transaction(gtid);
+      assertThat(tx)
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.INSERT, Op.UPDATE, Op.DELETE);
+      assertThat(tx).extracting(e -> e.event().orderInTx()).containsExactly(0, 1, 2);
+      assertThat(tx.get(0).event().position()).startsWith("binlog.");
+
+      TableSchema schema = journal.latestSchema(TableId.of("shop", "m1")).orElseThrow();
+      assertThat(journal.history(TableId.of("shop", "m1"), RowKey.parse("1", schema)))
+          .extracting(e -> e.event().op())
+          .containsExactly(Op.READ, Op.UPDATE);
+      assertThat(capture.failure()).isEmpty();
+    }
+  }
+
+  @Test
+  void aSchemaChangeWhileCaptureIsStoppedIsDecodedWithTheSchemaOfItsTime() throws Exception {
+    db.exec("CREATE TABLE shop.m2 (id int PRIMARY KEY, v int)");
+    RowguardConfig config = config("shop\\.m2");
+    try (Journal journal = Journal.openWriter(config.journalDir())) {
+      try (Capture capture = Capture.start(config, journal)) {
+        assertThat(capture.awaitReady(Duration.ofSeconds(60))).isTrue();
+        db.exec("INSERT INTO shop.m2 VALUES (1, 1)");
+        JournalAwait.entries(journal, 1);
+      }
+      assertThat(journal.schemaHistory()).isNotEmpty();
+      // while capture is stopped: rows of the old shape, the DDL, rows of the new shape
+      db.exec(
+          "INSERT INTO shop.m2 VALUES (2, 2)",
+          "ALTER TABLE shop.m2 ADD COLUMN label varchar(10) DEFAULT 'x' AFTER id",
+          "INSERT INTO shop.m2 VALUES (3, 'three', 3)",
+          "UPDATE shop.m2 SET v = 20 WHERE id = 2");
+      try (Capture capture = Capture.start(config, journal)) {
+        JournalAwait.entries(journal, 4);
+        db.exec("INSERT INTO shop.m2 VALUES (4, 'four', 4)");
+        JournalAwait.entries(journal, 5);
+        assertThat(capture.failure()).isEmpty();
+      }
+      List<ChangeEvent> all = events(journal);
+      assertThat(all).hasSize(5);
+      assertThat(all.get(1).after().schema().columns())
+          .extracting(c -> c.name())
+          .containsExactly("id", "v");
+      assertThat(all.get(2).after().get("label")).isEqualTo("three");
+      assertThat(all.get(2).after().get("v")).isEqualTo(3);
+      assertThat(all.get(3).before().get("label")).isEqualTo("x");
+      assertThat(all.get(3).after().get("v")).isEqualTo(20);
+      assertThat(all.get(4).after().get("label")).isEqualTo("four");
+    }
+  }
+
+  @Test
+  void aCleanStopAndRestartWhileWritesContinueLosesAndDoublesNothing() throws Exception {
+    db.exec("CREATE TABLE shop.m3 (id int PRIMARY KEY, v int)");
+    RowguardConfig config = config("shop\\.m3");
+    Thread writer =
+        new Thread(
+            () -> {
+              try (Connection c = db.connect();
+                  Statement s = c.createStatement()) {
+                for (int i = 1; i <= 600; i++) {
+                  s.execute("INSERT INTO m3 (id, v) VALUES (" + i + ", 0)");
+                  s.execute("UPDATE m3 SET v = 1 WHERE id = " + i);
+                  if (i == 300) {
+                    s.execute("ALTER TABLE m3 ADD COLUMN w int");
+                  }
+                  if (i % 50 == 0) {
+                    Thread.sleep(20);
+                  }
+                }
+              } catch (Exception e) {
+                throw new RuntimeException(e);
+              }
+            });
+    try (Journal journal = Journal.openWriter(config.journalDir())) {
+      try (Capture capture = Capture.start(config, journal)) {
+        assertThat(capture.awaitReady(Duration.ofSeconds(60))).isTrue();
+        writer.start();
+        JournalAwait.entries(journal, 200);
+      }
+      try (Capture capture = Capture.start(config, journal)) {
+        Thread.sleep(300);
+      }
+      writer.join();
+      try (Capture capture = Capture.start(config, journal)) {
+        JournalAwait.entries(journal, 1200);
+        Thread.sleep(500);
+        assertThat(capture.failure()).isEmpty();
+      }
+      List<ChangeEvent> all = events(journal);
+      assertThat(all).hasSize(1200);
+      Map<String, Long> perKeyAndOp =
+          all.stream()
+              .collect(Collectors.groupingBy(e -> e.key() + e.op().name(), Collectors.counting()));
+      assertThat(perKeyAndOp).hasSize(1200);
+      Map<Integer, Integer> last = new HashMap<>();
+      all.forEach(e -> last.put((Integer) e.after().get("id"), (Integer) e.after().get("v")));
+      assertThat(last).hasSize(600).containsOnlyKeys(range(1, 600)).doesNotContainValue(0);
+    }
+  }
+
+  @Test
+  void aServerWithoutRowImagesOrWithoutPrimaryKeysIsRefusedWithTheStatementsToRun()
+      throws Exception {
+    db.exec("CREATE TABLE shop.m4 (id int, v int)");
+    db.exec("SET GLOBAL binlog_row_image = 'MINIMAL'");
+    try {
+      RowguardConfig config = config("shop\\.m4");
+      assertThatThrownBy(() -> Capture.check(config))
+          .isInstanceOf(InputException.class)
+          .hasMessageContaining("SET GLOBAL binlog_row_image = 'FULL';")
+          .hasMessageContaining("table shop.m4 has no primary key");
+    } finally {
+      db.exec("SET GLOBAL binlog_row_image = 'FULL'");
+    }
+  }
+
+  @Test
+  void aLeastPrivilegeUserCapturesAndOneMissingAGrantIsToldWhichToRun() throws Exception {
+    db.exec("CREATE TABLE shop.m5 (id int PRIMARY KEY, v int)");
+    db.createCaptureUser("guard", "secret");
+    db.exec(
+        "CREATE USER 'weak'@'%' IDENTIFIED BY 'secret'", "GRANT SELECT ON shop.* TO 'weak'@'%'");
+    Map<String, String> weak = db.configProperties(dir, "shop\\.m5", ++serverIds);
+    weak.put("source.database.user", "weak");
+    weak.put("source.database.password", "secret");
+    RowguardConfig weakConfig =
+        RowguardConfig.of(dir.resolve("weak.properties"), weak, env -> null);
+    assertThatThrownBy(() -> Capture.check(weakConfig))
+        .isInstanceOf(InputException.class)
+        .hasMessageContaining("user weak lacks REPLICATION SLAVE, BINLOG MONITOR, RELOAD");
+
+    Map<String, String> guard = db.configProperties(dir, "shop\\.m5", ++serverIds);
+    guard.put("source.database.user", "guard");
+    guard.put("source.database.password", "secret");
+    RowguardConfig config = RowguardConfig.of(dir.resolve("guard.properties"), guard, env -> null);
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      assertThat(capture.awaitReady(Duration.ofSeconds(60))).isTrue();
+      db.exec("INSERT INTO shop.m5 VALUES (1, 1)");
+      JournalAwait.entries(journal, 1);
+    }
+  }
+
+  @Test
+  void aStatementCommentNamesWhoMadeTheTransaction() throws Exception {
+    db.exec("CREATE TABLE shop.m6 (id int PRIMARY KEY, v int)");
+    RowguardConfig config = config("shop\\.m6");
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      assertThat(capture.awaitReady(Duration.ofSeconds(60))).isTrue();
+      String tagged;
+      String plain;
+      try (Connection c = db.connect();
+          Statement s = c.createStatement()) {
+        c.setAutoCommit(false);
+        s.execute("INSERT INTO m6 VALUES (1, 1)");
+        s.execute("/* rowguard:{\"actor\":\"alice\",\"reason\":\"INC-7\"} */ UPDATE m6 SET v = 2");
+        c.commit();
+        tagged = lastGtid(s);
+        s.execute("UPDATE m6 SET v = 3");
+        c.commit();
+        plain = lastGtid(s);
+      }
+      JournalAwait.entries(journal, 3);
+      assertThat(journal.tag(tagged).orElseThrow().actor()).isEqualTo("alice");
+      assertThat(journal.tag(tagged).orElseThrow().reason()).isEqualTo("INC-7");
+      assertThat(journal.tag(plain)).isEmpty();
+    }
+  }
+
+  @Test
+  void aJournalIsFreshWhileCaptureKeepsUpEvenWhenOnlyOtherTablesAreWrittenAndStaleOnceItStops()
+      throws Exception {
+    db.exec(
+        "CREATE TABLE shop.m7 (id int PRIMARY KEY, v int)",
+        "CREATE TABLE shop.m7_other (id int PRIMARY KEY)");
+    RowguardConfig config = config("shop\\.m7");
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      assertThat(capture.awaitReady(Duration.ofSeconds(60))).isTrue();
+      db.exec("INSERT INTO shop.m7 VALUES (1, 1)");
+      JournalAwait.entries(journal, 1);
+      // the server's last transactions touch no captured table: capture still passes them
+      db.exec("INSERT INTO shop.m7_other VALUES (1)", "INSERT INTO shop.m7_other VALUES (2)");
+      try (Journal reader = Journal.openReader(config.journalDir())) {
+        Freshness f = Freshness.await(config, reader, Duration.ofSeconds(20), line -> {});
+        assertThat(f.fresh()).as(f.toString()).isTrue();
+        assertThat(f.waited()).isLessThan(Duration.ofSeconds(5));
+      }
+    }
+    db.exec("INSERT INTO shop.m7 VALUES (2, 2)");
+    List<String> progress = new ArrayList<>();
+    try (Journal reader = Journal.openReader(config.journalDir())) {
+      Freshness f = Freshness.await(config, reader, Duration.ofMillis(1_500), progress::add);
+      assertThat(f.fresh()).isFalse();
+      assertThat(f.behind()).isEqualTo(1);
+      assertThat(progress).anyMatch(line -> line.contains("1 transactions behind"));
+    }
+  }
+
+  private static String lastGtid(Statement s) throws java.sql.SQLException {
+    try (ResultSet rs = s.executeQuery("SELECT @@last_gtid")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  private static Integer[] range(int from, int to) {
+    Integer[] out = new Integer[to - from + 1];
+    for (int i = from; i <= to; i++) {
+      out[i - from] = i;
+    }
+    return out;
+  }
+
+  static List<ChangeEvent> events(Journal journal) {
+    List<ChangeEvent> out = new ArrayList<>();
+    journal.scan(1, e -> out.add(e.event()));
+    return out;
+  }
+}
