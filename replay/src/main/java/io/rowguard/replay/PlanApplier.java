@@ -8,6 +8,8 @@ import io.rowguard.core.TableId;
 import io.rowguard.core.TableSchema;
 import io.rowguard.core.ValueSchema;
 import io.rowguard.replay.internal.PgText;
+import io.rowguard.replay.internal.mysql.MySqlApplier;
+import io.rowguard.replay.internal.mysql.MySqlStatements;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -80,13 +82,21 @@ public final class PlanApplier {
 
   private final Connection connection;
 
+  /** The MySQL/MariaDB applier when the connection is to one; null for PostgreSQL. */
+  private final MySqlApplier binlog;
+
   /** The caller owns the connection; it is left in auto-commit mode afterwards. */
   public PlanApplier(Connection connection) {
     this.connection = connection;
+    this.binlog =
+        SqlDialect.of(connection) == SqlDialect.MYSQL ? new MySqlApplier(connection) : null;
   }
 
   public ApplyResult apply(
       RollbackPlan plan, ConflictPolicy policy, String operator, String reason, Progress progress) {
+    if (binlog != null) {
+      return binlog.apply(plan, policy, operator, reason, progress::update);
+    }
     return apply(plan, policy, operator, reason, progress, true);
   }
 
@@ -108,7 +118,7 @@ public final class PlanApplier {
       String operator,
       String reason,
       Progress progress) {
-    if (policy != ConflictPolicy.ABORT) {
+    if (policy != ConflictPolicy.ABORT || binlog != null) {
       RollbackPlan plan = planner.rollbackTable(table, point);
       return new Outcome(plan, apply(plan, policy, operator, reason, progress));
     }
@@ -1686,53 +1696,21 @@ public final class PlanApplier {
   }
 
   /**
-   * The order of the writes, so that no foreign key is violated on the way: deletes first (children
-   * before parents) where nothing waits for them, then inserts (parents before children), then
-   * updates (parents first), then the deletes that had to wait. A table's deletes wait while a
-   * table that references it has updates in the plan (a child row is moved off a parent row before
-   * that row goes: a test customer whose orders are pointed back at their real customers), and so
-   * do the deletes of the tables it references. Early deletes free unique values that inserts may
-   * need.
+   * The order of the writes, so that no foreign key is violated on the way ({@link WriteOrder}).
    */
   private List<Step> steps(Map<TableId, TableWork> work) throws SQLException {
-    Map<TableWork, Set<TableWork>> parents = new LinkedHashMap<>();
-    List<TableWork> ordered = foreignKeyOrder(work, parents);
-    Set<TableWork> late = new HashSet<>();
-    for (boolean grew = true; grew; ) {
-      grew = false;
-      for (TableWork child : ordered) {
-        if (child.expected.get(Action.UPDATE) > 0 || late.contains(child)) {
-          for (TableWork parent : parents.get(child)) {
-            grew |= late.add(parent);
-          }
-        }
-      }
-    }
     List<Step> steps = new ArrayList<>();
-    for (int i = ordered.size() - 1; i >= 0; i--) {
-      if (!late.contains(ordered.get(i))) {
-        steps.add(new Step(ordered.get(i), Action.DELETE));
-      }
-    }
-    ordered.forEach(w -> steps.add(new Step(w, Action.INSERT)));
-    ordered.forEach(w -> steps.add(new Step(w, Action.UPDATE)));
-    for (int i = ordered.size() - 1; i >= 0; i--) {
-      if (late.contains(ordered.get(i))) {
-        steps.add(new Step(ordered.get(i), Action.DELETE));
-      }
+    for (WriteOrder.Step<TableWork> s :
+        WriteOrder.steps(foreignKeys(work), w -> w.expected.get(Action.UPDATE) > 0)) {
+      steps.add(new Step(s.table(), s.action()));
     }
     return steps;
   }
 
-  /**
-   * The tables, parents before children; {@code parents} gets each table's referenced tables in the
-   * plan, itself included where it references itself.
-   */
-  private List<TableWork> foreignKeyOrder(
-      Map<TableId, TableWork> work, Map<TableWork, Set<TableWork>> parents) throws SQLException {
-    for (TableWork w : work.values()) {
-      parents.put(w, new LinkedHashSet<>());
-    }
+  /** Each table's referenced tables in the plan, itself included where it references itself. */
+  private Map<TableWork, Set<TableWork>> foreignKeys(Map<TableId, TableWork> work)
+      throws SQLException {
+    Map<TableWork, Set<TableWork>> parents = WriteOrder.noParents(work.values());
     try (PreparedStatement ps =
             connection.prepareStatement(
                 "SELECT quote_ident(cn.nspname) || '.' || quote_ident(c.relname),"
@@ -1754,12 +1732,7 @@ public final class PlanApplier {
         }
       }
     }
-    List<TableWork> out = new ArrayList<>();
-    Set<TableWork> visiting = new HashSet<>();
-    for (TableWork w : parents.keySet()) {
-      visit(w, parents, out, visiting);
-    }
-    return out;
+    return parents;
   }
 
   private String ident(TableId t) throws SQLException {
@@ -1772,22 +1745,6 @@ public final class PlanApplier {
         return rs.getString(1);
       }
     }
-  }
-
-  private static void visit(
-      TableWork w,
-      Map<TableWork, Set<TableWork>> parents,
-      List<TableWork> out,
-      Set<TableWork> visiting) {
-    if (out.contains(w) || !visiting.add(w)) {
-      return; // done, or a cycle: the deferred constraints (if deferrable) decide
-    }
-    for (TableWork p : parents.get(w)) {
-      if (p != w) {
-        visit(p, parents, out, visiting);
-      }
-    }
-    out.add(w);
   }
 
   /**
@@ -1853,6 +1810,11 @@ public final class PlanApplier {
   }
 
   /** For callers that show a row's SQL: the statement that puts one row to its target state. */
+  public static String sqlFor(RowChange c, SqlDialect dialect) {
+    return dialect == SqlDialect.MYSQL ? MySqlStatements.sqlFor(c) : sqlFor(c);
+  }
+
+  /** {@link #sqlFor(RowChange, SqlDialect)} in PostgreSQL's SQL. */
   public static String sqlFor(RowChange c) {
     TableSchema schema = c.schema();
     Row keyImage = c.current() != null ? c.current() : c.target();

@@ -1,0 +1,199 @@
+package io.rowguard.replay.internal.mysql;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rowguard.core.Row;
+import io.rowguard.core.TableId;
+import io.rowguard.replay.Action;
+import io.rowguard.replay.ApplyResult;
+import io.rowguard.replay.ConflictPolicy;
+import io.rowguard.replay.ReplayException;
+import io.rowguard.replay.RollbackPlan;
+import io.rowguard.replay.RowChange;
+import io.rowguard.replay.UndoneTransaction;
+import io.rowguard.replay.WriteOrder;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
+
+/**
+ * Applies a plan to MySQL or MariaDB in one transaction, as the PostgreSQL path does: each table's
+ * rows are staged in a temporary table (the journal's current image and the target, in batched
+ * multi-row inserts), the live rows are locked and compared with the current images in one locking
+ * read (NULL-safe, text byte for byte), and only then written with one statement per table and
+ * action, in foreign key order. Every write carries the rollback's {@code /* rowguard:{…} *}{@code
+ * /} comment, which capture reads back from the binlog as the transaction's tag.
+ */
+public final class MySqlApplier {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Placeholders per statement: well under the protocol's 65,535. */
+  private static final int MAX_PARAMETERS = 30_000;
+
+  private final Connection connection;
+
+  public MySqlApplier(Connection connection) {
+    this.connection = connection;
+  }
+
+  /** Backtick quoting, with a backtick doubled. */
+  public static String quote(String identifier) {
+    return "`" + identifier.replace("`", "``") + "`";
+  }
+
+  public static String quote(TableId t) {
+    return quote(t.schema()) + "." + quote(t.name());
+  }
+
+  /**
+   * Applies {@code plan}; {@code progress} hears of the staging ({@code phase}, done, total).
+   * Conflicts under {@link ConflictPolicy#ABORT} write nothing.
+   */
+  public ApplyResult apply(
+      RollbackPlan plan,
+      ConflictPolicy policy,
+      String operator,
+      String reason,
+      ProgressListener progress) {
+    Map<Action, Integer> applied = new EnumMap<>(Action.class);
+    for (Action a : Action.values()) {
+      applied.put(a, 0);
+    }
+    List<String> warnings = new ArrayList<>(plan.warnings());
+    Map<TableId, MySqlTableWork> work = new LinkedHashMap<>();
+    int ord = 0;
+    for (RowChange c : plan.changes()) {
+      work.computeIfAbsent(c.table(), t -> new MySqlTableWork(connection, t, work.size()))
+          .add(ord++, c, false);
+    }
+    for (RowChange c : plan.settled()) {
+      work.computeIfAbsent(c.table(), t -> new MySqlTableWork(connection, t, work.size()))
+          .add(ord++, c, true);
+    }
+    if (work.isEmpty()) {
+      return new ApplyResult(plan.id(), "", applied, List.of(), false, warnings);
+    }
+    String marker = marker(plan, operator, reason);
+    try {
+      connection.setAutoCommit(false);
+      try {
+        long total = plan.changes().size() + plan.settled().size();
+        long[] staged = {0};
+        for (MySqlTableWork w : work.values()) {
+          w.describe(warnings);
+          w.stage((done) -> progress.update("staging", staged[0] + done, total));
+          staged[0] += w.size();
+        }
+        List<ApplyResult.Conflict> conflicts = new ArrayList<>();
+        for (MySqlTableWork w : work.values()) {
+          conflicts.addAll(w.lockAndCompare());
+        }
+        if (!conflicts.isEmpty() && policy == ConflictPolicy.ABORT) {
+          connection.rollback();
+          return new ApplyResult(plan.id(), "", applied, conflicts, true, warnings);
+        }
+        if (!conflicts.isEmpty() && policy == ConflictPolicy.SKIP) {
+          for (MySqlTableWork w : work.values()) {
+            w.skipConflicts();
+          }
+        }
+        boolean overwrite = policy == ConflictPolicy.OVERWRITE;
+        for (WriteOrder.Step<MySqlTableWork> step :
+            WriteOrder.steps(foreignKeys(work), MySqlTableWork::hasUpdates)) {
+          int n = step.table().write(step.action(), overwrite, marker);
+          applied.merge(step.action(), n, Integer::sum);
+        }
+        connection.commit();
+        return new ApplyResult(plan.id(), lastTransaction(), applied, conflicts, false, warnings);
+      } catch (SQLException | RuntimeException e) {
+        connection.rollback();
+        throw e;
+      } finally {
+        for (MySqlTableWork w : work.values()) {
+          w.drop();
+        }
+        connection.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw describe(e);
+    }
+  }
+
+  /** Hears how far the staging is. */
+  public interface ProgressListener {
+    void update(String phase, long done, long total);
+  }
+
+  /** The comment each write carries: who, why, which plan, which transactions it undoes. */
+  static String marker(RollbackPlan plan, String operator, String reason) {
+    Map<String, Object> message = new LinkedHashMap<>();
+    message.put("actor", operator);
+    message.put("reason", reason);
+    message.put("rollback", plan.id());
+    message.put("description", plan.description());
+    message.put("undoes", plan.undone().stream().map(UndoneTransaction::txId).distinct().toList());
+    try {
+      // "*/" would end the comment: JSON may escape its slash
+      return "/* rowguard:" + JSON.writeValueAsString(message).replace("*/", "*\\/") + " */ ";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Each table's referenced tables among the plan's. */
+  private Map<MySqlTableWork, Set<MySqlTableWork>> foreignKeys(Map<TableId, MySqlTableWork> work)
+      throws SQLException {
+    Map<MySqlTableWork, Set<MySqlTableWork>> parents = WriteOrder.noParents(work.values());
+    try (PreparedStatement ps =
+            connection.prepareStatement(
+                "SELECT DISTINCT TABLE_SCHEMA, TABLE_NAME, REFERENCED_TABLE_SCHEMA,"
+                    + " REFERENCED_TABLE_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE"
+                    + " REFERENCED_TABLE_NAME IS NOT NULL");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        MySqlTableWork child = work.get(TableId.of(rs.getString(1), rs.getString(2)));
+        MySqlTableWork parent = work.get(TableId.of(rs.getString(3), rs.getString(4)));
+        if (child != null && parent != null) {
+          parents.get(child).add(parent);
+        }
+      }
+    }
+    return parents;
+  }
+
+  /** The GTID of the transaction just committed (MariaDB), or empty. */
+  private String lastTransaction() {
+    try (Statement s = connection.createStatement();
+        ResultSet rs = s.executeQuery("SELECT @@last_gtid")) {
+      return rs.next() && rs.getString(1) != null ? rs.getString(1) : "";
+    } catch (SQLException e) {
+      return ""; // MySQL has no @@last_gtid
+    }
+  }
+
+  static ReplayException describe(SQLException e) {
+    String message = e.getMessage() == null ? String.valueOf(e.getErrorCode()) : e.getMessage();
+    int nl = message.indexOf('\n');
+    return new ReplayException(
+        "the database refused the rollback and nothing was written: "
+            + (nl < 0 ? message : message.substring(0, nl)).strip(),
+        e);
+  }
+
+  /** Calls {@code each} for every value of {@code row} in {@code columns}' order. */
+  static void values(Row row, List<String> columns, BiConsumer<String, Object> each) {
+    for (String c : columns) {
+      int i = row.schema().indexOf(c);
+      each.accept(c, i < 0 ? null : row.get(i));
+    }
+  }
+}

@@ -1,0 +1,475 @@
+package io.rowguard.replay.internal.mysql;
+
+import io.rowguard.core.Row;
+import io.rowguard.core.TableId;
+import io.rowguard.core.ValueSchema;
+import io.rowguard.replay.Action;
+import io.rowguard.replay.ApplyResult;
+import io.rowguard.replay.ReplayException;
+import io.rowguard.replay.RowChange;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongConsumer;
+
+/**
+ * One table's part of a plan on MySQL or MariaDB: its rows staged in a temporary table {@code
+ * rg_stage_N} as (ordinal, kind, action, pattern, columns…), kind 1 the journal's current image and
+ * kind 2 the target; action {@code D}, {@code U}, {@code I}, or {@code S} for a row only checked
+ * (at its target already).
+ */
+final class MySqlTableWork {
+  /**
+   * Types compared byte for byte ({@code BINARY}): under a case- or accent-insensitive collation
+   * {@code 'a' = 'A'}. MariaDB's JSON is {@code longtext}; MySQL's JSON compares as JSON.
+   */
+  private static final Set<String> TEXT =
+      Set.of("char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set");
+
+  private final Connection connection;
+  private final TableId table;
+  private final String stage;
+  private final Map<Integer, RowChange> rows = new LinkedHashMap<>();
+  private final Set<Integer> checkOnly = new HashSet<>();
+  private final Map<Integer, Integer> patternOf = new HashMap<>();
+  private final List<List<String>> patterns = new ArrayList<>();
+  private final Set<Integer> conflicting = new HashSet<>();
+
+  /** The live table's writable columns (not generated) that the images have, in table order. */
+  private final List<String> columns = new ArrayList<>();
+
+  /** Live column types ({@code DATA_TYPE}), by name. */
+  private final Map<String, String> types = new HashMap<>();
+
+  private List<String> keys = List.of();
+  private boolean staged;
+  private boolean updates;
+
+  MySqlTableWork(Connection connection, TableId table, int n) {
+    this.connection = connection;
+    this.table = table;
+    // in the table's database: a connection need not have one selected
+    this.stage = MySqlApplier.quote(table.schema()) + ".rg_stage_" + n;
+  }
+
+  void add(int ord, RowChange c, boolean settled) {
+    rows.put(ord, c);
+    if (settled) {
+      checkOnly.add(ord);
+    }
+    if (keys.isEmpty()) {
+      keys = c.schema().keyColumns();
+    }
+    updates |= !settled && c.action() == Action.UPDATE;
+  }
+
+  int size() {
+    return rows.size();
+  }
+
+  boolean hasUpdates() {
+    return updates;
+  }
+
+  /** Reads the live table: its columns, which are generated, their types. */
+  void describe(List<String> warnings) throws SQLException {
+    Map<String, String> live = new LinkedHashMap<>();
+    Set<String> generated = new HashSet<>();
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT COLUMN_NAME, DATA_TYPE, EXTRA FROM information_schema.COLUMNS WHERE"
+                + " TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION")) {
+      ps.setString(1, table.schema());
+      ps.setString(2, table.name());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          live.put(rs.getString(1), rs.getString(2).toLowerCase(Locale.ROOT));
+          String extra = rs.getString(3) == null ? "" : rs.getString(3).toUpperCase(Locale.ROOT);
+          if (extra.contains("GENERATED")
+              || extra.contains("VIRTUAL")
+              || extra.contains("PERSISTENT")
+              || extra.contains("STORED")) {
+            generated.add(rs.getString(1));
+          }
+        }
+      }
+    }
+    if (live.isEmpty()) {
+      throw new ReplayException(
+          "table " + table + " does not exist in the database any more: nothing was written");
+    }
+    types.putAll(live);
+    Set<String> imaged = null;
+    for (RowChange c : rows.values()) {
+      for (Row r : new Row[] {c.current(), c.target()}) {
+        if (r != null) {
+          Set<String> names = new LinkedHashSet<>();
+          r.schema().columns().forEach(col -> names.add(col.name()));
+          if (imaged == null) {
+            imaged = names;
+          } else {
+            imaged.retainAll(names);
+          }
+        }
+      }
+    }
+    for (String k : keys) {
+      if (!live.containsKey(k)) {
+        throw new ReplayException(
+            "key column " + k + " of " + table + " is gone from the database: nothing was written");
+      }
+    }
+    for (String name : live.keySet()) {
+      if (generated.contains(name)) {
+        continue; // the database computes it
+      }
+      if (imaged != null && imaged.contains(name)) {
+        columns.add(name);
+      } else {
+        warnings.add(
+            "column "
+                + name
+                + " of "
+                + table
+                + " is not in the journal's images of every row: it is left as the database has it");
+      }
+    }
+    if (imaged != null) {
+      for (String name : imaged) {
+        if (!live.containsKey(name)) {
+          warnings.add(
+              "column "
+                  + name
+                  + " of "
+                  + table
+                  + " was dropped since: its journaled values are not restored");
+        }
+      }
+    }
+  }
+
+  /** Creates the temporary table and loads the images, in batches. */
+  void stage(LongConsumer done) throws SQLException {
+    StringBuilder select = new StringBuilder();
+    for (String c : columns) {
+      select.append(", ").append(MySqlApplier.quote(c));
+    }
+    try (Statement s = connection.createStatement()) {
+      s.execute("DROP TEMPORARY TABLE IF EXISTS " + stage);
+      s.execute(
+          "CREATE TEMPORARY TABLE "
+              + stage
+              + " AS SELECT 0 AS rg_ord, 0 AS rg_kind, 'U' AS rg_action, 0 AS rg_pattern"
+              + select
+              + " FROM "
+              + MySqlApplier.quote(table)
+              + " LIMIT 0");
+    }
+    staged = true;
+    int width = columns.size() + 4;
+    int perStatement = Math.max(1, Math.min(1000, 30_000 / width));
+    List<Object[]> batch = new ArrayList<>();
+    long n = 0;
+    for (Map.Entry<Integer, RowChange> e : rows.entrySet()) {
+      RowChange c = e.getValue();
+      boolean settled = checkOnly.contains(e.getKey());
+      String action = settled ? "S" : actionCode(c.action());
+      int pattern = settled || c.action() != Action.UPDATE ? 0 : pattern(e.getKey(), c);
+      if (c.current() != null || settled) {
+        batch.add(
+            new Object[] {e.getKey(), 1, action, pattern, settled ? c.target() : c.current()});
+      }
+      if (c.target() != null && !settled) {
+        batch.add(new Object[] {e.getKey(), 2, action, pattern, c.target()});
+      }
+      if (batch.size() >= perStatement) {
+        insert(batch);
+        batch.clear();
+      }
+      if (++n % 5_000 == 0) {
+        done.accept(n);
+      }
+    }
+    if (!batch.isEmpty()) {
+      insert(batch);
+    }
+    done.accept(n);
+  }
+
+  private static String actionCode(Action a) {
+    return switch (a) {
+      case DELETE -> "D";
+      case UPDATE -> "U";
+      case INSERT -> "I";
+    };
+  }
+
+  /** The set of columns an update writes, as a number shared by rows that write the same ones. */
+  private int pattern(int ord, RowChange c) {
+    List<String> written = new ArrayList<>();
+    for (String col : columns) {
+      if (c.changedColumns().contains(col)) {
+        written.add(col);
+      }
+    }
+    int p = patterns.indexOf(written);
+    if (p < 0) {
+      patterns.add(written);
+      p = patterns.size() - 1;
+    }
+    patternOf.put(ord, p);
+    return p;
+  }
+
+  private void insert(List<Object[]> batch) throws SQLException {
+    StringBuilder sql = new StringBuilder("INSERT INTO ").append(stage).append(" VALUES ");
+    String one = "(?, ?, ?, ?" + ", ?".repeat(columns.size()) + ")";
+    for (int i = 0; i < batch.size(); i++) {
+      sql.append(i == 0 ? "" : ", ").append(one);
+    }
+    try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
+      int p = 1;
+      for (Object[] r : batch) {
+        ps.setInt(p++, (Integer) r[0]);
+        ps.setInt(p++, (Integer) r[1]);
+        ps.setString(p++, (String) r[2]);
+        ps.setInt(p++, (Integer) r[3]);
+        Row image = (Row) r[4];
+        for (String c : columns) {
+          int i = image.schema().indexOf(c);
+          Object v = image.get(i);
+          if (v == Row.UNAVAILABLE || v == Row.MISSING) {
+            throw new ReplayException(
+                "the journal has no value of column " + c + " of a row of " + table);
+          }
+          ValueSchema schema = image.schema().column(i).schema();
+          MySqlValues.bind(ps, p++, v, schema);
+        }
+      }
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Locks the live rows of the plan and returns those that do not look as the journal says: gone,
+   * differing in a value, or (for a row to insert) there already.
+   */
+  List<ApplyResult.Conflict> lockAndCompare() throws SQLException {
+    List<ApplyResult.Conflict> out = new ArrayList<>();
+    String live = MySqlApplier.quote(table);
+    StringBuilder same = new StringBuilder();
+    for (String c : columns) {
+      String q = MySqlApplier.quote(c);
+      boolean text = TEXT.contains(types.get(c));
+      same.append(same.length() == 0 ? "" : " AND ")
+          .append(text ? "BINARY l." + q + " <=> BINARY c." + q : "l." + q + " <=> c." + q);
+    }
+    String sql =
+        "SELECT c.rg_ord, l."
+            + MySqlApplier.quote(keys.get(0))
+            + " IS NULL FROM "
+            + stage
+            + " c LEFT JOIN "
+            + live
+            + " l ON "
+            + join("l", "c")
+            + " WHERE c.rg_kind = 1 AND (l."
+            + MySqlApplier.quote(keys.get(0))
+            + " IS NULL OR NOT ("
+            + (same.length() == 0 ? "TRUE" : same)
+            + ")) FOR UPDATE";
+    try (Statement s = connection.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) {
+        int ord = rs.getInt(1);
+        conflicting.add(ord);
+        out.add(
+            new ApplyResult.Conflict(
+                table,
+                rows.get(ord).key(),
+                rs.getBoolean(2)
+                    ? "the row is gone from the database (deleted since the journal's last"
+                        + " version)"
+                    : "the row's values differ from the journal's last version: it changed since"));
+      }
+    }
+    String present =
+        "SELECT t.rg_ord FROM "
+            + stage
+            + " t JOIN "
+            + live
+            + " l ON "
+            + join("l", "t")
+            + " WHERE t.rg_kind = 2 AND t.rg_action = 'I' FOR UPDATE";
+    try (Statement s = connection.createStatement();
+        ResultSet rs = s.executeQuery(present)) {
+      while (rs.next()) {
+        int ord = rs.getInt(1);
+        conflicting.add(ord);
+        out.add(
+            new ApplyResult.Conflict(
+                table,
+                rows.get(ord).key(),
+                "a row with this key exists in the database: it was inserted since"));
+      }
+    }
+    return out;
+  }
+
+  /** Leaves the conflicting rows out of the writes. */
+  void skipConflicts() throws SQLException {
+    List<Integer> ords = new ArrayList<>(conflicting);
+    for (int from = 0; from < ords.size(); from += 1000) {
+      List<Integer> part = ords.subList(from, Math.min(ords.size(), from + 1000));
+      StringBuilder sql = new StringBuilder("DELETE FROM " + stage + " WHERE rg_ord IN (");
+      for (int i = 0; i < part.size(); i++) {
+        sql.append(i == 0 ? "" : ", ").append(part.get(i));
+      }
+      try (Statement s = connection.createStatement()) {
+        s.execute(sql.append(")").toString());
+      }
+    }
+  }
+
+  /** Writes the rows of {@code action}; returns how many. */
+  int write(Action action, boolean overwrite, String marker) throws SQLException {
+    // a multi-table DELETE names its target by alias, which MariaDB resolves in the current
+    // database
+    connection.setCatalog(table.schema());
+    String live = MySqlApplier.quote(table);
+    return switch (action) {
+      case DELETE ->
+          update(
+              marker
+                  + "DELETE l FROM "
+                  + live
+                  + " l JOIN "
+                  + stage
+                  + " c ON "
+                  + join("l", "c")
+                  + " WHERE c.rg_kind = 1 AND c.rg_action = 'D'");
+      case INSERT ->
+          update(
+              marker
+                  + "INSERT INTO "
+                  + live
+                  + " ("
+                  + list("", columns)
+                  + ") SELECT "
+                  + list("t.", columns)
+                  + " FROM "
+                  + stage
+                  + " t WHERE t.rg_kind = 2 AND t.rg_action = 'I'"
+                  + (overwrite ? onDuplicate(columns) : ""));
+      case UPDATE -> {
+        int n = 0;
+        for (int p = 0; p < patterns.size(); p++) {
+          List<String> set = patterns.get(p);
+          if (set.isEmpty()) {
+            continue;
+          }
+          if (overwrite) {
+            // the row may be gone by now: put it back whole, else write the changed cells
+            n +=
+                update(
+                    marker
+                        + "INSERT INTO "
+                        + live
+                        + " ("
+                        + list("", columns)
+                        + ") SELECT "
+                        + list("t.", columns)
+                        + " FROM "
+                        + stage
+                        + " t WHERE t.rg_kind = 2 AND t.rg_action = 'U' AND t.rg_pattern = "
+                        + p
+                        + onDuplicate(set));
+            continue;
+          }
+          StringBuilder assign = new StringBuilder();
+          for (String c : set) {
+            String q = MySqlApplier.quote(c);
+            assign.append(assign.length() == 0 ? "" : ", ").append("l.").append(q).append(" = t.");
+            assign.append(q);
+          }
+          n +=
+              update(
+                  marker
+                      + "UPDATE "
+                      + live
+                      + " l JOIN "
+                      + stage
+                      + " t ON "
+                      + join("l", "t")
+                      + " SET "
+                      + assign
+                      + " WHERE t.rg_kind = 2 AND t.rg_action = 'U' AND t.rg_pattern = "
+                      + p);
+        }
+        yield n;
+      }
+    };
+  }
+
+  private String onDuplicate(List<String> set) {
+    StringBuilder sb = new StringBuilder(" ON DUPLICATE KEY UPDATE ");
+    for (int i = 0; i < set.size(); i++) {
+      String q = MySqlApplier.quote(set.get(i));
+      sb.append(i == 0 ? "" : ", ").append(q).append(" = VALUES(").append(q).append(")");
+    }
+    return sb.toString();
+  }
+
+  private int update(String sql) throws SQLException {
+    try (Statement s = connection.createStatement()) {
+      return s.executeUpdate(sql);
+    }
+  }
+
+  private String join(String a, String b) {
+    StringBuilder sb = new StringBuilder();
+    for (String k : keys) {
+      String q = MySqlApplier.quote(k);
+      sb.append(sb.length() == 0 ? "" : " AND ")
+          .append(a)
+          .append('.')
+          .append(q)
+          .append(" = ")
+          .append(b)
+          .append('.')
+          .append(q);
+    }
+    return sb.toString();
+  }
+
+  private static String list(String prefix, List<String> names) {
+    StringBuilder sb = new StringBuilder();
+    for (String n : names) {
+      sb.append(sb.length() == 0 ? "" : ", ").append(prefix).append(MySqlApplier.quote(n));
+    }
+    return sb.toString();
+  }
+
+  /** Drops the temporary table (which does not end the transaction). */
+  void drop() {
+    if (!staged) {
+      return;
+    }
+    try (Statement s = connection.createStatement()) {
+      s.execute("DROP TEMPORARY TABLE IF EXISTS " + stage);
+    } catch (SQLException e) {
+      // the session ends with the connection, and its temporary tables with it
+    }
+  }
+}
