@@ -173,7 +173,7 @@ final class DemoCommand implements Callable<Integer> {
     out.println();
     out.println("9. $ rowguard backout -c " + config.file() + " --tx " + badTx + "   (dry run)");
     RollbackPlan plan = new Planner(journal, Clock.systemUTC()).backout(badTx, false);
-    PlanView.printText(out, plan, 5);
+    PlanView.printText(out, plan, 5, io.rowguard.replay.SqlDialect.POSTGRES);
     out.println();
     out.println(
         "10. $ rowguard backout -c "

@@ -17,6 +17,7 @@ import io.rowguard.replay.PlanApplier;
 import io.rowguard.replay.Planner;
 import io.rowguard.replay.PointInTime;
 import io.rowguard.replay.RollbackPlan;
+import io.rowguard.replay.SqlDialect;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -130,9 +131,9 @@ final class PlanOptions {
     plan = withForeignKeyActions(config, plan);
     if (!apply) {
       if (json) {
-        PlanView.printJson(out, plan, null);
+        PlanView.printJson(out, plan, null, dialect(config));
       } else {
-        PlanView.printText(out, plan);
+        PlanView.printText(out, plan, dialect(config));
         out.println();
         out.println("Dry run: nothing was written. Add --apply to write it.");
         out.flush();
@@ -141,7 +142,7 @@ final class PlanOptions {
     }
     if (!json) {
       // the plan first: if applying it fails, what was tried is on the screen
-      PlanView.printText(out, plan);
+      PlanView.printText(out, plan, dialect(config));
       out.println();
       out.flush();
     }
@@ -154,7 +155,7 @@ final class PlanOptions {
       throw new io.rowguard.replay.ReplayException("closing the connection failed", e);
     }
     if (json) {
-      PlanView.printJson(out, plan, result);
+      PlanView.printJson(out, plan, result, dialect(config));
     } else {
       PlanView.printResult(out, result, config.file());
     }
@@ -168,6 +169,13 @@ final class PlanOptions {
   private static RollbackPlan withForeignKeyActions(RowguardConfig config, RollbackPlan plan) {
     if (plan.changes().isEmpty()) {
       return plan;
+    }
+    if (dialect(config) != SqlDialect.POSTGRES) {
+      return plan.warning(
+          List.of(
+              "what foreign key actions (ON DELETE CASCADE and the like) would do beyond the plan"
+                  + " is not listed on MySQL/MariaDB yet: check the plan's deletes against the"
+                  + " tables' foreign keys"));
     }
     try (Connection c = Database.connect(config)) {
       return plan.warning(Cascades.describe(c, plan));
@@ -201,12 +209,16 @@ final class PlanOptions {
     return printApplied(config, o.plan(), o.result(), out);
   }
 
+  static SqlDialect dialect(RowguardConfig config) {
+    return SqlDialect.of(config.connector());
+  }
+
   private int printApplied(
       RowguardConfig config, RollbackPlan plan, ApplyResult result, PrintWriter out) {
     if (json) {
-      PlanView.printJson(out, plan, result);
+      PlanView.printJson(out, plan, result, dialect(config));
     } else {
-      PlanView.printText(out, plan);
+      PlanView.printText(out, plan, dialect(config));
       out.println();
       PlanView.printResult(out, result, config.file());
     }

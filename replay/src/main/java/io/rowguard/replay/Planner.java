@@ -950,7 +950,41 @@ public final class Planner {
     }
     long micros = ((PointInTime.At) point).micros();
     checkTime(journal, clock, micros, table);
+    checkSecond(journal, micros, table);
     return new Bound(e -> e.event().commitMicros() <= micros, micros + 1);
+  }
+
+  /**
+   * A binlog's commit times have one-second resolution: a transaction journaled at second S
+   * committed somewhere in [S, S+1). A time inside a second in which {@code table} changed can't
+   * say whether those changes came before or after it: refused, naming the transactions, for the
+   * caller to choose with {@code --before-tx}. Never guessed.
+   */
+  static void checkSecond(Journal journal, long micros, TableId table) {
+    String connector = journal.binding().map(b -> b.connector()).orElse("");
+    if (!connector.equals("mysql") && !connector.equals("mariadb")) {
+      return;
+    }
+    long second = Math.floorDiv(micros, 1_000_000L) * 1_000_000L;
+    Set<String> txs = new LinkedHashSet<>();
+    for (JournalEntry e : journal.tableChanges(table, second, second + 1_000_000L)) {
+      if (e.event().op() != io.rowguard.core.Op.READ) {
+        txs.add(e.event().txId());
+      }
+    }
+    if (!txs.isEmpty()) {
+      throw new InputException(
+          ValueFormat.instant(micros)
+              + " falls within the second "
+              + ValueFormat.instant(second)
+              + " in which "
+              + table
+              + " was changed by transaction(s) "
+              + String.join(", ", txs)
+              + "; the binlog dates commits to the second, so whether they came before or after"
+              + " the time is unknown: roll back to just before one of them with --before-tx TX,"
+              + " or pick a time outside that second");
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.rowguard.replay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.Database;
@@ -142,7 +143,9 @@ class MariaDbTypeMatrixIT {
       List<String> original = rows();
       assertThat(original).hasSize(4);
 
-      // 1. the whole table, back to before a bad write one second later
+      // 1. the whole table, back to before a bad write; commit times are whole seconds, so the
+      // time is a second of its own
+      Thread.sleep(1_100);
       long t = micros();
       Thread.sleep(1_100);
       exec(
@@ -151,6 +154,18 @@ class MariaDbTypeMatrixIT {
           "INSERT INTO shop.matrix (id) VALUES (9)");
       drain(config, journal);
       Planner planner = new Planner(journal, Clock.systemUTC());
+      // a time inside the second of the bad write can't say what came before it: refused
+      long badSecond =
+          journal.tableChanges(matrix, t, Long.MAX_VALUE).get(0).event().commitMicros();
+      String badTx = journal.tableChanges(matrix, t, Long.MAX_VALUE).get(0).event().txId();
+      while (micros() < badSecond + 1_000_000) {
+        Thread.sleep(50); // the second is over: a time in it is not in the future
+      }
+      assertThatThrownBy(
+              () -> planner.rollbackTable(matrix, new PointInTime.At(badSecond + 500_000)))
+          .isInstanceOf(io.rowguard.core.InputException.class)
+          .hasMessageContaining(badTx)
+          .hasMessageContaining("--before-tx");
       RollbackPlan plan = planner.rollbackTable(matrix, new PointInTime.At(t));
       ApplyResult r = apply(config, plan, ConflictPolicy.ABORT);
       assertThat(r.conflicts()).isEmpty();
@@ -160,6 +175,7 @@ class MariaDbTypeMatrixIT {
       assertThat(journal.tag(r.txId()).orElseThrow().rollback()).isEqualTo(plan.id());
 
       // 2. two rows by key, after another bad write
+      Thread.sleep(1_100);
       long t2 = micros();
       Thread.sleep(1_100);
       exec(CORRUPT + " WHERE id IN (1, 4)", "DELETE FROM shop.matrix WHERE id = 3");

@@ -9,6 +9,7 @@ import io.rowguard.replay.ApplyResult;
 import io.rowguard.replay.PlanApplier;
 import io.rowguard.replay.RollbackPlan;
 import io.rowguard.replay.RowChange;
+import io.rowguard.replay.SqlDialect;
 import io.rowguard.replay.UndoneTransaction;
 import java.io.PrintWriter;
 import java.util.Locale;
@@ -21,12 +22,12 @@ public final class PlanView {
 
   private PlanView() {}
 
-  public static void printText(PrintWriter out, RollbackPlan plan) {
-    printText(out, plan, SHOWN);
+  public static void printText(PrintWriter out, RollbackPlan plan, SqlDialect dialect) {
+    printText(out, plan, SHOWN, dialect);
   }
 
   /** Shows at most {@code limit} rows and statements. */
-  public static void printText(PrintWriter out, RollbackPlan plan, int limit) {
+  public static void printText(PrintWriter out, RollbackPlan plan, int limit, SqlDialect dialect) {
     Map<Action, Integer> counts = plan.counts();
     out.println("plan " + plan.id() + ": " + plan.description());
     out.printf(
@@ -99,7 +100,7 @@ public final class PlanView {
       if (shown++ == limit) {
         break;
       }
-      out.println("  " + PlanApplier.sqlFor(c));
+      out.println("  " + PlanApplier.sqlFor(c, dialect));
     }
     if (plan.changes().size() > limit) {
       out.println("  … and " + (plan.changes().size() - limit) + " more rows (--json lists all)");
@@ -140,17 +141,19 @@ public final class PlanView {
   }
 
   /** The plan (and what applying it did) as one document, its rows written one at a time. */
-  public static void printJson(PrintWriter out, RollbackPlan plan, ApplyResult result) {
+  public static void printJson(
+      PrintWriter out, RollbackPlan plan, ApplyResult result, SqlDialect dialect) {
     ObjectNode head = Json.NODES.objectNode();
     head.put("plan", plan.id());
     head.put("description", plan.description());
     ObjectNode summary = head.putObject("summary");
     plan.counts().forEach((a, n) -> summary.put(name(a), n));
     summary.put("unchanged", plan.unchanged());
-    Json.printStreamed(out, head, "rows", plan.changes(), PlanView::rowJson, tail(plan, result));
+    Json.printStreamed(
+        out, head, "rows", plan.changes(), c -> rowJson(c, dialect), tail(plan, result));
   }
 
-  private static ObjectNode rowJson(RowChange c) {
+  private static ObjectNode rowJson(RowChange c, SqlDialect dialect) {
     ObjectNode r = Json.NODES.objectNode();
     r.put("table", c.table().toString());
     r.set("key", Json.key(c.key()));
@@ -164,7 +167,7 @@ public final class PlanView {
     if (!c.conflict().isEmpty()) {
       r.put("conflict", c.conflict());
     }
-    r.put("sql", PlanApplier.sqlFor(c));
+    r.put("sql", PlanApplier.sqlFor(c, dialect));
     return r;
   }
 
