@@ -12,6 +12,8 @@ class LayeringTest {
   static final JavaClasses CLASSES =
       new ClassFileImporter()
           .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          // the other modules' test jars (fixtures, shared test helpers) are not the product
+          .withImportOption(location -> !location.contains("-tests.jar"))
           .importPackages("io.rowguard");
 
   @Test
@@ -131,5 +133,48 @@ class LayeringTest {
           .allowEmptyShould(true)
           .check(CLASSES);
     }
+  }
+
+  @Test
+  void eachJdbcDriversTypesStayInItsDatabasesPackage() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("..internal.postgres..")
+        // the PostgreSQL applier's COPY: the class moves under replay.internal.postgres when it is
+        // split into orchestration and dialect (docs/decisions.md)
+        .and()
+        .haveNameNotMatching("io\\.rowguard\\.replay\\.PlanApplier(\\$.*)?")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("org.postgresql..")
+        .because("PostgreSQL's driver types belong to its source and dialect (DESIGN.md)")
+        .check(CLASSES);
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("..internal.mysql..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("org.mariadb..", "com.mysql..")
+        .because("MySQL's and MariaDB's driver types belong to their source and dialect")
+        .allowEmptyShould(true)
+        .check(CLASSES);
+  }
+
+  @Test
+  void oneDatabasesCodeNeverReachesIntoAnothers() {
+    noClasses()
+        .that()
+        .resideInAPackage("..internal.mysql..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("..internal.postgres..")
+        .check(CLASSES);
+    noClasses()
+        .that()
+        .resideInAPackage("..internal.postgres..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("..internal.mysql..")
+        .check(CLASSES);
   }
 }

@@ -3,7 +3,6 @@ package io.rowguard.connectors.internal.postgres;
 import io.rowguard.connectors.SourceStatus;
 import io.rowguard.connectors.internal.CaptureNotifications;
 import io.rowguard.connectors.internal.DebeziumSettings;
-import io.rowguard.connectors.internal.PgTextConverter;
 import io.rowguard.connectors.internal.Source;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.RowguardException;

@@ -1,7 +1,8 @@
-package io.rowguard.connectors.internal;
+package io.rowguard.connectors.internal.postgres;
 
 import io.debezium.spi.converter.CustomConverter;
 import io.debezium.spi.converter.RelationalColumn;
+import io.rowguard.connectors.internal.DebeziumSettings;
 import java.util.Locale;
 import java.util.Properties;
 import org.apache.kafka.connect.data.SchemaBuilder;
