@@ -49,6 +49,9 @@ class MariaDbCliIT {
             + " note varchar(40))",
         "INSERT INTO shop.orders SELECT seq, CONCAT('c', seq), seq * 1.5, 'real' FROM"
             + " shop.seq_1_to_100");
+    try (Connection c = db.connect()) {
+      io.rowguard.client.Rowguard.createTagTable(c);
+    }
     db.createCaptureUser("guard", "secret");
     db.exec(
         "CREATE USER 'writer'@'%' IDENTIFIED BY 'secret'",
@@ -73,10 +76,14 @@ class MariaDbCliIT {
               () -> {
                 try (Connection c = db.connect();
                     Statement s = c.createStatement()) {
+                  c.setAutoCommit(false);
                   while (open.get()) {
                     int id = placed.incrementAndGet();
+                    // the shop says who it is with the client helper: a rowguard_tag row
+                    io.rowguard.client.Rowguard.tag(c, "checkout", null, "cart-" + id);
                     s.execute("INSERT INTO orders VALUES (" + id + ", 'new', 9.99, 'placed')");
                     s.execute("UPDATE orders SET note = 'shipped' WHERE id = " + (id - 90));
+                    c.commit();
                     Thread.sleep(20);
                   }
                 } catch (Throwable t) {
@@ -107,6 +114,8 @@ class MariaDbCliIT {
       Cli.Result audit = Cli.ok("audit", "-c", config.toString(), "--actor", "test-loader");
       assertThat(audit.out()).contains(loader);
       assertThat(Cli.ok("status", "-c", config.toString()).out()).contains("binlog at");
+      Cli.Result shopAudit = Cli.ok("audit", "-c", config.toString(), "--actor", "checkout");
+      assertThat(shopAudit.out()).contains("shop.orders").doesNotContain("rowguard_tag");
 
       // one second holds the loader and shop writes: a time inside it is refused, never guessed
       long loaderSecond = commitSecond(loader);

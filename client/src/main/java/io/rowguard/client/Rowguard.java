@@ -14,10 +14,12 @@ import java.sql.SQLException;
  * connection.commit();
  * }</pre>
  *
- * <p>The tag is a transactional logical message in the database's log ({@code
- * pg_logical_emit_message(true, 'rowguard', json)} in PostgreSQL): it commits or rolls back with
- * the transaction, costs one round trip, and changes no table. rowguard attributes every change of
- * the transaction to the actor. Call it once per transaction, anywhere before the commit.
+ * <p>On PostgreSQL the tag is a transactional logical message in the database's log ({@code
+ * pg_logical_emit_message(true, 'rowguard', json)}): it commits or rolls back with the transaction,
+ * costs one round trip, and changes no table. On MySQL and MariaDB, which have no such messages, it
+ * is a row of {@code rowguard_tag} (see {@link #createTagTable}) inserted and deleted in the
+ * transaction: two round trips, and the table stays empty. rowguard attributes every change of the
+ * transaction to the actor. Call it once per transaction, anywhere before the commit.
  *
  * <p>No dependencies beyond the JDK: copy this class into your code base if you prefer.
  */
@@ -55,14 +57,48 @@ public final class Rowguard {
     }
     String json = json(actor, reason, request);
     String product = connection.getMetaData().getDatabaseProductName();
+    if ("MySQL".equalsIgnoreCase(product) || "MariaDB".equalsIgnoreCase(product)) {
+      // no logical messages: a row of rowguard_tag, written and removed in this transaction
+      try (PreparedStatement ps =
+          connection.prepareStatement("INSERT INTO " + TAG_TABLE + " (tag) VALUES (?)")) {
+        ps.setString(1, json);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps =
+          connection.prepareStatement(
+              "DELETE FROM " + TAG_TABLE + " WHERE id = LAST_INSERT_ID()")) {
+        ps.executeUpdate();
+      }
+      return;
+    }
     if (!"PostgreSQL".equalsIgnoreCase(product)) {
       throw new UnsupportedOperationException(
-          "Rowguard.tag supports PostgreSQL; " + product + " is not supported yet");
+          "Rowguard.tag supports PostgreSQL, MySQL and MariaDB; " + product + " is not");
     }
     try (PreparedStatement ps =
         connection.prepareStatement("SELECT pg_logical_emit_message(true, ?, ?)")) {
       ps.setString(1, PREFIX);
       ps.setString(2, json);
+      ps.execute();
+    }
+  }
+
+  /** The table that carries tags on MySQL and MariaDB, in the connection's current database. */
+  public static final String TAG_TABLE = "rowguard_tag";
+
+  /** The tag table's definition (MySQL/MariaDB); {@link #createTagTable} runs it. */
+  public static final String TAG_TABLE_DDL =
+      "CREATE TABLE IF NOT EXISTS "
+          + TAG_TABLE
+          + " (id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY, tag varchar(1024) NOT NULL)";
+
+  /**
+   * Creates {@code rowguard_tag} in the connection's current database, if it is not there (MySQL
+   * and MariaDB, which have no logical messages). It stays empty: a tag is a row inserted and
+   * deleted in the tagged transaction, which capture reads from the binlog.
+   */
+  public static void createTagTable(Connection connection) throws SQLException {
+    try (PreparedStatement ps = connection.prepareStatement(TAG_TABLE_DDL)) {
       ps.execute();
     }
   }

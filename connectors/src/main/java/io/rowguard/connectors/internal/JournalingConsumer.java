@@ -113,6 +113,11 @@ public final class JournalingConsumer
           continue;
         }
         RecordTranslator.Kind kind = RecordTranslator.kind(record);
+        if ((kind == RecordTranslator.Kind.CHANGE || kind == RecordTranslator.Kind.SNAPSHOT_READ)
+            && RecordTranslator.isTagRow(record)) {
+          tagRow(batch, record, kind);
+          continue;
+        }
         if (kind != RecordTranslator.Kind.SNAPSHOT_READ && snapshots.initialPending()) {
           // the initial snapshot read no row at all (every table was empty)
           snapshots.initialEnded(batch, translator.snapshotPointMicros(), "", "snapshot");
@@ -259,6 +264,30 @@ public final class JournalingConsumer
         LOG.warn("A transaction listener failed on transaction {}", t.txId(), e);
       }
     }
+  }
+
+  /**
+   * A row of {@code rowguard_tag}: the tag of its transaction, never a data change. An insert tags
+   * the transaction with the row's {@code tag}; its delete (the helper empties the table in the
+   * same transaction) and snapshot rows say nothing. Each is still an event the transaction's END
+   * counts.
+   */
+  private void tagRow(Journal.Batch batch, SourceRecord record, RecordTranslator.Kind kind) {
+    if (kind == RecordTranslator.Kind.SNAPSHOT_READ) {
+      return;
+    }
+    count.event(RecordTranslator.tagTable(record));
+    String txId = RecordTranslator.txId(record);
+    RecordTranslator.tagRowContent(record)
+        .filter(json -> !txId.isEmpty())
+        .ifPresent(
+            json -> {
+              var tag = TransactionTags.parse(json);
+              batch.tag(txId, tag);
+              if (summary != null && summary.txId().equals(txId)) {
+                summary.tag(tag);
+              }
+            });
   }
 
   /**

@@ -185,6 +185,34 @@ public final class RecordTranslator {
     return Optional.ofNullable(content == null ? null : content.toString());
   }
 
+  /** The table whose rows tag their transaction: {@code rowguard_tag}, in any schema. */
+  public static final String TAG_TABLE = "rowguard_tag";
+
+  /** True for a row of a {@code rowguard_tag} table. */
+  public static boolean isTagRow(SourceRecord record) {
+    String topic = record.topic();
+    return topic != null && topic.endsWith("." + TAG_TABLE);
+  }
+
+  /** The tag table a tag row is of. */
+  static TableId tagTable(SourceRecord record) {
+    Struct source = ((Struct) record.value()).getStruct("source");
+    Object schema =
+        source.schema().field("schema") != null ? source.get("schema") : source.get("db");
+    return TableId.of(String.valueOf(schema), TAG_TABLE);
+  }
+
+  /** The {@code tag} column of an inserted tag row; empty for its delete. */
+  static Optional<String> tagRowContent(SourceRecord record) {
+    Struct value = (Struct) record.value();
+    if (!"c".equals(value.getString("op"))) {
+      return Optional.empty();
+    }
+    Struct after = value.getStruct("after");
+    Object tag = after == null || after.schema().field("tag") == null ? null : after.get("tag");
+    return tag == null ? Optional.empty() : Optional.of(tag.toString());
+  }
+
   /** How an application says in a statement who ran it: a comment opening with this. */
   static final String COMMENT_START = "/* rowguard:";
 

@@ -384,8 +384,8 @@ public final class BinlogPreflight {
           continue;
         }
         TableId t = TableId.of(db, rs.getString(2));
-        if (!filter.includes(t)) {
-          continue;
+        if (!filter.includes(t) || t.name().equals("rowguard_tag")) {
+          continue; // tag rows are attribution, not captured data
         }
         if (!rs.getBoolean(3)) {
           problems.add(

@@ -170,6 +170,11 @@ public final class BinlogSource implements Source {
         if (!config.source().containsKey("custom.metric.tags")) {
           settled.put("custom.metric.tags", "replica=" + serverId);
         }
+        // the tag rows of every captured database come through, whatever the table list says
+        String include = config.source().get("table.include.list");
+        if (include != null && !include.isBlank()) {
+          settled.put("table.include.list", include + ",.*\\.rowguard_tag");
+        }
         return settled;
       }
 
