@@ -59,12 +59,27 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "7", description = "Random seed of the workload.")
   long seed;
 
+  @Option(
+      names = "--db",
+      defaultValue = "postgres",
+      description =
+          "The database to run the demo on: postgres (embedded, needs nothing installed) or"
+              + " mariadb (a private server from the machine's own mariadbd).")
+  String db;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     Logging.quiet();
     PrintWriter out = spec.commandLine().getOut();
+    if (db.equalsIgnoreCase("mariadb")) {
+      return new MariaDbDemo(this, out).run();
+    }
+    if (!db.equalsIgnoreCase("postgres")) {
+      throw new io.rowguard.core.InputException(
+          "--db " + db + " is not a demo database (postgres or mariadb)");
+    }
     long started = System.nanoTime();
     Path work = Files.createTempDirectory("rowguard-demo-");
     out.println("rowguard demo: a shop database, its journal, and the history of one order");
@@ -209,7 +224,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   /** Runs a rowguard command in this process, as a user would type it, printing to {@code out}. */
-  private static int runCommand(PrintWriter out, String... args) {
+  static int runCommand(PrintWriter out, String... args) {
     picocli.CommandLine cmd = Main.commandLine();
     PrintWriter indented =
         new PrintWriter(
@@ -305,7 +320,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   /** Places, pays, ships and cancels orders; returns the number of row changes made. */
-  private long runWorkload(Connection c, Random random) throws SQLException {
+  long runWorkload(Connection c, Random random) throws SQLException {
     long changes = 0;
     try (Statement s = c.createStatement()) {
       for (int i = 0; i < orders; i++) {
@@ -371,7 +386,7 @@ final class DemoCommand implements Callable<Integer> {
     return changes;
   }
 
-  private static void awaitJournal(Journal journal, Capture capture, long expected)
+  static void awaitJournal(Journal journal, Capture capture, long expected)
       throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
     while (journal.changeCount() < expected) {
@@ -390,7 +405,7 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private static void deleteRecursively(Path p) throws IOException {
+  static void deleteRecursively(Path p) throws IOException {
     if (!Files.exists(p)) {
       return;
     }

@@ -27,4 +27,19 @@ class DemoIT {
         .contains("the hash chain and every index are intact")
         .contains("Everything the demo started is stopped");
   }
+
+  @Test
+  void theMariaDbDemoBacksOutTheBadDeployFromTheBinlog() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        io.rowguard.connectors.LocalMariaDb.binaries().isPresent(),
+        "mariadbd is not installed here: apt-get install -y mariadb-server");
+    Cli.Result r = Cli.run("demo", "--db", "mariadb", "--orders", "100");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("fulfillment")
+        .contains("UPDATE `shop`.`orders` SET")
+        .contains("rows, identical")
+        .contains("the hash chain and every index are intact")
+        .contains("stopped and its files are deleted");
+  }
 }

@@ -3,48 +3,23 @@ package io.rowguard.connectors;
 import io.rowguard.core.RowguardConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
-/**
- * A private MariaDB server with the binlog settings capture needs, started by the test itself from
- * the machine's {@code mariadbd} ({@code --no-defaults}: no system my.cnf, service or port is
- * touched). About 2 s to initialise and start.
- */
+/** A private MariaDB server ({@link LocalMariaDb}) for a test class, with a database to use. */
 public final class MariaDbFixture implements AutoCloseable {
   /** The database tests create their tables in. */
   public static final String DATABASE = "shop";
 
-  private final Path dir;
-  private final int port;
-  private Process server;
+  private final LocalMariaDb server;
 
-  private MariaDbFixture(Path dir, int port) {
-    this.dir = dir;
-    this.port = port;
-  }
-
-  /** Where the server binaries are, or empty when MariaDB is not installed here. */
-  public static Optional<Path> binaries() {
-    for (String d : new String[] {"/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin"}) {
-      Path p = Path.of(d, "mariadbd");
-      if (Files.isExecutable(p)) {
-        return Optional.of(p);
-      }
-    }
-    return Optional.empty();
+  private MariaDbFixture(LocalMariaDb server) {
+    this.server = server;
   }
 
   /**
@@ -53,13 +28,10 @@ public final class MariaDbFixture implements AutoCloseable {
    */
   public static MariaDbFixture start() {
     Assumptions.assumeTrue(
-        binaries().isPresent(),
+        LocalMariaDb.binaries().isPresent(),
         "mariadbd is not installed here: apt-get install -y mariadb-server to run MariaDB tests");
     try {
-      Path dir = Files.createTempDirectory("rowguard-mariadb");
-      MariaDbFixture f = new MariaDbFixture(dir, freePort());
-      f.install();
-      f.launch();
+      MariaDbFixture f = new MariaDbFixture(LocalMariaDb.start());
       f.exec("CREATE DATABASE " + DATABASE);
       return f;
     } catch (IOException e) {
@@ -69,111 +41,22 @@ public final class MariaDbFixture implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private void install() throws IOException {
-    Path log = dir.resolve("install.log");
-    Process p =
-        new ProcessBuilder(
-                "mariadb-install-db",
-                "--no-defaults",
-                "--user=" + System.getProperty("user.name"),
-                "--datadir=" + dir.resolve("data"),
-                "--auth-root-authentication-method=normal",
-                "--skip-test-db")
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
-    try {
-      if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException(
-            "mariadb-install-db failed: " + Files.readString(log).strip());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private void launch() throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(binaries().orElseThrow().toString());
-    cmd.add("--no-defaults");
-    cmd.add("--user=" + System.getProperty("user.name"));
-    cmd.add("--datadir=" + dir.resolve("data"));
-    cmd.add("--port=" + port);
-    cmd.add("--socket=" + dir.resolve("m.sock"));
-    cmd.add("--bind-address=127.0.0.1");
-    cmd.add("--pid-file=" + dir.resolve("m.pid"));
-    cmd.add("--log-error=" + dir.resolve("err.log"));
-    cmd.add("--log-bin=" + dir.resolve("data").resolve("binlog"));
-    cmd.add("--binlog-format=ROW");
-    cmd.add("--binlog-row-image=FULL");
-    cmd.add("--server-id=1");
-    cmd.add("--binlog-annotate-row-events=ON");
-    cmd.add("--innodb-flush-log-at-trx-commit=2");
-    cmd.add("--sync-binlog=0");
-    cmd.add("--innodb-buffer-pool-size=64M");
-    server =
-        new ProcessBuilder(cmd)
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    SQLException last = null;
-    while (System.nanoTime() < deadline) {
-      if (!server.isAlive()) {
-        throw new IllegalStateException(
-            "mariadbd exited with " + server.exitValue() + ": " + errorLog());
-      }
-      try (Connection c = connectAsRoot("")) {
-        return;
-      } catch (SQLException e) {
-        last = e;
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
-    throw new IllegalStateException("mariadbd did not accept connections in 60 s: " + last);
-  }
-
-  private String errorLog() {
-    try {
-      return Files.readString(dir.resolve("err.log")).strip();
-    } catch (IOException e) {
-      return "(no error log)";
-    }
-  }
-
   public int port() {
-    return port;
+    return server.port();
   }
 
   /** The server's data directory. */
   public Path dataDir() {
-    return dir.resolve("data");
-  }
-
-  private Connection connectAsRoot(String database) throws SQLException {
-    return DriverManager.getConnection(
-        "jdbc:mariadb://127.0.0.1:" + port + "/" + database, "root", "");
+    return server.dataDir();
   }
 
   /** A connection as root to {@link #DATABASE}. */
   public Connection connect() throws SQLException {
-    return connectAsRoot(DATABASE);
+    return server.connect(DATABASE);
   }
 
   public void exec(String... sql) throws SQLException {
-    try (Connection c = connectAsRoot("");
+    try (Connection c = server.connect("");
         Statement s = c.createStatement()) {
       for (String q : sql) {
         s.execute(q);
@@ -196,7 +79,7 @@ public final class MariaDbFixture implements AutoCloseable {
     Map<String, String> p = new HashMap<>();
     p.put("source.connector", "mariadb");
     p.put("source.database.hostname", "127.0.0.1");
-    p.put("source.database.port", Integer.toString(port));
+    p.put("source.database.port", Integer.toString(port()));
     p.put("source.database.user", "root");
     p.put("source.database.password", "");
     p.put("source.database.include.list", DATABASE);
@@ -215,29 +98,11 @@ public final class MariaDbFixture implements AutoCloseable {
 
   /** Kills the server (SIGKILL) and starts it again on the same port and data. */
   public void crashAndRestart() throws IOException {
-    server.destroyForcibly();
-    try {
-      server.waitFor(30, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    launch();
+    server.crashAndRestart();
   }
 
   @Override
   public void close() throws IOException {
-    if (server != null) {
-      server.destroy();
-      try {
-        if (!server.waitFor(30, TimeUnit.SECONDS)) {
-          server.destroyForcibly();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    try (var walk = Files.walk(dir)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    server.close();
   }
 }

@@ -25,6 +25,12 @@ public final class Logging {
   public static void quiet() {
     if (!verbose) {
       Configurator.setLevel("io.rowguard", Level.WARN);
+      // the binlog client logs its connection steps through java.util.logging, to stderr
+      BINLOG_CLIENT.setLevel(java.util.logging.Level.WARNING);
     }
   }
+
+  // held: java.util.logging keeps loggers weakly, and a level set on a collected one is lost
+  private static final java.util.logging.Logger BINLOG_CLIENT =
+      java.util.logging.Logger.getLogger("com.github.shyiko.mysql.binlog");
 }
