@@ -2,6 +2,7 @@ package io.rowguard.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rowguard.connectors.MariaDbExtension;
 import io.rowguard.connectors.MariaDbFixture;
 import io.rowguard.core.ValueFormat;
 import java.nio.file.Files;
@@ -14,9 +15,9 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -25,19 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
  * writing during and after it, and the on-call engineer finds it ({@code history}, {@code audit})
  * and backs it out as a separate apply user; the shop's own writes stay.
  */
+@ExtendWith(MariaDbExtension.class)
 class MariaDbCliIT {
   static MariaDbFixture db;
 
   @BeforeAll
-  static void startMariaDb() {
-    db = MariaDbFixture.start();
-  }
-
-  @AfterAll
-  static void stopMariaDb() throws Exception {
-    if (db != null) {
-      db.close();
-    }
+  static void mariaDb(MariaDbFixture shared) {
+    db = shared;
   }
 
   @TempDir Path dir;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rowguard.connectors.BinlogOracle;
 import io.rowguard.connectors.ChangeOracle;
+import io.rowguard.connectors.MariaDbExtension;
 import io.rowguard.connectors.MariaDbFixture;
 import io.rowguard.journal.Journal;
 import java.nio.file.Files;
@@ -14,9 +15,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -25,21 +26,15 @@ import org.junit.jupiter.api.io.TempDir;
  * After the last restart has caught up, the journal's changes equal the server's committed change
  * sequence as its own {@code mariadb-binlog --verbose} decodes it, GTID by GTID.
  */
+@ExtendWith(MariaDbExtension.class)
 class MariaDbCrashRecoveryIT {
   private static final int KILLS = Integer.getInteger("rowguard.crash.kills", 6);
 
   static MariaDbFixture db;
 
   @BeforeAll
-  static void startMariaDb() {
-    db = MariaDbFixture.start();
-  }
-
-  @AfterAll
-  static void stopMariaDb() throws Exception {
-    if (db != null) {
-      db.close();
-    }
+  static void mariaDb(MariaDbFixture shared) {
+    db = shared;
   }
 
   @TempDir Path dir;

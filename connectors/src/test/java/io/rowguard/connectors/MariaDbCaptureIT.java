@@ -22,25 +22,19 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Capture from a real MariaDB binlog into a real journal: what goes in is what comes out. */
+@ExtendWith(MariaDbExtension.class)
 class MariaDbCaptureIT {
   static MariaDbFixture db;
 
   @BeforeAll
-  static void startMariaDb() {
-    db = MariaDbFixture.start();
-  }
-
-  @AfterAll
-  static void stopMariaDb() throws Exception {
-    if (db != null) {
-      db.close();
-    }
+  static void mariaDb(MariaDbFixture shared) {
+    db = shared;
   }
 
   @TempDir Path dir;

@@ -8,8 +8,9 @@ import io.rowguard.core.TableId;
 import io.rowguard.core.TableSchema;
 import io.rowguard.core.ValueSchema;
 import io.rowguard.replay.internal.PgText;
+import io.rowguard.replay.internal.RowSql;
 import io.rowguard.replay.internal.mysql.MySqlApplier;
-import io.rowguard.replay.internal.mysql.MySqlStatements;
+import io.rowguard.replay.internal.mysql.MySqlValues;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -1811,54 +1812,14 @@ public final class PlanApplier {
 
   /** For callers that show a row's SQL: the statement that puts one row to its target state. */
   public static String sqlFor(RowChange c, SqlDialect dialect) {
-    return dialect == SqlDialect.MYSQL ? MySqlStatements.sqlFor(c) : sqlFor(c);
+    return dialect == SqlDialect.MYSQL
+        ? RowSql.sqlFor(c, MySqlApplier.quote(c.table()), MySqlApplier::quote, MySqlValues::literal)
+        : sqlFor(c);
   }
 
   /** {@link #sqlFor(RowChange, SqlDialect)} in PostgreSQL's SQL. */
   public static String sqlFor(RowChange c) {
-    TableSchema schema = c.schema();
-    Row keyImage = c.current() != null ? c.current() : c.target();
-    StringBuilder where = new StringBuilder();
-    for (String k : schema.keyColumns()) {
-      int i = keyImage.schema().indexOf(k);
-      where
-          .append(where.length() == 0 ? "" : " AND ")
-          .append(TableId.quote(k))
-          .append(" = ")
-          .append(PgText.literal(PgText.of(keyImage.get(i), keyImage.schema().column(i).schema())));
-    }
-    return switch (c.action()) {
-      case DELETE -> "DELETE FROM " + c.table().quoted() + " WHERE " + where + ";";
-      case UPDATE -> {
-        StringBuilder set = new StringBuilder();
-        Row t = c.target();
-        for (String col : c.changedColumns()) {
-          int i = t.schema().indexOf(col);
-          if (i >= 0) {
-            set.append(set.length() == 0 ? "" : ", ")
-                .append(TableId.quote(col))
-                .append(" = ")
-                .append(PgText.literal(PgText.of(t.get(i), t.schema().column(i).schema())));
-          }
-        }
-        yield "UPDATE " + c.table().quoted() + " SET " + set + " WHERE " + where + ";";
-      }
-      case INSERT -> {
-        Row t = c.target();
-        List<String> names = new ArrayList<>();
-        List<String> values = new ArrayList<>();
-        for (int i = 0; i < t.size(); i++) {
-          names.add(TableId.quote(t.schema().column(i).name()));
-          values.add(PgText.literal(PgText.of(t.get(i), t.schema().column(i).schema())));
-        }
-        yield "INSERT INTO "
-            + c.table().quoted()
-            + " ("
-            + String.join(", ", names)
-            + ") VALUES ("
-            + String.join(", ", values)
-            + ");";
-      }
-    };
+    return RowSql.sqlFor(
+        c, c.table().quoted(), TableId::quote, (v, schema) -> PgText.literal(PgText.of(v, schema)));
   }
 }

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.Database;
-import io.rowguard.connectors.Freshness;
+import io.rowguard.connectors.JournalAwait;
+import io.rowguard.connectors.MariaDbExtension;
 import io.rowguard.connectors.MariaDbFixture;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.RowguardConfig;
@@ -20,9 +21,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * SRID, a generated column), corrupted and put back through the whole-table path, the row path and
  * a backout: every column of every row, as the server's own bytes, must equal the original.
  */
+@ExtendWith(MariaDbExtension.class)
 class MariaDbTypeMatrixIT {
   static final String COLUMNS =
       "id int PRIMARY KEY, dc decimal(65,30), ub bigint unsigned, bt bit(64), js json,"
@@ -67,15 +69,8 @@ class MariaDbTypeMatrixIT {
   static MariaDbFixture db;
 
   @BeforeAll
-  static void startMariaDb() {
-    db = MariaDbFixture.start();
-  }
-
-  @AfterAll
-  static void stopMariaDb() throws Exception {
-    if (db != null) {
-      db.close();
-    }
+  static void mariaDb(MariaDbFixture shared) {
+    db = shared;
   }
 
   @TempDir Path dir;
@@ -307,9 +302,7 @@ class MariaDbTypeMatrixIT {
     }
   }
 
-  /** Waits until capture has journaled everything the server committed so far. */
   static void drain(RowguardConfig config, Journal journal) {
-    Freshness f = Freshness.await(config, journal, Duration.ofSeconds(60), line -> {});
-    assertThat(f.fresh()).as(f.toString()).isTrue();
+    JournalAwait.caughtUp(config, journal);
   }
 }

@@ -289,42 +289,41 @@ final class MySqlTableWork {
             + " IS NULL OR NOT ("
             + (same.length() == 0 ? "TRUE" : same)
             + ")) FOR UPDATE";
-    try (Statement s = connection.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      while (rs.next()) {
-        int ord = rs.getInt(1);
-        conflicting.add(ord);
-        out.add(
-            new ApplyResult.Conflict(
-                table,
-                rows.get(ord).key(),
-                rs.getBoolean(2)
-                    ? "the row is gone from the database (deleted since the journal's last"
-                        + " version)"
-                    : "the row's values differ from the journal's last version: it changed since"));
-      }
-    }
+    conflicts(
+        sql,
+        gone ->
+            gone
+                ? "the row is gone from the database (deleted since the journal's last version)"
+                : "the row's values differ from the journal's last version: it changed since",
+        out);
     String present =
-        "SELECT t.rg_ord FROM "
+        "SELECT t.rg_ord, FALSE FROM "
             + stage
             + " t JOIN "
             + live
             + " l ON "
             + join("l", "t")
             + " WHERE t.rg_kind = 2 AND t.rg_action = 'I' FOR UPDATE";
+    conflicts(
+        present, gone -> "a row with this key exists in the database: it was inserted since", out);
+    return out;
+  }
+
+  /** Runs a locking read of (ordinal, flag) rows: each a conflict, why told by {@code reason}. */
+  private void conflicts(
+      String sql,
+      java.util.function.Function<Boolean, String> reason,
+      List<ApplyResult.Conflict> out)
+      throws SQLException {
     try (Statement s = connection.createStatement();
-        ResultSet rs = s.executeQuery(present)) {
+        ResultSet rs = s.executeQuery(sql)) {
       while (rs.next()) {
         int ord = rs.getInt(1);
         conflicting.add(ord);
         out.add(
-            new ApplyResult.Conflict(
-                table,
-                rows.get(ord).key(),
-                "a row with this key exists in the database: it was inserted since"));
+            new ApplyResult.Conflict(table, rows.get(ord).key(), reason.apply(rs.getBoolean(2))));
       }
     }
-    return out;
   }
 
   /** Leaves the conflicting rows out of the writes. */

@@ -1,16 +1,28 @@
-package io.rowguard.replay.internal.mysql;
+package io.rowguard.replay.internal;
 
 import io.rowguard.core.Row;
 import io.rowguard.core.TableSchema;
+import io.rowguard.core.ValueSchema;
 import io.rowguard.replay.RowChange;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.UnaryOperator;
 
-/** One row's statement in MySQL's SQL, for plans people read. */
-public final class MySqlStatements {
-  private MySqlStatements() {}
+/** One row's statement, for plans people read, in a database's quoting and literals. */
+public final class RowSql {
+  private RowSql() {}
 
-  public static String sqlFor(RowChange c) {
+  /**
+   * @param table the table's quoted name
+   * @param quote quotes a column name
+   * @param literal a value as a literal of the database's SQL
+   */
+  public static String sqlFor(
+      RowChange c,
+      String table,
+      UnaryOperator<String> quote,
+      BiFunction<Object, ValueSchema, String> literal) {
     TableSchema schema = c.schema();
     Row keyImage = c.current() != null ? c.current() : c.target();
     StringBuilder where = new StringBuilder();
@@ -18,11 +30,10 @@ public final class MySqlStatements {
       int i = keyImage.schema().indexOf(k);
       where
           .append(where.length() == 0 ? "" : " AND ")
-          .append(MySqlApplier.quote(k))
+          .append(quote.apply(k))
           .append(" = ")
-          .append(MySqlValues.literal(keyImage.get(i), keyImage.schema().column(i).schema()));
+          .append(literal.apply(keyImage.get(i), keyImage.schema().column(i).schema()));
     }
-    String table = MySqlApplier.quote(c.table());
     return switch (c.action()) {
       case DELETE -> "DELETE FROM " + table + " WHERE " + where + ";";
       case UPDATE -> {
@@ -32,9 +43,9 @@ public final class MySqlStatements {
           int i = t.schema().indexOf(col);
           if (i >= 0) {
             set.append(set.length() == 0 ? "" : ", ")
-                .append(MySqlApplier.quote(col))
+                .append(quote.apply(col))
                 .append(" = ")
-                .append(MySqlValues.literal(t.get(i), t.schema().column(i).schema()));
+                .append(literal.apply(t.get(i), t.schema().column(i).schema()));
           }
         }
         yield "UPDATE " + table + " SET " + set + " WHERE " + where + ";";
@@ -44,8 +55,8 @@ public final class MySqlStatements {
         List<String> names = new ArrayList<>();
         List<String> values = new ArrayList<>();
         for (int i = 0; i < t.size(); i++) {
-          names.add(MySqlApplier.quote(t.schema().column(i).name()));
-          values.add(MySqlValues.literal(t.get(i), t.schema().column(i).schema()));
+          names.add(quote.apply(t.schema().column(i).name()));
+          values.add(literal.apply(t.get(i), t.schema().column(i).schema()));
         }
         yield "INSERT INTO "
             + table
