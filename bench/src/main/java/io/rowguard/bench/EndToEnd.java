@@ -1064,7 +1064,7 @@ public final class EndToEnd {
     return sum / (1024.0 * 1024.0);
   }
 
-  private static void deleteTree(Path p) throws java.io.IOException {
+  static void deleteTree(Path p) throws java.io.IOException {
     if (!Files.exists(p)) {
       return;
     }

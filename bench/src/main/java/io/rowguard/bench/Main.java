@@ -14,6 +14,7 @@ public final class Main {
     String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
     switch (what) {
       case "e2e" -> EndToEnd.main(rest);
+      case "e2e-mariadb" -> MariaDbEndToEnd.main(rest);
       case "jmh" -> org.openjdk.jmh.Main.main(rest);
       default -> {
         System.err.println(
@@ -23,6 +24,9 @@ public final class Main {
                 "           [--latency-seconds 20] [--rate 5000] [--history-events 1000000]",
                 "           [--rollback-rows 100000] [--only capture,latency,history,rollback]",
                 "           [--json results.json] [--work DIR]",
+                "       java -Xmx512m -jar rowguard-bench.jar e2e-mariadb [--changes 200000]",
+                "           [--rollback-rows 100000] [--runs 3] [--only capture,rollback]",
+                "           [--json results.json]   (needs mariadbd installed)",
                 "       java -jar rowguard-bench.jar jmh [JMH options, e.g. -prof gc HistorySeek]"));
         System.exit(what.equals("help") ? 0 : 2);
       }

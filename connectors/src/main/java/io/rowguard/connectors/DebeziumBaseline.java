@@ -38,6 +38,8 @@ public final class DebeziumBaseline implements AutoCloseable {
   private DebeziumBaseline(RowguardConfig config, Format format) {
     Properties p = DebeziumSettings.engineProperties(config, "baseline");
     p.put("offset.storage", "org.apache.kafka.connect.storage.MemoryOffsetBackingStore");
+    // a binlog source's schema history in memory: the baseline has no journal to keep it in
+    p.put("schema.history.internal", "io.debezium.relational.history.MemorySchemaHistory");
     if (format == Format.CONNECT) {
       this.engine =
           DebeziumEngine.create(ChangeEventFormat.of(Connect.class))

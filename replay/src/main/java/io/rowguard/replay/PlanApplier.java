@@ -96,7 +96,7 @@ public final class PlanApplier {
   public ApplyResult apply(
       RollbackPlan plan, ConflictPolicy policy, String operator, String reason, Progress progress) {
     if (binlog != null) {
-      return binlog.apply(plan, policy, operator, reason, progress::update);
+      return binlog.apply(plan, policy, mark(plan, operator, reason), progress::update);
     }
     return apply(plan, policy, operator, reason, progress, true);
   }
@@ -679,22 +679,30 @@ public final class PlanApplier {
 
   private void markTransaction(RollbackPlan plan, String operator, String reason)
       throws SQLException {
+    String json = mark(plan, operator, reason);
+    try (PreparedStatement ps =
+        connection.prepareStatement("SELECT pg_logical_emit_message(true, 'rowguard', ?)")) {
+      ps.setString(1, json);
+      ps.execute();
+    }
+  }
+
+  /**
+   * What a rollback's writes say of themselves, as JSON: who, why, which plan, what it undoes. It
+   * is the rollback's tag in the journal (a logical message on PostgreSQL, a statement comment on
+   * MySQL and MariaDB).
+   */
+  public static String mark(RollbackPlan plan, String operator, String reason) {
     Map<String, Object> message = new LinkedHashMap<>();
     message.put("actor", operator);
     message.put("reason", reason);
     message.put("rollback", plan.id());
     message.put("description", plan.description());
     message.put("undoes", plan.undone().stream().map(UndoneTransaction::txId).distinct().toList());
-    String json;
     try {
-      json = JSON.writeValueAsString(message);
+      return JSON.writeValueAsString(message);
     } catch (IOException e) {
       throw new IllegalStateException(e);
-    }
-    try (PreparedStatement ps =
-        connection.prepareStatement("SELECT pg_logical_emit_message(true, 'rowguard', ?)")) {
-      ps.setString(1, json);
-      ps.execute();
     }
   }
 

@@ -1,7 +1,5 @@
 package io.rowguard.replay.internal.mysql;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rowguard.core.Row;
 import io.rowguard.core.TableId;
 import io.rowguard.replay.Action;
@@ -10,7 +8,6 @@ import io.rowguard.replay.ConflictPolicy;
 import io.rowguard.replay.ReplayException;
 import io.rowguard.replay.RollbackPlan;
 import io.rowguard.replay.RowChange;
-import io.rowguard.replay.UndoneTransaction;
 import io.rowguard.replay.WriteOrder;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -34,7 +31,6 @@ import java.util.function.BiConsumer;
  * /} comment, which capture reads back from the binlog as the transaction's tag.
  */
 public final class MySqlApplier {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Placeholders per statement: well under the protocol's 65,535. */
   private static final int MAX_PARAMETERS = 30_000;
@@ -55,15 +51,12 @@ public final class MySqlApplier {
   }
 
   /**
-   * Applies {@code plan}; {@code progress} hears of the staging ({@code phase}, done, total).
-   * Conflicts under {@link ConflictPolicy#ABORT} write nothing.
+   * Applies {@code plan}, each write carrying {@code markJson} (the rollback's tag); {@code
+   * progress} hears of the staging ({@code phase}, done, total). Conflicts under {@link
+   * ConflictPolicy#ABORT} write nothing.
    */
   public ApplyResult apply(
-      RollbackPlan plan,
-      ConflictPolicy policy,
-      String operator,
-      String reason,
-      ProgressListener progress) {
+      RollbackPlan plan, ConflictPolicy policy, String markJson, ProgressListener progress) {
     Map<Action, Integer> applied = new EnumMap<>(Action.class);
     for (Action a : Action.values()) {
       applied.put(a, 0);
@@ -82,7 +75,7 @@ public final class MySqlApplier {
     if (work.isEmpty()) {
       return new ApplyResult(plan.id(), "", applied, List.of(), false, warnings);
     }
-    String marker = marker(plan, operator, reason);
+    String marker = comment(markJson);
     try {
       connection.setAutoCommit(false);
       try {
@@ -133,20 +126,10 @@ public final class MySqlApplier {
     void update(String phase, long done, long total);
   }
 
-  /** The comment each write carries: who, why, which plan, which transactions it undoes. */
-  static String marker(RollbackPlan plan, String operator, String reason) {
-    Map<String, Object> message = new LinkedHashMap<>();
-    message.put("actor", operator);
-    message.put("reason", reason);
-    message.put("rollback", plan.id());
-    message.put("description", plan.description());
-    message.put("undoes", plan.undone().stream().map(UndoneTransaction::txId).distinct().toList());
-    try {
-      // "*/" would end the comment: JSON may escape its slash
-      return "/* rowguard:" + JSON.writeValueAsString(message).replace("*/", "*\\/") + " */ ";
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+  /** The comment each write carries: the rollback's mark, with "*" "/" kept from ending it. */
+  static String comment(String markJson) {
+    // JSON may escape its slash
+    return "/* rowguard:" + markJson.replace("*/", "*\\/") + " */ ";
   }
 
   /** Each table's referenced tables among the plan's. */
