@@ -25,9 +25,9 @@ import java.util.function.LongConsumer;
 
 /**
  * One table's part of a plan on MySQL or MariaDB: its rows staged in a temporary table {@code
- * rg_stage_N} as (ordinal, kind, action, pattern, columns…), kind 1 the journal's current image and
- * kind 2 the target; action {@code D}, {@code U}, {@code I}, or {@code S} for a row only checked
- * (at its target already).
+ * rg_stage_N}, one row per change: (ordinal, action, pattern, has-current, {@code c_1…c_n} the
+ * journal's current image, {@code t_1…t_n} the target); action {@code D}, {@code U}, {@code I}, or
+ * {@code S} for a row only checked (at its target already, staged as its current image).
  */
 final class MySqlTableWork {
   /**
@@ -145,6 +145,17 @@ final class MySqlTableWork {
                 + " is not in the journal's images of every row: it is left as the database has it");
       }
     }
+    for (String k : keys) {
+      if (!columns.contains(k)) {
+        throw new ReplayException(
+            "key column "
+                + k
+                + " of "
+                + table
+                + " is generated or not in the journal's images:"
+                + " rows can't be matched; nothing was written");
+      }
+    }
     if (imaged != null) {
       for (String name : imaged) {
         if (!live.containsKey(name)) {
@@ -162,22 +173,27 @@ final class MySqlTableWork {
   /** Creates the temporary table and loads the images, in batches. */
   void stage(LongConsumer done) throws SQLException {
     StringBuilder select = new StringBuilder();
-    for (String c : columns) {
-      select.append(", ").append(MySqlApplier.quote(c));
+    for (String prefix : new String[] {"c_", "t_"}) {
+      for (int i = 0; i < columns.size(); i++) {
+        select.append(", l.").append(MySqlApplier.quote(columns.get(i)));
+        select.append(" AS ").append(prefix).append(i + 1);
+      }
     }
     try (Statement s = connection.createStatement()) {
       s.execute("DROP TEMPORARY TABLE IF EXISTS " + stage);
+      // the live columns' types, made nullable by the outer join: a delete has no target, an
+      // insert no current image
       s.execute(
           "CREATE TEMPORARY TABLE "
               + stage
-              + " AS SELECT 0 AS rg_ord, 0 AS rg_kind, 'U' AS rg_action, 0 AS rg_pattern"
+              + " AS SELECT 0 AS rg_ord, 'U' AS rg_action, 0 AS rg_pattern, 0 AS rg_cur"
               + select
-              + " FROM "
+              + " FROM (SELECT 1) rg_one LEFT JOIN "
               + MySqlApplier.quote(table)
-              + " LIMIT 0");
+              + " l ON FALSE LIMIT 0");
     }
     staged = true;
-    int width = columns.size() + 4;
+    int width = 2 * columns.size() + 4;
     int perStatement = Math.max(1, Math.min(1000, 30_000 / width));
     List<Object[]> batch = new ArrayList<>();
     long n = 0;
@@ -186,13 +202,9 @@ final class MySqlTableWork {
       boolean settled = checkOnly.contains(e.getKey());
       String action = settled ? "S" : actionCode(c.action());
       int pattern = settled || c.action() != Action.UPDATE ? 0 : pattern(e.getKey(), c);
-      if (c.current() != null || settled) {
-        batch.add(
-            new Object[] {e.getKey(), 1, action, pattern, settled ? c.target() : c.current()});
-      }
-      if (c.target() != null && !settled) {
-        batch.add(new Object[] {e.getKey(), 2, action, pattern, c.target()});
-      }
+      Row current = settled ? c.target() : c.current();
+      Row target = settled ? null : c.target();
+      batch.add(new Object[] {e.getKey(), action, pattern, current, target});
       if (batch.size() >= perStatement) {
         insert(batch);
         batch.clear();
@@ -234,7 +246,7 @@ final class MySqlTableWork {
 
   private void insert(List<Object[]> batch) throws SQLException {
     StringBuilder sql = new StringBuilder("INSERT INTO ").append(stage).append(" VALUES ");
-    String one = "(?, ?, ?, ?" + ", ?".repeat(columns.size()) + ")";
+    String one = "(?, ?, ?, ?" + ", ?".repeat(2 * columns.size()) + ")";
     for (int i = 0; i < batch.size(); i++) {
       sql.append(i == 0 ? "" : ", ").append(one);
     }
@@ -242,23 +254,33 @@ final class MySqlTableWork {
       int p = 1;
       for (Object[] r : batch) {
         ps.setInt(p++, (Integer) r[0]);
-        ps.setInt(p++, (Integer) r[1]);
-        ps.setString(p++, (String) r[2]);
-        ps.setInt(p++, (Integer) r[3]);
-        Row image = (Row) r[4];
-        for (String c : columns) {
-          int i = image.schema().indexOf(c);
-          Object v = image.get(i);
-          if (v == Row.UNAVAILABLE || v == Row.MISSING) {
-            throw new ReplayException(
-                "the journal has no value of column " + c + " of a row of " + table);
-          }
-          ValueSchema schema = image.schema().column(i).schema();
-          MySqlValues.bind(ps, p++, v, schema);
-        }
+        ps.setString(p++, (String) r[1]);
+        ps.setInt(p++, (Integer) r[2]);
+        ps.setInt(p++, r[3] == null ? 0 : 1);
+        p = bindImage(ps, p, (Row) r[3]);
+        p = bindImage(ps, p, (Row) r[4]);
       }
       ps.executeUpdate();
     }
+  }
+
+  /** Binds an image's values in {@link #columns}' order (NULLs for no image); the next index. */
+  private int bindImage(PreparedStatement ps, int p, Row image) throws SQLException {
+    for (String c : columns) {
+      if (image == null) {
+        ps.setNull(p++, java.sql.Types.NULL);
+        continue;
+      }
+      int i = image.schema().indexOf(c);
+      Object v = image.get(i);
+      if (v == Row.UNAVAILABLE || v == Row.MISSING) {
+        throw new ReplayException(
+            "the journal has no value of column " + c + " of a row of " + table);
+      }
+      ValueSchema schema = image.schema().column(i).schema();
+      MySqlValues.bind(ps, p++, v, schema);
+    }
+    return p;
   }
 
   /**
@@ -269,23 +291,27 @@ final class MySqlTableWork {
     List<ApplyResult.Conflict> out = new ArrayList<>();
     String live = MySqlApplier.quote(table);
     StringBuilder same = new StringBuilder();
-    for (String c : columns) {
-      String q = MySqlApplier.quote(c);
-      boolean text = TEXT.contains(types.get(c));
+    for (int i = 0; i < columns.size(); i++) {
+      String l = "l." + MySqlApplier.quote(columns.get(i));
+      String c = "s.c_" + (i + 1);
       same.append(same.length() == 0 ? "" : " AND ")
-          .append(text ? "BINARY l." + q + " <=> BINARY c." + q : "l." + q + " <=> c." + q);
+          .append(
+              TEXT.contains(types.get(columns.get(i)))
+                  ? "BINARY " + l + " <=> BINARY " + c
+                  : l + " <=> " + c);
     }
+    String firstKey = "l." + MySqlApplier.quote(keys.get(0));
     String sql =
-        "SELECT c.rg_ord, l."
-            + MySqlApplier.quote(keys.get(0))
+        "SELECT s.rg_ord, "
+            + firstKey
             + " IS NULL FROM "
             + stage
-            + " c LEFT JOIN "
+            + " s LEFT JOIN "
             + live
             + " l ON "
-            + join("l", "c")
-            + " WHERE c.rg_kind = 1 AND (l."
-            + MySqlApplier.quote(keys.get(0))
+            + join("c_")
+            + " WHERE s.rg_cur = 1 AND ("
+            + firstKey
             + " IS NULL OR NOT ("
             + (same.length() == 0 ? "TRUE" : same)
             + ")) FOR UPDATE";
@@ -297,13 +323,13 @@ final class MySqlTableWork {
                 : "the row's values differ from the journal's last version: it changed since",
         out);
     String present =
-        "SELECT t.rg_ord, FALSE FROM "
+        "SELECT s.rg_ord, FALSE FROM "
             + stage
-            + " t JOIN "
+            + " s JOIN "
             + live
             + " l ON "
-            + join("l", "t")
-            + " WHERE t.rg_kind = 2 AND t.rg_action = 'I' FOR UPDATE";
+            + join("t_")
+            + " WHERE s.rg_action = 'I' FOR UPDATE";
     conflicts(
         present, gone -> "a row with this key exists in the database: it was inserted since", out);
     return out;
@@ -355,21 +381,21 @@ final class MySqlTableWork {
                   + live
                   + " l JOIN "
                   + stage
-                  + " c ON "
-                  + join("l", "c")
-                  + " WHERE c.rg_kind = 1 AND c.rg_action = 'D'");
+                  + " s ON "
+                  + join("c_")
+                  + " WHERE s.rg_action = 'D'");
       case INSERT ->
           update(
               marker
                   + "INSERT INTO "
                   + live
                   + " ("
-                  + list("", columns)
+                  + names(columns)
                   + ") SELECT "
-                  + list("t.", columns)
+                  + targets(columns)
                   + " FROM "
                   + stage
-                  + " t WHERE t.rg_kind = 2 AND t.rg_action = 'I'"
+                  + " s WHERE s.rg_action = 'I'"
                   + (overwrite ? onDuplicate(columns) : ""));
       case UPDATE -> {
         int n = 0;
@@ -386,21 +412,20 @@ final class MySqlTableWork {
                         + "INSERT INTO "
                         + live
                         + " ("
-                        + list("", columns)
+                        + names(columns)
                         + ") SELECT "
-                        + list("t.", columns)
+                        + targets(columns)
                         + " FROM "
                         + stage
-                        + " t WHERE t.rg_kind = 2 AND t.rg_action = 'U' AND t.rg_pattern = "
+                        + " s WHERE s.rg_action = 'U' AND s.rg_pattern = "
                         + p
                         + onDuplicate(set));
             continue;
           }
           StringBuilder assign = new StringBuilder();
           for (String c : set) {
-            String q = MySqlApplier.quote(c);
-            assign.append(assign.length() == 0 ? "" : ", ").append("l.").append(q).append(" = t.");
-            assign.append(q);
+            assign.append(assign.length() == 0 ? "" : ", ");
+            assign.append("l.").append(MySqlApplier.quote(c)).append(" = ").append(target(c));
           }
           n +=
               update(
@@ -409,11 +434,11 @@ final class MySqlTableWork {
                       + live
                       + " l JOIN "
                       + stage
-                      + " t ON "
-                      + join("l", "t")
+                      + " s ON "
+                      + join("c_")
                       + " SET "
                       + assign
-                      + " WHERE t.rg_kind = 2 AND t.rg_action = 'U' AND t.rg_pattern = "
+                      + " WHERE s.rg_action = 'U' AND s.rg_pattern = "
                       + p);
         }
         yield n;
@@ -436,26 +461,39 @@ final class MySqlTableWork {
     }
   }
 
-  private String join(String a, String b) {
+  /**
+   * The live row ({@code l}) of a staged row ({@code s}) by key, in its current or target image.
+   */
+  private String join(String image) {
     StringBuilder sb = new StringBuilder();
     for (String k : keys) {
-      String q = MySqlApplier.quote(k);
       sb.append(sb.length() == 0 ? "" : " AND ")
-          .append(a)
-          .append('.')
-          .append(q)
-          .append(" = ")
-          .append(b)
-          .append('.')
-          .append(q);
+          .append("l.")
+          .append(MySqlApplier.quote(k))
+          .append(" = s.")
+          .append(image)
+          .append(columns.indexOf(k) + 1);
     }
     return sb.toString();
   }
 
-  private static String list(String prefix, List<String> names) {
+  /** The staged target value of {@code column}. */
+  private String target(String column) {
+    return "s.t_" + (columns.indexOf(column) + 1);
+  }
+
+  private String targets(List<String> names) {
     StringBuilder sb = new StringBuilder();
     for (String n : names) {
-      sb.append(sb.length() == 0 ? "" : ", ").append(prefix).append(MySqlApplier.quote(n));
+      sb.append(sb.length() == 0 ? "" : ", ").append(target(n));
+    }
+    return sb.toString();
+  }
+
+  private static String names(List<String> names) {
+    StringBuilder sb = new StringBuilder();
+    for (String n : names) {
+      sb.append(sb.length() == 0 ? "" : ", ").append(MySqlApplier.quote(n));
     }
     return sb.toString();
   }
