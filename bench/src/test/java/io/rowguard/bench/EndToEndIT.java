@@ -56,4 +56,22 @@ class EndToEndIT {
         .contains("\"freshnessP50Millis\"")
         .contains("\"freshnessAddedP99Millis\"");
   }
+
+  @Test
+  void theMariaDbPartsRunAndReport() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        io.rowguard.connectors.LocalMariaDb.binaries().isPresent(),
+        "mariadbd is not installed here: apt-get install -y mariadb-server");
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    Path json = dir.resolve("mariadb.json");
+    new MariaDbEndToEnd(
+            java.util.Map.of(
+                "changes", "4000", "rollback-rows", "2000", "runs", "1", "json", json.toString()),
+            new PrintStream(bytes, true, StandardCharsets.UTF_8))
+        .run();
+    assertThat(bytes.toString(StandardCharsets.UTF_8))
+        .contains("capture: rowguard")
+        .contains("rollback of a 2,000-row table");
+    assertThat(Files.readString(json)).contains("\"captureRatio\"").contains("\"rollbackRatio\"");
+  }
 }
