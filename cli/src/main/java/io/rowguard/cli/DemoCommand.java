@@ -45,7 +45,9 @@ import picocli.CommandLine.Spec;
           + " into a journal, run a workload whose transactions say who made them, show one"
           + " order's history; then a bad deploy overwrites orders, and the demo finds it with"
           + " `incidents`, prints the backout plan, applies it, proves the table is back and"
-          + " verifies the journal's hash chain. Needs nothing installed; leaves nothing running."
+          + " verifies the journal's hash chain. Needs nothing installed; leaves nothing running.",
+      "With --db mariadb, the same on a private MariaDB started from this machine's mariadbd,"
+          + " captured from its binlog."
     })
 final class DemoCommand implements Callable<Integer> {
   private static final TableId ORDERS = TableId.of("public", "orders");
@@ -186,12 +188,45 @@ final class DemoCommand implements Callable<Integer> {
     RowKey nine = RowKey.parse("9", journal.latestSchema(table).orElseThrow());
     HistoryView.printText(out, table, nine, journal.history(table, nine), journal::attribution);
     out.println();
-    out.println("9. $ rowguard backout -c " + config.file() + " --tx " + badTx + "   (dry run)");
+    backoutAndVerify(
+        out,
+        9,
+        config,
+        journal,
+        capture,
+        badTx,
+        journaled + changed,
+        io.rowguard.replay.SqlDialect.POSTGRES,
+        "row::text of every row",
+        before,
+        () -> orders(pg));
+  }
+
+  /**
+   * The demo's last steps, from {@code step} on: the backout of {@code badTx} as a dry run,
+   * applied, the table compared with {@code before}, and the journal verified.
+   */
+  static void backoutAndVerify(
+      PrintWriter out,
+      int step,
+      RowguardConfig config,
+      Journal journal,
+      Capture capture,
+      String badTx,
+      long journaled,
+      io.rowguard.replay.SqlDialect dialect,
+      String comparedBy,
+      List<String> before,
+      Callable<List<String>> orders)
+      throws Exception {
+    out.println(
+        step + ". $ rowguard backout -c " + config.file() + " --tx " + badTx + "   (dry run)");
     RollbackPlan plan = new Planner(journal, Clock.systemUTC()).backout(badTx, false);
-    PlanView.printText(out, plan, 5, io.rowguard.replay.SqlDialect.POSTGRES);
+    PlanView.printText(out, plan, 5, dialect);
     out.println();
     out.println(
-        "10. $ rowguard backout -c "
+        (step + 1)
+            + ". $ rowguard backout -c "
             + config.file()
             + " --tx "
             + badTx
@@ -203,20 +238,19 @@ final class DemoCommand implements Callable<Integer> {
               .apply(plan, ConflictPolicy.ABORT, "demo", "bad deploy", PlanApplier.Progress.NONE);
     }
     PlanView.printResult(out, result, config.file());
-    List<String> after = orders(pg);
+    List<String> after = orders.call();
     out.println();
     out.printf(
-        "11. orders compared with its state before the bad deploy (row::text of every row):"
-            + " %d rows, %s%n",
-        after.size(), after.equals(before) ? "identical" : "DIFFERENT");
+        "%d. orders compared with its state before the bad deploy (%s): %d rows, %s%n",
+        step + 2, comparedBy, after.size(), after.equals(before) ? "identical" : "DIFFERENT");
     out.flush();
     if (!after.equals(before)) {
-      throw new IllegalStateException("the rollback did not restore the orders table");
+      throw new IllegalStateException("the backout did not restore the orders table");
     }
-    long rolledBack = result.applied().values().stream().mapToLong(Integer::longValue).sum();
-    awaitJournal(journal, capture, journaled + changed + rolledBack);
+    long written = result.applied().values().stream().mapToLong(Integer::longValue).sum();
+    awaitJournal(journal, capture, journaled + written);
     out.println();
-    out.println("12. $ rowguard verify -c " + config.file());
+    out.println((step + 3) + ". $ rowguard verify -c " + config.file());
     out.flush();
     if (runCommand(out, "verify", "-c", config.file().toString()) != Main.OK) {
       throw new IllegalStateException("the journal did not verify");

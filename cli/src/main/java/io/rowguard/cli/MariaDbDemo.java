@@ -1,21 +1,14 @@
 package io.rowguard.cli;
 
 import io.rowguard.cli.internal.HistoryView;
-import io.rowguard.cli.internal.PlanView;
 import io.rowguard.client.Rowguard;
 import io.rowguard.connectors.Capture;
-import io.rowguard.connectors.Database;
 import io.rowguard.connectors.LocalMariaDb;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableId;
 import io.rowguard.journal.Journal;
-import io.rowguard.replay.ApplyResult;
-import io.rowguard.replay.ConflictPolicy;
-import io.rowguard.replay.PlanApplier;
-import io.rowguard.replay.Planner;
-import io.rowguard.replay.RollbackPlan;
 import io.rowguard.replay.SqlDialect;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -24,7 +17,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -138,41 +130,18 @@ final class MariaDbDemo {
     RowKey nine = RowKey.parse("9", journal.latestSchema(ORDERS).orElseThrow());
     HistoryView.printText(out, ORDERS, nine, journal.history(ORDERS, nine), journal::attribution);
     out.println();
-    out.println("8. $ rowguard backout -c " + config.file() + " --tx " + badTx + "   (dry run)");
-    RollbackPlan plan = new Planner(journal, Clock.systemUTC()).backout(badTx, false);
-    PlanView.printText(out, plan, 5, SqlDialect.MYSQL);
-    out.println();
-    out.println(
-        "9. $ rowguard backout -c "
-            + config.file()
-            + " --tx "
-            + badTx
-            + " --apply --reason 'bad deploy'");
-    ApplyResult result;
-    try (Connection c = Database.connect(config)) {
-      result =
-          new PlanApplier(c)
-              .apply(plan, ConflictPolicy.ABORT, "demo", "bad deploy", PlanApplier.Progress.NONE);
-    }
-    PlanView.printResult(out, result, config.file());
-    List<String> after = orders(db);
-    out.println();
-    out.printf(
-        "10. orders compared with its state before the bad deploy (every column's bytes): %d"
-            + " rows, %s%n",
-        after.size(), after.equals(before) ? "identical" : "DIFFERENT");
-    out.flush();
-    if (!after.equals(before)) {
-      throw new IllegalStateException("the backout did not restore the orders table");
-    }
-    long written = result.applied().values().stream().mapToLong(Integer::longValue).sum();
-    DemoCommand.awaitJournal(journal, capture, journaled + changed + written);
-    out.println();
-    out.println("11. $ rowguard verify -c " + config.file());
-    out.flush();
-    if (DemoCommand.runCommand(out, "verify", "-c", config.file().toString()) != Main.OK) {
-      throw new IllegalStateException("the journal did not verify");
-    }
+    DemoCommand.backoutAndVerify(
+        out,
+        8,
+        config,
+        journal,
+        capture,
+        badTx,
+        journaled + changed,
+        SqlDialect.MYSQL,
+        "every column's bytes",
+        before,
+        () -> orders(db));
   }
 
   private static List<String> orders(LocalMariaDb db) throws SQLException {
