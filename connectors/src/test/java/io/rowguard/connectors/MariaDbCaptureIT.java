@@ -287,6 +287,17 @@ class MariaDbCaptureIT {
     }
   }
 
+  @Test
+  void mySqlIsRefusedInOneLineUntilItsConnectorIsBundled() {
+    Map<String, String> p = db.configProperties(dir, "shop\\.m1", ++serverIds);
+    p.put("source.connector", "mysql");
+    RowguardConfig config = RowguardConfig.of(dir.resolve("mysql.properties"), p, env -> null);
+    assertThatThrownBy(() -> Capture.check(config))
+        .isInstanceOf(InputException.class)
+        .hasMessageContaining("source.connector=mysql is not supported by this build")
+        .hasMessageContaining("source.connector=mariadb");
+  }
+
   private static Integer[] range(int from, int to) {
     Integer[] out = new Integer[to - from + 1];
     for (int i = from; i <= to; i++) {
