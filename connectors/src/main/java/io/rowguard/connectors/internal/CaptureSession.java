@@ -82,6 +82,9 @@ public final class CaptureSession {
   /** The schema history records not stored yet, which the caller stores now. */
   java.util.List<byte[]> takeSchemaHistory() {
     synchronized (pendingHistory) {
+      if (pendingHistory.isEmpty()) {
+        return java.util.List.of(); // nearly every batch: no DDL since the last one
+      }
       java.util.List<byte[]> out = java.util.List.copyOf(pendingHistory);
       pendingHistory.clear();
       return out;

@@ -226,10 +226,11 @@ public final class RecordTranslator {
    */
   public Optional<String> statementTag(SourceRecord record) {
     Struct source = ((Struct) record.value()).getStruct("source");
-    if (source == null || source.schema().field("query") == null) {
-      return Optional.empty();
+    Field field = source == null ? null : sourceFields(source.schema()).query();
+    if (field == null) {
+      return Optional.empty(); // PostgreSQL, or no statement text: one cached lookup per change
     }
-    Object query = source.get("query");
+    Object query = source.get(field);
     if (query != lastQuery) {
       lastQuery = query;
       lastQueryTag = query == null ? Optional.empty() : commentTag(query.toString());
@@ -383,7 +384,8 @@ public final class RecordTranslator {
       Field lsn,
       Field file,
       Field pos,
-      Field row) {}
+      Field row,
+      Field query) {}
 
   private Envelope envelope(Schema s) {
     Envelope e = envelopes.get(s);
@@ -413,7 +415,8 @@ public final class RecordTranslator {
               s.field("lsn"),
               s.field("file"),
               s.field("pos"),
-              s.field("row"));
+              s.field("row"),
+              s.field("query"));
       sources.put(s, f);
     }
     return f;

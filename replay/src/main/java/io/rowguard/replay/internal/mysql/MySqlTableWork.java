@@ -386,17 +386,7 @@ final class MySqlTableWork {
                   + " WHERE s.rg_action = 'D'");
       case INSERT ->
           update(
-              marker
-                  + "INSERT INTO "
-                  + live
-                  + " ("
-                  + names(columns)
-                  + ") SELECT "
-                  + targets(columns)
-                  + " FROM "
-                  + stage
-                  + " s WHERE s.rg_action = 'I'"
-                  + (overwrite ? onDuplicate(columns) : ""));
+              marker + insertSelect("s.rg_action = 'I'") + (overwrite ? onDuplicate(columns) : ""));
       case UPDATE -> {
         int n = 0;
         for (int p = 0; p < patterns.size(); p++) {
@@ -409,16 +399,7 @@ final class MySqlTableWork {
             n +=
                 update(
                     marker
-                        + "INSERT INTO "
-                        + live
-                        + " ("
-                        + names(columns)
-                        + ") SELECT "
-                        + targets(columns)
-                        + " FROM "
-                        + stage
-                        + " s WHERE s.rg_action = 'U' AND s.rg_pattern = "
-                        + p
+                        + insertSelect("s.rg_action = 'U' AND s.rg_pattern = " + p)
                         + onDuplicate(set));
             continue;
           }
@@ -444,6 +425,20 @@ final class MySqlTableWork {
         yield n;
       }
     };
+  }
+
+  /** Inserts the staged targets of the rows {@code where} selects. */
+  private String insertSelect(String where) {
+    return "INSERT INTO "
+        + MySqlApplier.quote(table)
+        + " ("
+        + names(columns)
+        + ") SELECT "
+        + targets(columns)
+        + " FROM "
+        + stage
+        + " s WHERE "
+        + where;
   }
 
   private String onDuplicate(List<String> set) {
