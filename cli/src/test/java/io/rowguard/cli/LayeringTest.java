@@ -140,10 +140,6 @@ class LayeringTest {
     noClasses()
         .that()
         .resideOutsideOfPackage("..internal.postgres..")
-        // the PostgreSQL applier's COPY: the class moves under replay.internal.postgres when it is
-        // split into orchestration and dialect (docs/decisions.md)
-        .and()
-        .haveNameNotMatching("io\\.rowguard\\.replay\\.PlanApplier(\\$.*)?")
         .should()
         .dependOnClassesThat()
         .resideInAPackage("org.postgresql..")

@@ -2,7 +2,7 @@ package io.rowguard.replay;
 
 import io.rowguard.core.Row;
 import io.rowguard.core.TableId;
-import io.rowguard.replay.internal.PgText;
+import io.rowguard.replay.internal.postgres.PgText;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -10,7 +10,7 @@ import io.rowguard.core.TableSchema;
 import io.rowguard.core.ValueSchema;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
-import io.rowguard.replay.internal.PgText;
+import io.rowguard.replay.internal.postgres.PgText;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;

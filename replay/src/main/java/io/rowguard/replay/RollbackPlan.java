@@ -1,6 +1,9 @@
 package io.rowguard.replay;
 
+import io.rowguard.core.TableId;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -63,7 +66,7 @@ public record RollbackPlan(
 
   /** The same plan, saying more (what the database would do beyond its rows, say). */
   public RollbackPlan warning(List<String> more) {
-    List<String> all = new java.util.ArrayList<>(warnings);
+    List<String> all = new ArrayList<>(warnings);
     all.addAll(more);
     return new RollbackPlan(id, description, changes, unchanged, all, undone, settled);
   }
@@ -74,15 +77,37 @@ public record RollbackPlan(
   }
 
   /** The same plan with more rows to write (settled rows a concurrent write moved, overwritten). */
-  RollbackPlan withChanges(List<RowChange> more) {
+  public RollbackPlan withChanges(List<RowChange> more) {
     List<RowChange> all;
     if (changes instanceof ReadBack rows) {
       all = ReadBack.joined(rows, more);
     } else {
-      all = new java.util.ArrayList<>(changes);
+      all = new ArrayList<>(changes);
       all.addAll(more);
     }
     return new RollbackPlan(id, description, all, unchanged, warnings, undone, List.of());
+  }
+
+  /** {@link #changes} by table, in the order tables first appear; a spilled plan's not copied. */
+  public Map<TableId, List<RowChange>> changesByTable() {
+    return byTable(changes);
+  }
+
+  /** {@link #settled} by table, as {@link #changesByTable}. */
+  public Map<TableId, List<RowChange>> settledByTable() {
+    return byTable(settled);
+  }
+
+  private static Map<TableId, List<RowChange>> byTable(List<RowChange> rows) {
+    if (rows instanceof ReadBack spilled) {
+      // one table's rows, read back as they are walked
+      return spilled.isEmpty() ? Map.of() : Map.of(spilled.table(), spilled);
+    }
+    Map<TableId, List<RowChange>> byTable = new LinkedHashMap<>();
+    for (RowChange c : rows) {
+      byTable.computeIfAbsent(c.table(), t -> new ArrayList<>()).add(c);
+    }
+    return byTable;
   }
 
   public Map<Action, Integer> counts() {

@@ -1,4 +1,4 @@
-package io.rowguard.replay.internal;
+package io.rowguard.replay.internal.postgres;
 
 import io.rowguard.core.ValueSchema;
 import java.nio.charset.StandardCharsets;

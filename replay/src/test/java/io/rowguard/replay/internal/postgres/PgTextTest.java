@@ -1,4 +1,4 @@
-package io.rowguard.replay.internal;
+package io.rowguard.replay.internal.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,7 +1,10 @@
-package io.rowguard.replay;
+package io.rowguard.replay.internal.postgres;
 
 import io.rowguard.core.InputException;
 import io.rowguard.core.TableId;
+import io.rowguard.replay.Action;
+import io.rowguard.replay.RollbackPlan;
+import io.rowguard.replay.RowChange;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -17,8 +20,8 @@ import java.util.Set;
  * What the writing user may do, checked before anything is written: a plan whose writes it may not
  * make is refused with the {@code GRANT}s that let it.
  */
-final class Privileges {
-  private Privileges() {}
+final class PgPrivileges {
+  private PgPrivileges() {}
 
   /** The privileges the plan's writes need, per table. */
   static Map<TableId, Set<Action>> of(RollbackPlan plan) {
