@@ -17,13 +17,12 @@ import io.rowguard.journal.internal.EntryCodec;
 import io.rowguard.journal.internal.Families;
 import io.rowguard.journal.internal.Keys;
 import io.rowguard.journal.internal.LogRecords;
+import io.rowguard.journal.internal.MetaKeys;
 import io.rowguard.journal.internal.RocksNative;
 import io.rowguard.journal.internal.SchemaCodec;
 import io.rowguard.journal.internal.StagedWrites;
-import java.io.IOException;
+import io.rowguard.journal.internal.Store;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -39,31 +38,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
-import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.ColumnFamilyOptions;
-import org.rocksdb.CompressionType;
-import org.rocksdb.DBOptions;
-import org.rocksdb.FlushOptions;
-import org.rocksdb.InfoLogLevel;
 import org.rocksdb.ReadOptions;
-import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
-import org.rocksdb.WriteOptions;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The RocksDB journal of one guarded database.
@@ -84,15 +68,9 @@ import org.slf4j.LoggerFactory;
  * that transaction from its start (the stored offsets only ever point at transaction boundaries).
  */
 public final class Journal implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
-
   static {
     RocksNative.load();
   }
-
-  private static final String CF_LOG = "log";
-  private static final List<String> FAMILIES =
-      List.of("default", CF_LOG, "rows", "time", "tx", "schemas", "offsets", "txinfo", "actors");
 
   /**
    * The journal format this version writes: 2 adds the hash chain, notes and actors; 3 adds
@@ -102,48 +80,19 @@ public final class Journal implements AutoCloseable {
    */
   static final int FORMAT = 3;
 
-  static final byte[] WATERMARK = utf8("watermark");
-  static final byte[] HEAD = utf8("head");
-  static final byte[] FORMAT_KEY = utf8("format");
-  static final byte[] JOURNAL_ID = utf8("journal-id");
-  static final byte[] APPENDED = utf8("changes-appended");
-  static final byte[] PRUNED = utf8("changes-pruned");
-  static final byte[] RETENTION = utf8("retention");
-  static final byte[] PRUNE_DONE = utf8("prune-done");
-  static final byte[] MIGRATED = utf8("migrated-up-to");
-  static final byte[] GAP_PREFIX = utf8("gap:");
-  static final byte[] BINDING = utf8("binding");
-  static final byte[] BASED_PREFIX = utf8("based:");
   // in the offsets family, before every offset key (those are JSON)
   static final byte[] SCHEMA_HISTORY_PREFIX = {0, 's', 'h', ':'};
   static final byte SCHEMA_RECORD = Registry.SCHEMA_RECORD;
   static final byte TABLE_RECORD = Registry.TABLE_RECORD;
   private static final byte[] EMPTY = new byte[0];
 
-  private enum State {
-    OPEN,
-    FAILED,
-    CLOSED
-  }
-
+  private final Store store;
   private final Path dir;
   private final boolean writer;
-  private final Path secondaryDir;
-  private final DBOptions dbOptions;
-  private final List<ColumnFamilyOptions> cfOptions;
-  private final List<ColumnFamilyHandle> handles;
   final Families cf;
-  private final WriteOptions syncWrite;
-  private final WriteOptions bufferedWrite;
-  // writes the parts of a batch in the background while the batch goes on being encoded
-  private ExecutorService partWriter;
-  private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
-
-  /** Why the journal failed, when it did: later calls report this, not just "failed". */
-  private volatile JournalException failure;
 
   /** Gaps, the binding, base versions: the journal's records about its source. */
-  private final SourceState sourceState = new SourceState(this);
+  private final SourceState sourceState;
 
   /** Table numbers and schemas: replaced whole, never changed in place. */
   private volatile Registry registry = Registry.EMPTY;
@@ -181,86 +130,19 @@ public final class Journal implements AutoCloseable {
 
   private Batch openBatch;
 
-  /** How much write-ahead log the writer keeps before it flushes the oldest memtables. */
-  static final long MAX_WAL_BYTES = 64L << 20;
-
-  private Journal(Path dir, boolean writer) {
-    this.dir = dir;
-    this.writer = writer;
-    this.dbOptions =
-        new DBOptions()
-            .setCreateIfMissing(writer)
-            .setCreateMissingColumnFamilies(writer)
-            .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
-            .setKeepLogFileNum(2)
-            .setMaxOpenFiles(-1);
-    if (writer) {
-      // a reader (every command) replays the write-ahead log not yet flushed into tables when it
-      // opens: bounded, it costs a reader tens of milliseconds, not seconds
-      dbOptions.setMaxTotalWalSize(MAX_WAL_BYTES);
-    }
-    this.cfOptions = new ArrayList<>();
-    List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-    for (String name : FAMILIES) {
-      ColumnFamilyOptions o = new ColumnFamilyOptions();
-      if (name.equals(CF_LOG)) {
-        o.setCompressionType(CompressionType.LZ4_COMPRESSION)
-            .setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION);
-      }
-      cfOptions.add(o);
-      descriptors.add(new ColumnFamilyDescriptor(utf8(name), o));
-    }
-    this.handles = new ArrayList<>();
-    RocksDB db;
-    try {
-      if (writer) {
-        this.secondaryDir = null;
-        db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
-      } else {
-        this.secondaryDir = Files.createTempDirectory("rowguard-reader-");
-        db =
-            RocksDB.openAsSecondary(
-                dbOptions, dir.toString(), secondaryDir.toString(), descriptors, handles);
-      }
-    } catch (RocksDBException | IOException e) {
-      closeOptions();
-      String m = String.valueOf(e.getMessage());
-      if (m.contains("While lock file") || m.contains("lock hold by current process")) {
-        throw new JournalInUseException(dir);
-      }
-      throw new JournalException(dir, writer ? "open" : "open for reading", e);
-    }
-    this.cf =
-        new Families(
-            db,
-            handles.get(0),
-            handles.get(1),
-            handles.get(2),
-            handles.get(3),
-            handles.get(4),
-            handles.get(5),
-            handles.get(6),
-            handles.get(7),
-            handles.get(8));
-    this.syncWrite = new WriteOptions().setSync(true);
-    this.bufferedWrite = new WriteOptions();
-  }
-
-  /** Marks a restored journal as verified, until it is in place. */
-  static final String RESTORED_MARKER = "RESTORED";
-
-  /** Journals open for writing in this process (RocksDB's file lock does not see them). */
-  private static final Set<Path> OPEN_WRITERS = ConcurrentHashMap.newKeySet();
-
-  static boolean isOpenForWriting(Path dir) {
-    return OPEN_WRITERS.contains(dir.toAbsolutePath().normalize());
+  private Journal(Store store) {
+    this.store = store;
+    this.dir = store.dir();
+    this.writer = store.isWriter();
+    this.cf = store.families();
+    this.sourceState = new SourceState(this);
   }
 
   /** Opens (creating it owner-only if missing) the journal for the one capture that writes it. */
   public static Journal openWriter(Path dir) {
-    finishInterruptedRestore(dir);
+    JournalBackups.finishInterruptedRestore(dir);
     JournalDirectory.prepareForWriting(dir);
-    Journal j = new Journal(dir, true);
+    Journal j = new Journal(Store.openWriter(dir, JournalException::new));
     try {
       j.loadRegistry();
       j.watermark = j.readWatermark();
@@ -268,8 +150,8 @@ public final class Journal implements AutoCloseable {
       j.truncateIncompleteTail();
       j.nextSeq = j.watermark + 1;
       j.lastHash = j.hashAt(j.watermark);
-      j.appended = j.readCounter(APPENDED);
-      OPEN_WRITERS.add(dir.toAbsolutePath().normalize());
+      j.appended = j.store.readCounter(MetaKeys.APPENDED);
+      j.store.registerWriter();
       return j;
     } catch (RuntimeException e) {
       j.close();
@@ -288,52 +170,13 @@ public final class Journal implements AutoCloseable {
   /** Opens the journal for reading while a capture may be writing it. */
   public static Journal openReader(Path dir) {
     JournalDirectory.checkReadable(dir);
-    Journal j = null;
-    for (int attempt = 1; j == null; attempt++) {
-      try {
-        j = new Journal(dir, false);
-      } catch (JournalException e) {
-        // a capture creating the journal right now has not created every column family yet
-        if (attempt == 50 || !String.valueOf(e.getMessage()).contains("Column family not found")) {
-          throw e;
-        }
-        sleep(100);
-      }
-    }
+    Journal j = new Journal(Store.openReader(dir, JournalException::new));
     try {
       j.refresh();
       return j;
     } catch (RuntimeException e) {
       j.close();
       throw e;
-    }
-  }
-
-  /**
-   * A restore that was cut short between moving the old journal aside and moving the verified one
-   * in leaves the journal's place empty and the restored journal beside it: move it in.
-   */
-  private static void finishInterruptedRestore(Path dir) {
-    Path staging = dir.resolveSibling(dir.getFileName() + ".restoring");
-    if (Files.isRegularFile(dir.resolve("CURRENT"))
-        || !Files.isRegularFile(staging.resolve(RESTORED_MARKER))) {
-      return;
-    }
-    try {
-      if (Files.isDirectory(dir)) {
-        try (Stream<Path> entries = Files.list(dir)) {
-          if (entries.findAny().isPresent()) {
-            return; // not ours to replace
-          }
-        }
-        Files.delete(dir);
-      }
-      Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      Files.delete(dir.resolve(RESTORED_MARKER));
-      LOG.warn(
-          "Finished an interrupted restore: moved the restored journal {} to {}", staging, dir);
-    } catch (IOException e) {
-      throw new JournalException(dir, "finish an interrupted restore from " + staging, e);
     }
   }
 
@@ -345,14 +188,10 @@ public final class Journal implements AutoCloseable {
   public void refresh() {
     checkOpen();
     if (!writer) {
-      try {
-        cf.db().tryCatchUpWithPrimary();
-      } catch (RocksDBException e) {
-        throw new JournalException(dir, "catch up with the writer", e);
-      }
+      store.catchUpWithPrimary();
       loadRegistry();
       watermark = readWatermark();
-      byte[] format = get(cf.meta(), FORMAT_KEY, "read the format");
+      byte[] format = get(cf.meta(), MetaKeys.FORMAT_KEY, "read the format");
       if (format != null && new BinaryReader(format).readInt() > FORMAT) {
         throw new JournalException(
             dir,
@@ -363,7 +202,7 @@ public final class Journal implements AutoCloseable {
                 + "); upgrade rowguard");
       }
       chained = format != null || isLogEmpty();
-      byte[] id = get(cf.meta(), JOURNAL_ID, "read the journal id");
+      byte[] id = get(cf.meta(), MetaKeys.JOURNAL_ID, "read the journal id");
       journalId = id;
       tagCache.clear();
       undoCache.clear();
@@ -375,7 +214,7 @@ public final class Journal implements AutoCloseable {
    * chain existed, refuses one from a newer rowguard.
    */
   private void openFormat() {
-    byte[] format = get(cf.meta(), FORMAT_KEY, "read the format");
+    byte[] format = get(cf.meta(), MetaKeys.FORMAT_KEY, "read the format");
     if (format != null) {
       int f = new BinaryReader(format).readInt();
       if (f > FORMAT) {
@@ -387,11 +226,11 @@ public final class Journal implements AutoCloseable {
                 + FORMAT
                 + "); upgrade rowguard");
       }
-      journalId = get(cf.meta(), JOURNAL_ID, "read the journal id");
+      journalId = get(cf.meta(), MetaKeys.JOURNAL_ID, "read the journal id");
       if (f < FORMAT) {
         try (WriteBatch b = new WriteBatch()) {
-          b.put(cf.meta(), FORMAT_KEY, new BinaryWriter(4).writeInt(FORMAT).toByteArray());
-          cf.db().write(syncWrite, b);
+          b.put(cf.meta(), MetaKeys.FORMAT_KEY, new BinaryWriter(4).writeInt(FORMAT).toByteArray());
+          cf.db().write(store.syncWrite(), b);
         } catch (RocksDBException e) {
           throw new JournalException(dir, "stamp the journal format", e);
         }
@@ -402,9 +241,9 @@ public final class Journal implements AutoCloseable {
       byte[] id = new byte[16];
       new SecureRandom().nextBytes(id);
       try (WriteBatch b = new WriteBatch()) {
-        b.put(cf.meta(), JOURNAL_ID, id);
-        b.put(cf.meta(), FORMAT_KEY, new BinaryWriter(4).writeInt(FORMAT).toByteArray());
-        cf.db().write(syncWrite, b);
+        b.put(cf.meta(), MetaKeys.JOURNAL_ID, id);
+        b.put(cf.meta(), MetaKeys.FORMAT_KEY, new BinaryWriter(4).writeInt(FORMAT).toByteArray());
+        cf.db().write(store.syncWrite(), b);
       } catch (RocksDBException e) {
         throw new JournalException(dir, "stamp the journal format", e);
       }
@@ -415,7 +254,7 @@ public final class Journal implements AutoCloseable {
     truncateIncompleteTail();
     new LegacyUpgrade(this).run();
     chained = true;
-    journalId = get(cf.meta(), JOURNAL_ID, "read the journal id");
+    journalId = get(cf.meta(), MetaKeys.JOURNAL_ID, "read the journal id");
     watermark = readWatermark();
   }
 
@@ -454,19 +293,6 @@ public final class Journal implements AutoCloseable {
    */
   static final int PART_ENTRIES = 512;
 
-  private synchronized ExecutorService partWriter() {
-    if (partWriter == null) {
-      partWriter =
-          Executors.newSingleThreadExecutor(
-              r -> {
-                Thread t = new Thread(r, "rowguard-journal-writer");
-                t.setDaemon(true);
-                return t;
-              });
-    }
-    return partWriter;
-  }
-
   /**
    * A set of entries, index records and offsets that becomes durable and visible at once. Parts of
    * a large batch are written ahead, unsynced and past the watermark, which readers and a reopened
@@ -474,8 +300,7 @@ public final class Journal implements AutoCloseable {
    * {@link #commit()}.
    */
   public final class Batch implements AutoCloseable {
-    private final StagedWrites writes =
-        new StagedWrites(handles.toArray(ColumnFamilyHandle[]::new));
+    private final StagedWrites writes = store.stagedWrites();
     private Future<?> partWrite;
     private String partRange;
     private long partStart = nextSeq;
@@ -673,15 +498,7 @@ public final class Journal implements AutoCloseable {
       partStart = seq;
       partEntries = 0;
       partsWritten = true;
-      partWrite =
-          partWriter()
-              .submit(
-                  () -> {
-                    try (WriteBatch b = new WriteBatch(part)) {
-                      cf.db().write(bufferedWrite, b);
-                    }
-                    return null;
-                  });
+      partWrite = store.writeAhead(part);
     }
 
     private void awaitPart() {
@@ -693,10 +510,11 @@ public final class Journal implements AutoCloseable {
       try {
         f.get();
       } catch (ExecutionException e) {
-        throw fail(new JournalException(dir, "write of entries " + partRange, e.getCause()));
+        throw store.fail(new JournalException(dir, "write of entries " + partRange, e.getCause()));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw fail(new JournalException(dir, "wait for the write of entries " + partRange, e));
+        throw store.fail(
+            new JournalException(dir, "wait for the write of entries " + partRange, e));
       }
     }
 
@@ -886,7 +704,7 @@ public final class Journal implements AutoCloseable {
       byte[] prefix = Keys.txPrefix(txId);
       try (RocksIterator it = cf.db().newIterator(cf.tx())) {
         for (it.seek(Keys.tx(txId, watermark + 1));
-            it.isValid() && startsWith(it.key(), prefix);
+            it.isValid() && Keys.startsWith(it.key(), prefix);
             it.next()) {
           long s = Keys.seqAtEnd(it.key());
           if (s < firstSeq && it.key().length == prefix.length + 8) {
@@ -956,7 +774,7 @@ public final class Journal implements AutoCloseable {
       }
       long next = lastSchemaHistoryNumber() + 1;
       for (byte[] r : records) {
-        writes.put(cf.offsets(), concat(SCHEMA_HISTORY_PREFIX, Keys.seq(next++)), r);
+        writes.put(cf.offsets(), Keys.concat(SCHEMA_HISTORY_PREFIX, Keys.seq(next++)), r);
       }
     }
 
@@ -978,7 +796,7 @@ public final class Journal implements AutoCloseable {
       long s = seq;
       try {
         putRecord(s, LogRecords.gap(gap, closes));
-        writes.put(cf.meta(), concat(GAP_PREFIX, Keys.seq(s)), Keys.seq(s));
+        writes.put(cf.meta(), Keys.concat(MetaKeys.GAP_PREFIX, Keys.seq(s)), Keys.seq(s));
       } catch (RocksDBException e) {
         throw new JournalException(dir, "stage a gap record", e);
       }
@@ -1020,23 +838,24 @@ public final class Journal implements AutoCloseable {
       awaitPart();
       try {
         if (moves) {
-          writes.put(cf.meta(), WATERMARK, Keys.seq(committedUpTo));
-          writes.put(cf.meta(), HEAD, hashAtMark);
-          writes.put(cf.meta(), APPENDED, Keys.seq(counted));
+          writes.put(cf.meta(), MetaKeys.WATERMARK, Keys.seq(committedUpTo));
+          writes.put(cf.meta(), MetaKeys.HEAD, hashAtMark);
+          writes.put(cf.meta(), MetaKeys.APPENDED, Keys.seq(counted));
           for (BasedMark m : pendingBased) {
             if (m.seq() <= committedUpTo + 1) {
               writes.put(
                   cf.meta(),
-                  concat(BASED_PREFIX, tableRecord(m.table())),
+                  Keys.concat(MetaKeys.BASED_PREFIX, tableRecord(m.table())),
                   new BinaryWriter(10).writeSignedVarLong(m.micros()).toByteArray());
             }
           }
         }
         try (WriteBatch last = writes.takeBatch()) {
-          cf.db().write(syncWrite, last);
+          cf.db().write(store.syncWrite(), last);
         }
       } catch (RocksDBException e) {
-        throw fail(new JournalException(dir, "write of entries " + firstSeq + ".." + (seq - 1), e));
+        throw store.fail(
+            new JournalException(dir, "write of entries " + firstSeq + ".." + (seq - 1), e));
       }
       done = true;
       tagged.forEach(tagCache::remove);
@@ -1075,7 +894,7 @@ public final class Journal implements AutoCloseable {
         // already the journal's failure
       }
       if (abandoned) {
-        fail(
+        store.fail(
             new JournalException(
                 dir, "a batch was given up after part of it was written; reopen the journal"));
       }
@@ -1114,8 +933,8 @@ public final class Journal implements AutoCloseable {
       byte[] hash = new Chain().link(lastHash, s, record);
       try (WriteBatch b = new WriteBatch()) {
         b.put(cf.log(), Keys.seq(s), LogRecords.value(record, hash));
-        b.put(cf.meta(), WATERMARK, Keys.seq(s));
-        b.put(cf.meta(), HEAD, hash);
+        b.put(cf.meta(), MetaKeys.WATERMARK, Keys.seq(s));
+        b.put(cf.meta(), MetaKeys.HEAD, hash);
         for (Map.Entry<byte[], byte[]> e : metaPuts.apply(s).entrySet()) {
           b.put(cf.meta(), e.getKey(), e.getValue());
         }
@@ -1126,9 +945,9 @@ public final class Journal implements AutoCloseable {
             b.delete(cf.offsets(), bytes(key));
           }
         }
-        cf.db().write(syncWrite, b);
+        cf.db().write(store.syncWrite(), b);
       } catch (RocksDBException e) {
-        throw fail(new JournalException(dir, "write journal record " + s, e));
+        throw store.fail(new JournalException(dir, "write journal record " + s, e));
       }
       nextSeq = s + 1;
       lastHash = hash;
@@ -1177,7 +996,7 @@ public final class Journal implements AutoCloseable {
                 + timeoutMillis / 1000
                 + " s");
       }
-      sleep(50);
+      Store.sleep(50);
     }
   }
 
@@ -1263,7 +1082,7 @@ public final class Journal implements AutoCloseable {
       int n = 0;
       for (it.seek(Keys.row(no, encoded, Math.max(0, fromSeq))); it.isValid(); it.next()) {
         byte[] k = it.key();
-        if (!startsWith(k, prefix)) {
+        if (!Keys.startsWith(k, prefix)) {
           break;
         }
         if (k.length != prefix.length + 8) {
@@ -1308,7 +1127,7 @@ public final class Journal implements AutoCloseable {
       }
       for (; it.isValid(); it.prev()) {
         byte[] k = it.key();
-        if (!startsWith(k, rowPrefix)) {
+        if (!Keys.startsWith(k, rowPrefix)) {
           if (Arrays.compareUnsigned(k, rowPrefix) < 0) {
             break;
           }
@@ -1598,7 +1417,7 @@ public final class Journal implements AutoCloseable {
     long[] out = new long[16];
     int n = 0;
     try (RocksIterator it = cf.db().newIterator(family)) {
-      for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+      for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
         byte[] k = it.key();
         long s = Keys.seqAtEnd(k);
         if (k.length == prefix.length + 8 && s <= limit) {
@@ -1638,11 +1457,11 @@ public final class Journal implements AutoCloseable {
     long limit = Math.min(watermark, beforeSeq - 1);
     try (RocksIterator it = cf.db().newIterator(family)) {
       if (newestFirst) {
-        it.seekForPrev(concat(prefix, Keys.seq(limit)));
+        it.seekForPrev(Keys.concat(prefix, Keys.seq(limit)));
       } else {
         it.seek(prefix);
       }
-      while (it.isValid() && startsWith(it.key(), prefix)) {
+      while (it.isValid() && Keys.startsWith(it.key(), prefix)) {
         byte[] k = it.key();
         long s = Keys.seqAtEnd(k);
         if (k.length == prefix.length + 8 && s <= limit && !visitor.test(entry(s))) {
@@ -1673,7 +1492,7 @@ public final class Journal implements AutoCloseable {
       byte[] prefix = Keys.txPrefix(txId);
       long limit = watermark;
       try (RocksIterator it = cf.db().newIterator(cf.txinfo())) {
-        for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
           long s = Keys.seqAtEnd(it.key());
           if (it.key().length != prefix.length + 8 || s > limit) {
             continue;
@@ -1726,7 +1545,7 @@ public final class Journal implements AutoCloseable {
     byte[] prefix = Keys.txPrefix(txId);
     long limit = watermark;
     try (RocksIterator it = cf.db().newIterator(cf.txinfo())) {
-      for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+      for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
         byte[] k = it.key();
         if (k.length == prefix.length + 9 && k[prefix.length] == 'u') {
           long s = Keys.seqAtEnd(k);
@@ -1804,7 +1623,9 @@ public final class Journal implements AutoCloseable {
     byte[] currentRow = null;
     List<Long> seqs = new ArrayList<>();
     try (RocksIterator it = cf.db().newIterator(cf.rows())) {
-      for (it.seek(tablePrefix); it.isValid() && startsWith(it.key(), tablePrefix); it.next()) {
+      for (it.seek(tablePrefix);
+          it.isValid() && Keys.startsWith(it.key(), tablePrefix);
+          it.next()) {
         byte[] k = it.key();
         byte[] row = Arrays.copyOf(k, k.length - 8);
         if (currentRow != null && !Arrays.equals(row, currentRow)) {
@@ -2128,7 +1949,7 @@ public final class Journal implements AutoCloseable {
     List<byte[]> out = new ArrayList<>();
     try (RocksIterator it = cf.db().newIterator(cf.offsets())) {
       for (it.seek(SCHEMA_HISTORY_PREFIX);
-          it.isValid() && startsWith(it.key(), SCHEMA_HISTORY_PREFIX);
+          it.isValid() && Keys.startsWith(it.key(), SCHEMA_HISTORY_PREFIX);
           it.next()) {
         out.add(it.value());
       }
@@ -2141,7 +1962,9 @@ public final class Journal implements AutoCloseable {
     try (RocksIterator it = cf.db().newIterator(cf.offsets())) {
       it.seekForPrev(Keys.prefixEnd(SCHEMA_HISTORY_PREFIX));
       long last =
-          it.isValid() && startsWith(it.key(), SCHEMA_HISTORY_PREFIX) ? Keys.seqAtEnd(it.key()) : 0;
+          it.isValid() && Keys.startsWith(it.key(), SCHEMA_HISTORY_PREFIX)
+              ? Keys.seqAtEnd(it.key())
+              : 0;
       checkIterator(it, "read the schema history");
       return last;
     }
@@ -2162,10 +1985,10 @@ public final class Journal implements AutoCloseable {
     checkOpen();
     org.rocksdb.Snapshot snapshot = cf.db().getSnapshot();
     try (ReadOptions ro = new ReadOptions().setSnapshot(snapshot)) {
-      byte[] w = cf.db().get(cf.meta(), ro, WATERMARK);
-      byte[] h = cf.db().get(cf.meta(), ro, HEAD);
-      byte[] a = cf.db().get(cf.meta(), ro, APPENDED);
-      byte[] p = cf.db().get(cf.meta(), ro, PRUNED);
+      byte[] w = cf.db().get(cf.meta(), ro, MetaKeys.WATERMARK);
+      byte[] h = cf.db().get(cf.meta(), ro, MetaKeys.HEAD);
+      byte[] a = cf.db().get(cf.meta(), ro, MetaKeys.APPENDED);
+      byte[] p = cf.db().get(cf.meta(), ro, MetaKeys.PRUNED);
       long lastSeq = w == null ? 0 : new BinaryReader(w).readLong();
       return new CommittedState(
           lastSeq,
@@ -2182,14 +2005,14 @@ public final class Journal implements AutoCloseable {
   /** Changes ever committed to the journal, pruned ones included: it only grows. */
   public long changesCommitted() {
     checkOpen();
-    return writer ? appended : readCounter(APPENDED);
+    return writer ? appended : readCounter(MetaKeys.APPENDED);
   }
 
   /** The number of committed changes the journal holds. */
   public long changeCount() {
     checkOpen();
-    long committed = writer ? appended : readCounter(APPENDED);
-    return committed - readCounter(PRUNED);
+    long committed = writer ? appended : readCounter(MetaKeys.APPENDED);
+    return committed - readCounter(MetaKeys.PRUNED);
   }
 
   /** The gaps the journal knows of, oldest first. */
@@ -2247,7 +2070,7 @@ public final class Journal implements AutoCloseable {
   }
 
   Optional<LogRecords.Retention> latestRetention() {
-    byte[] pointer = get(cf.meta(), RETENTION, "read the retention pointer");
+    byte[] pointer = get(cf.meta(), MetaKeys.RETENTION, "read the retention pointer");
     if (pointer == null) {
       return Optional.empty();
     }
@@ -2304,36 +2127,16 @@ public final class Journal implements AutoCloseable {
         position,
         txId,
         registry.tableCount(),
-        diskBytes(),
+        store.diskBytes(),
         last,
         retentionCut(),
         gaps().size());
   }
 
-  private long diskBytes() {
-    try (Stream<Path> files = Files.list(dir)) {
-      return files
-          .filter(
-              p ->
-                  p.getFileName().toString().endsWith(".sst")
-                      || p.getFileName().toString().endsWith(".log"))
-          .mapToLong(p -> p.toFile().length())
-          .sum();
-    } catch (IOException e) {
-      return -1;
-    }
-  }
-
   /** Flushes memtables and compacts, so that size on disk reflects the stored entries. */
   public void compact() {
     checkOpen();
-    try {
-      for (ColumnFamilyHandle h : handles) {
-        cf.db().compactRange(h);
-      }
-    } catch (RocksDBException e) {
-      throw new JournalException(dir, "compact", e);
-    }
+    store.compact();
   }
 
   // ---------------------------------------------------------------- integrity, retention
@@ -2371,21 +2174,8 @@ public final class Journal implements AutoCloseable {
 
   // ---------------------------------------------------------------- internals
 
-  /** Compacts the log up to {@code lastSeq}, so that pruned records leave the disk. */
-  void compactLog(long lastSeq) {
-    try {
-      cf.db().compactRange(cf.log(), Keys.seq(0), Keys.seq(lastSeq + 1));
-    } catch (RocksDBException e) {
-      throw new JournalException(dir, "compact the pruned log", e);
-    }
-  }
-
   void forgetTags() {
     tagCache.clear();
-  }
-
-  boolean isWriter() {
-    return writer;
   }
 
   boolean isChained() {
@@ -2409,25 +2199,16 @@ public final class Journal implements AutoCloseable {
     return registry.table(tableNo);
   }
 
-  WriteOptions syncWrite() {
-    return syncWrite;
+  private byte[] get(ColumnFamilyHandle family, byte[] key, String operation) {
+    return store.get(family, key, operation);
   }
 
-  byte[] get(ColumnFamilyHandle family, byte[] key, String operation) {
-    try {
-      return cf.db().get(family, key);
-    } catch (RocksDBException e) {
-      throw new JournalException(dir, operation, e);
-    }
-  }
-
-  long readCounter(byte[] key) {
-    byte[] v = get(cf.meta(), key, "read a counter");
-    return v == null ? 0 : new BinaryReader(v).readLong();
+  private long readCounter(byte[] key) {
+    return store.readCounter(key);
   }
 
   private long readWatermark() {
-    byte[] v = get(cf.meta(), WATERMARK, "read watermark");
+    byte[] v = get(cf.meta(), MetaKeys.WATERMARK, "read watermark");
     return v == null ? 0 : new BinaryReader(v).readLong();
   }
 
@@ -2493,115 +2274,21 @@ public final class Journal implements AutoCloseable {
     }
   }
 
-  void checkIterator(RocksIterator it, String operation) {
-    try {
-      it.status();
-    } catch (RocksDBException e) {
-      throw new JournalException(dir, operation, e);
-    }
+  private void checkIterator(RocksIterator it, String operation) {
+    store.checkIterator(it, operation);
   }
 
-  static boolean startsWith(byte[] key, byte[] prefix) {
-    return key.length >= prefix.length
-        && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+  private void checkOpen() {
+    store.checkOpen();
   }
 
-  static byte[] concat(byte[] a, byte[] b) {
-    byte[] out = Arrays.copyOf(a, a.length + b.length);
-    System.arraycopy(b, 0, out, a.length, b.length);
-    return out;
-  }
-
-  static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new JournalException(Path.of(""), "interrupted");
-    }
-  }
-
-  void checkOpen() {
-    State s = state.get();
-    if (s == State.FAILED && failure != null) {
-      throw new JournalException(failure);
-    }
-    if (s != State.OPEN) {
-      throw new JournalException(dir, "is " + s.name().toLowerCase(java.util.Locale.ROOT));
-    }
-  }
-
-  /** Stops the journal after a failed write: nothing more is written until it is reopened. */
-  private JournalException fail(JournalException e) {
-    if (state.compareAndSet(State.OPEN, State.FAILED)) {
-      failure = e;
-    }
-    return e;
+  Store store() {
+    return store;
   }
 
   /** Closes column families, then the database, then options. Safe to call twice. */
   @Override
   public void close() {
-    if (state.getAndSet(State.CLOSED) == State.CLOSED) {
-      return;
-    }
-    if (writer) {
-      OPEN_WRITERS.remove(dir.toAbsolutePath().normalize());
-    }
-    ExecutorService parts;
-    synchronized (this) {
-      parts = partWriter;
-    }
-    if (parts != null) {
-      // a part still being written must finish before the database closes under it
-      parts.shutdown();
-      try {
-        parts.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    if (syncWrite != null) {
-      syncWrite.close();
-    }
-    if (bufferedWrite != null) {
-      bufferedWrite.close();
-    }
-    if (writer && cf != null && failure == null) {
-      // what the write-ahead log holds goes into tables, so that readers of a stopped journal
-      // open without replaying it
-      try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
-        cf.db().flush(flush, handles);
-      } catch (RocksDBException e) {
-        LOG.debug("Flushing the journal {} on close failed; readers replay its log", dir, e);
-      }
-    }
-    for (ColumnFamilyHandle h : handles) {
-      h.close();
-    }
-    if (cf != null) {
-      cf.db().close();
-    }
-    closeOptions();
-    if (secondaryDir != null) {
-      deleteRecursively(secondaryDir);
-    }
-  }
-
-  private void closeOptions() {
-    dbOptions.close();
-    cfOptions.forEach(ColumnFamilyOptions::close);
-  }
-
-  private static void deleteRecursively(Path p) {
-    try (Stream<Path> files = Files.walk(p)) {
-      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException e) {
-      LOG.debug("Could not delete {}", p, e);
-    }
+    store.close();
   }
 }

@@ -3,6 +3,7 @@ package io.rowguard.journal;
 import io.rowguard.core.InputException;
 import io.rowguard.journal.internal.Chain;
 import io.rowguard.journal.internal.RocksNative;
+import io.rowguard.journal.internal.Store;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -25,6 +26,8 @@ import org.rocksdb.BackupEngineOptions;
 import org.rocksdb.Env;
 import org.rocksdb.RestoreOptions;
 import org.rocksdb.RocksDBException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Backups of a journal with RocksDB's BackupEngine: the first backup into a directory copies every
@@ -32,6 +35,11 @@ import org.rocksdb.RocksDBException;
  * it is taken by the process that holds the journal, and includes its write-ahead log.
  */
 public final class JournalBackups {
+  private static final Logger LOG = LoggerFactory.getLogger(JournalBackups.class);
+
+  /** Marks a restored journal as verified, until it is in place. */
+  private static final String RESTORED_MARKER = "RESTORED";
+
   private JournalBackups() {}
 
   static {
@@ -40,8 +48,8 @@ public final class JournalBackups {
 
   /** Backs up the journal, which must be open for writing in this process. */
   public static BackupInfo backup(Journal journal, Path backupDir) {
-    journal.checkOpen();
-    if (!journal.isWriter()) {
+    journal.store().checkOpen();
+    if (!journal.store().isWriter()) {
       throw new IllegalStateException("a backup is taken through the journal's writer");
     }
     createPrivateDirectory(backupDir);
@@ -134,7 +142,7 @@ public final class JournalBackups {
       }
       Path previous = null;
       try {
-        writeDurably(staging.resolve(Journal.RESTORED_MARKER), "backup " + chosen + "\n");
+        writeDurably(staging.resolve(RESTORED_MARKER), "backup " + chosen + "\n");
         if (Files.exists(journalDir)) {
           String stamp =
               DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
@@ -146,11 +154,39 @@ public final class JournalBackups {
         }
         // a crash here leaves the verified journal in staging: the next writer moves it in
         Files.move(staging, journalDir, StandardCopyOption.ATOMIC_MOVE);
-        Files.delete(journalDir.resolve(Journal.RESTORED_MARKER));
+        Files.delete(journalDir.resolve(RESTORED_MARKER));
       } catch (IOException e) {
         throw new JournalException(journalDir, "put the restored journal in place", e);
       }
       return new RestoreResult(chosen, journalDir, java.util.Optional.ofNullable(previous), report);
+    }
+  }
+
+  /**
+   * A restore that was cut short between moving the old journal aside and moving the verified one
+   * in leaves the journal's place empty and the restored journal beside it: move it in.
+   */
+  static void finishInterruptedRestore(Path dir) {
+    Path staging = dir.resolveSibling(dir.getFileName() + ".restoring");
+    if (Files.isRegularFile(dir.resolve("CURRENT"))
+        || !Files.isRegularFile(staging.resolve(RESTORED_MARKER))) {
+      return;
+    }
+    try {
+      if (Files.isDirectory(dir)) {
+        try (Stream<Path> entries = Files.list(dir)) {
+          if (entries.findAny().isPresent()) {
+            return; // not ours to replace
+          }
+        }
+        Files.delete(dir);
+      }
+      Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.delete(dir.resolve(RESTORED_MARKER));
+      LOG.warn(
+          "Finished an interrupted restore: moved the restored journal {} to {}", staging, dir);
+    } catch (IOException e) {
+      throw new JournalException(dir, "finish an interrupted restore from " + staging, e);
     }
   }
 
@@ -183,7 +219,7 @@ public final class JournalBackups {
       InputException inUse =
           new InputException(
               "journal " + journalDir + " is in use: stop the capture on it before restoring");
-      if (Journal.isOpenForWriting(journalDir)) {
+      if (Store.isOpenForWriting(journalDir)) {
         throw inUse;
       }
       try {

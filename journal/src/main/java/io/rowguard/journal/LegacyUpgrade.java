@@ -4,6 +4,8 @@ import io.rowguard.core.TransactionTag;
 import io.rowguard.journal.internal.Chain;
 import io.rowguard.journal.internal.Keys;
 import io.rowguard.journal.internal.LogRecords;
+import io.rowguard.journal.internal.MetaKeys;
+import io.rowguard.journal.internal.Store;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,22 +25,24 @@ final class LegacyUpgrade {
   private static final int CHUNK = 10_000;
 
   private final Journal journal;
+  private final Store store;
 
   LegacyUpgrade(Journal journal) {
     this.journal = journal;
+    this.store = journal.store();
   }
 
   void run() {
     var cf = journal.cf;
-    long watermark = journal.readCounter(Journal.WATERMARK);
-    byte[] id = journal.get(cf.meta(), Journal.JOURNAL_ID, "read the journal id");
+    long watermark = store.readCounter(MetaKeys.WATERMARK);
+    byte[] id = store.get(cf.meta(), MetaKeys.JOURNAL_ID, "read the journal id");
     try {
       if (id == null) {
         id = new byte[16];
         new SecureRandom().nextBytes(id);
-        cf.db().put(cf.meta(), journal.syncWrite(), Journal.JOURNAL_ID, id);
+        cf.db().put(cf.meta(), store.syncWrite(), MetaKeys.JOURNAL_ID, id);
       }
-      long done = journal.readCounter(Journal.MIGRATED);
+      long done = store.readCounter(MetaKeys.MIGRATED);
       LOG.info(
           "Upgrading journal {} to format {}: chaining {} entries",
           journal.dir(),
@@ -61,13 +65,13 @@ final class LegacyUpgrade {
           last = s;
           changes++;
           if (batch.count() >= CHUNK) {
-            batch.put(cf.meta(), Journal.MIGRATED, Keys.seq(last));
-            cf.db().write(journal.syncWrite(), batch);
+            batch.put(cf.meta(), MetaKeys.MIGRATED, Keys.seq(last));
+            cf.db().write(store.syncWrite(), batch);
             batch.close();
             batch = new WriteBatch();
           }
         }
-        journal.checkIterator(it, "read the log");
+        store.checkIterator(it, "read the log");
         long next = watermark + 1;
         for (byte[][] entry : registry()) {
           byte[] registration =
@@ -97,15 +101,15 @@ final class LegacyUpgrade {
           }
           next++;
         }
-        batch.put(cf.meta(), Journal.WATERMARK, Keys.seq(next - 1));
-        batch.put(cf.meta(), Journal.HEAD, hash);
-        batch.put(cf.meta(), Journal.APPENDED, Keys.seq(changes));
+        batch.put(cf.meta(), MetaKeys.WATERMARK, Keys.seq(next - 1));
+        batch.put(cf.meta(), MetaKeys.HEAD, hash);
+        batch.put(cf.meta(), MetaKeys.APPENDED, Keys.seq(changes));
         batch.put(
             cf.meta(),
-            Journal.FORMAT_KEY,
+            MetaKeys.FORMAT_KEY,
             new io.rowguard.core.BinaryWriter(4).writeInt(Journal.FORMAT).toByteArray());
-        batch.delete(cf.meta(), Journal.MIGRATED);
-        cf.db().write(journal.syncWrite(), batch);
+        batch.delete(cf.meta(), MetaKeys.MIGRATED);
+        cf.db().write(store.syncWrite(), batch);
         batch.close();
       }
     } catch (RocksDBException e) {
@@ -114,7 +118,7 @@ final class LegacyUpgrade {
   }
 
   private byte[] hashOf(long seq) {
-    byte[] v = journal.get(journal.cf.log(), Keys.seq(seq), "read entry " + seq);
+    byte[] v = store.get(journal.cf.log(), Keys.seq(seq), "read entry " + seq);
     return LogRecords.hash(v);
   }
 
@@ -125,7 +129,7 @@ final class LegacyUpgrade {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         out.add(new byte[][] {it.key(), it.value()});
       }
-      journal.checkIterator(it, "read the schema registry");
+      store.checkIterator(it, "read the schema registry");
     }
     out.sort(
         java.util.Comparator.comparing((byte[][] e) -> e[0][0] == Journal.TABLE_RECORD ? 0 : 1));
@@ -148,7 +152,7 @@ final class LegacyUpgrade {
               });
         }
       }
-      journal.checkIterator(it, "read transaction messages");
+      store.checkIterator(it, "read transaction messages");
     }
     return out;
   }
@@ -157,12 +161,12 @@ final class LegacyUpgrade {
     List<Long> out = new ArrayList<>();
     byte[] prefix = Keys.txPrefix(txId);
     try (RocksIterator it = journal.cf.db().newIterator(journal.cf.tx())) {
-      for (it.seek(prefix); it.isValid() && Journal.startsWith(it.key(), prefix); it.next()) {
+      for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
         if (it.key().length == prefix.length + 8) {
           out.add(Keys.seqAtEnd(it.key()));
         }
       }
-      journal.checkIterator(it, "read transaction " + txId);
+      store.checkIterator(it, "read transaction " + txId);
     }
     return out;
   }

@@ -4,6 +4,7 @@ import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.TableSchema;
 import io.rowguard.journal.internal.EntryCodec;
 import io.rowguard.journal.internal.Keys;
+import io.rowguard.journal.internal.Store;
 import java.util.Arrays;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
@@ -16,6 +17,7 @@ import org.rocksdb.RocksIterator;
  */
 final class LiveRows {
   private final Journal journal;
+  private final Store store;
   private final IntFunction<TableSchema> schemas;
 
   /**
@@ -23,6 +25,7 @@ final class LiveRows {
    */
   LiveRows(Journal journal, IntFunction<TableSchema> schemas) {
     this.journal = journal;
+    this.store = journal.store();
     this.schemas = schemas;
   }
 
@@ -33,7 +36,7 @@ final class LiveRows {
       byte[] row = null;
       long newest = -1;
       for (it.seek(tablePrefix);
-          it.isValid() && Journal.startsWith(it.key(), tablePrefix);
+          it.isValid() && Keys.startsWith(it.key(), tablePrefix);
           it.next()) {
         byte[] k = it.key();
         byte[] r = Arrays.copyOf(k, k.length - 8); // the row: its key without the sequence
@@ -47,7 +50,7 @@ final class LiveRows {
       if (row != null) {
         visitIfLive(newest, beforeSeq, visitor);
       }
-      journal.checkIterator(it, "read the rows of table " + tableNo);
+      store.checkIterator(it, "read the rows of table " + tableNo);
     }
   }
 
@@ -55,7 +58,7 @@ final class LiveRows {
     if (newest < 0 || newest >= beforeSeq) {
       return;
     }
-    byte[] value = journal.get(journal.cf.log(), Keys.seq(newest), "read entry " + newest);
+    byte[] value = store.get(journal.cf.log(), Keys.seq(newest), "read entry " + newest);
     if (value == null) {
       throw new JournalException(
           journal.dir(), "entry " + newest + " is indexed but missing from the log");

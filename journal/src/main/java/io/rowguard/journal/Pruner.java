@@ -5,6 +5,8 @@ import io.rowguard.core.ChangeEvent;
 import io.rowguard.journal.internal.Chain;
 import io.rowguard.journal.internal.Keys;
 import io.rowguard.journal.internal.LogRecords;
+import io.rowguard.journal.internal.MetaKeys;
+import io.rowguard.journal.internal.Store;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -47,6 +49,7 @@ final class Pruner {
   private static final int DELETE_BATCH = 10_000;
 
   private final Journal journal;
+  private final Store store;
   private final Clock clock;
   private final Journal.Progress progress;
   private final int batchSize;
@@ -67,6 +70,7 @@ final class Pruner {
       int batchSize,
       long crashAfterDeletes) {
     this.journal = journal;
+    this.store = journal.store();
     this.clock = clock;
     this.progress = progress;
     this.batchSize = batchSize;
@@ -76,10 +80,10 @@ final class Pruner {
   PruneResult prune(long cutMicros) {
     Optional<LogRecords.Retention> previous = journal.latestRetention();
     long previousEnd = previous.map(LogRecords.Retention::lastPrunedSeq).orElse(0L);
-    if (previous.isPresent() && journal.readCounter(Journal.PRUNE_DONE) != previousEnd) {
+    if (previous.isPresent() && store.readCounter(MetaKeys.PRUNE_DONE) != previousEnd) {
       LOG.info("Finishing the prune of entries before the last retention cut");
       delete(previousEnd);
-      markDone(previousEnd, journal.readCounter(Journal.RETENTION));
+      markDone(previousEnd, store.readCounter(MetaKeys.RETENTION));
     }
     long end = rangeEnd(Math.max(1, previousEnd + 1), cutMicros);
     if (end <= previousEnd) {
@@ -109,13 +113,13 @@ final class Pruner {
     long retentionSeq =
         journal.appendSystemRecordWaiting(
             LogRecords.retention(retention),
-            seq -> Map.of(Journal.RETENTION, Keys.seq(seq)),
+            seq -> Map.of(MetaKeys.RETENTION, Keys.seq(seq)),
             600_000,
             "the retention record");
     // pass 2: delete the rest
     long[] removed = delete(end);
     markDone(end, retentionSeq);
-    journal.compactLog(end);
+    store.compactLog(end);
     LOG.info(
         "Pruned {} changes and {} notes committed before {}; kept {} rows' last versions",
         removed[0],
@@ -129,7 +133,7 @@ final class Pruner {
   private void markDone(long end, long retentionSeq) {
     journal.appendSystemRecordWaiting(
         LogRecords.pruned(new LogRecords.Pruned(end, retentionSeq)),
-        seq -> Map.of(Journal.PRUNE_DONE, Keys.seq(end)),
+        seq -> Map.of(MetaKeys.PRUNE_DONE, Keys.seq(end)),
         600_000,
         "the end of a prune");
   }
@@ -323,13 +327,13 @@ final class Pruner {
     byte[] rowPrefix = Keys.rowPrefix(tableNo, e.key().encode());
     try (RocksIterator it = journal.cf.db().newIterator(journal.cf.rows())) {
       it.seek(Keys.row(tableNo, e.key().encode(), seq + 1));
-      while (it.isValid() && Journal.startsWith(it.key(), rowPrefix)) {
+      while (it.isValid() && Keys.startsWith(it.key(), rowPrefix)) {
         if (it.key().length == rowPrefix.length + 8) {
           return Keys.seqAtEnd(it.key()) > end;
         }
         it.next();
       }
-      journal.checkIterator(it, "read a row's versions");
+      journal.store().checkIterator(it, "read a row's versions");
     }
     return true;
   }
@@ -337,17 +341,17 @@ final class Pruner {
   static boolean hasKeptChange(Journal journal, String txId, long end) {
     byte[] prefix = Keys.txPrefix(txId);
     try (RocksIterator it = journal.cf.db().newIterator(journal.cf.tx())) {
-      for (it.seek(prefix); it.isValid() && Journal.startsWith(it.key(), prefix); it.next()) {
+      for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
         long s = Keys.seqAtEnd(it.key());
         if (it.key().length != prefix.length + 8 || s > end) {
           continue;
         }
-        byte[] value = journal.get(journal.cf.log(), Keys.seq(s), "read entry " + s);
+        byte[] value = journal.store().get(journal.cf.log(), Keys.seq(s), "read entry " + s);
         if (value != null && isBase(journal, s, journal.decode(s, journal.record(s, value)), end)) {
           return true;
         }
       }
-      journal.checkIterator(it, "read transaction " + txId);
+      journal.store().checkIterator(it, "read transaction " + txId);
     }
     return false;
   }
@@ -390,7 +394,7 @@ final class Pruner {
                 removed[1]++;
               }
               case GAP ->
-                  b.delete(journal.cf.meta(), Journal.concat(Journal.GAP_PREFIX, Keys.seq(seq)));
+                  b.delete(journal.cf.meta(), Keys.concat(MetaKeys.GAP_PREFIX, Keys.seq(seq)));
               default -> {}
             }
           },
@@ -417,9 +421,9 @@ final class Pruner {
   }
 
   private void flush(WriteBatch b, long[] pendingChanges) throws RocksDBException {
-    long pruned = journal.readCounter(Journal.PRUNED) + pendingChanges[0];
-    b.put(journal.cf.meta(), Journal.PRUNED, Keys.seq(pruned));
-    journal.cf.db().write(journal.syncWrite(), b);
+    long pruned = store.readCounter(MetaKeys.PRUNED) + pendingChanges[0];
+    b.put(journal.cf.meta(), MetaKeys.PRUNED, Keys.seq(pruned));
+    journal.cf.db().write(store.syncWrite(), b);
     pendingChanges[0] = 0;
   }
 }

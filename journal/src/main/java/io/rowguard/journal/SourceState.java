@@ -4,6 +4,8 @@ import io.rowguard.core.BinaryReader;
 import io.rowguard.core.TableId;
 import io.rowguard.journal.internal.Keys;
 import io.rowguard.journal.internal.LogRecords;
+import io.rowguard.journal.internal.MetaKeys;
+import io.rowguard.journal.internal.Store;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,31 +21,33 @@ import org.rocksdb.RocksIterator;
  */
 final class SourceState {
   private final Journal journal;
+  private final Store store;
 
   SourceState(Journal journal) {
     this.journal = journal;
+    this.store = journal.store();
   }
 
   /** The gaps, oldest first; a closing record replaces the open one it names. */
   List<Gap> gaps() {
-    journal.checkOpen();
+    store.checkOpen();
     long limit = journal.watermark();
     Map<Long, Gap> bySeq = new TreeMap<>();
     try (RocksIterator it = journal.cf.db().newIterator(journal.cf.meta())) {
-      byte[] prefix = Journal.GAP_PREFIX;
-      for (it.seek(prefix); it.isValid() && Journal.startsWith(it.key(), prefix); it.next()) {
+      byte[] prefix = MetaKeys.GAP_PREFIX;
+      for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
         long s = new BinaryReader(it.value()).readLong();
         if (s > limit) {
           continue;
         }
-        byte[] value = journal.get(journal.cf.log(), Keys.seq(s), "read gap " + s);
+        byte[] value = store.get(journal.cf.log(), Keys.seq(s), "read gap " + s);
         if (value != null) {
           LogRecords.StoredGap g = LogRecords.decodeStoredGap(s, journal.record(s, value));
           bySeq.remove(g.closes());
           bySeq.put(s, g.gap());
         }
       }
-      journal.checkIterator(it, "read gaps");
+      store.checkIterator(it, "read gaps");
     }
     return new ArrayList<>(bySeq.values());
   }
@@ -75,33 +79,33 @@ final class SourceState {
   }
 
   static Map<byte[], byte[]> gapPointer(long seq) {
-    return Map.of(Journal.concat(Journal.GAP_PREFIX, Keys.seq(seq)), Keys.seq(seq));
+    return Map.of(Keys.concat(MetaKeys.GAP_PREFIX, Keys.seq(seq)), Keys.seq(seq));
   }
 
   Map<TableId, Long> basedTables() {
-    journal.checkOpen();
+    store.checkOpen();
     Map<TableId, Long> out = new TreeMap<>();
-    byte[] prefix = Journal.BASED_PREFIX;
+    byte[] prefix = MetaKeys.BASED_PREFIX;
     try (RocksIterator it = journal.cf.db().newIterator(journal.cf.meta())) {
-      for (it.seek(prefix); it.isValid() && Journal.startsWith(it.key(), prefix); it.next()) {
+      for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
         BinaryReader k = new BinaryReader(it.key(), prefix.length, it.key().length - prefix.length);
         out.put(
             TableId.of(k.readString(), k.readString()),
             new BinaryReader(it.value()).readSignedVarLong());
       }
-      journal.checkIterator(it, "read the tables' base versions");
+      store.checkIterator(it, "read the tables' base versions");
     }
     return out;
   }
 
   Optional<SourceBinding> binding() {
-    journal.checkOpen();
-    byte[] pointer = journal.get(journal.cf.meta(), Journal.BINDING, "read the binding");
+    store.checkOpen();
+    byte[] pointer = store.get(journal.cf.meta(), MetaKeys.BINDING, "read the binding");
     if (pointer == null) {
       return Optional.empty();
     }
     long s = new BinaryReader(pointer).readLong();
-    byte[] value = journal.get(journal.cf.log(), Keys.seq(s), "read the binding record " + s);
+    byte[] value = store.get(journal.cf.log(), Keys.seq(s), "read the binding record " + s);
     if (value == null) {
       throw new JournalException(
           journal.dir(), "the binding record " + s + " is missing from the log");
@@ -117,7 +121,7 @@ final class SourceState {
   void bind(SourceBinding binding, long timeoutMillis) {
     journal.appendSystemRecordWaiting(
         LogRecords.binding(binding),
-        seq -> Map.of(Journal.BINDING, Keys.seq(seq)),
+        seq -> Map.of(MetaKeys.BINDING, Keys.seq(seq)),
         false,
         timeoutMillis,
         "the source binding");

@@ -5,6 +5,8 @@ import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.TransactionTag;
 import io.rowguard.journal.internal.Keys;
 import io.rowguard.journal.internal.LogRecords;
+import io.rowguard.journal.internal.MetaKeys;
+import io.rowguard.journal.internal.Store;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -29,9 +31,11 @@ final class TailTruncation {
   private static final int CHUNK = 50_000;
 
   private final Journal journal;
+  private final Store store;
 
   TailTruncation(Journal journal) {
     this.journal = journal;
+    this.store = journal.store();
   }
 
   /** Returns whether anything was dropped (the registry then changed too). */
@@ -76,7 +80,7 @@ final class TailTruncation {
                   batch[0]::delete);
               changes[0]++;
               if (batch[0].count() >= CHUNK) {
-                cf.db().write(journal.syncWrite(), batch[0]);
+                cf.db().write(store.syncWrite(), batch[0]);
                 batch[0].close();
                 batch[0] = new WriteBatch();
               }
@@ -86,17 +90,17 @@ final class TailTruncation {
             return true;
           });
       for (long s : others) {
-        byte[] record = journal.record(s, journal.get(cf.log(), Keys.seq(s), "read record " + s));
+        byte[] record = journal.record(s, store.get(cf.log(), Keys.seq(s), "read record " + s));
         batch[0].delete(cf.log(), Keys.seq(s));
         switch (LogRecords.kind(record)) {
           case NOTE -> cf.noteKeys(LogRecords.decodeNote(record), s, batch[0]::delete);
           case TABLE, SCHEMA ->
               batch[0].delete(cf.schemas(), LogRecords.decodeRegistration(record).key());
-          case GAP -> batch[0].delete(cf.meta(), Journal.concat(Journal.GAP_PREFIX, Keys.seq(s)));
+          case GAP -> batch[0].delete(cf.meta(), Keys.concat(MetaKeys.GAP_PREFIX, Keys.seq(s)));
           default -> {}
         }
       }
-      cf.db().write(journal.syncWrite(), batch[0]);
+      cf.db().write(store.syncWrite(), batch[0]);
     } catch (RocksDBException e) {
       throw new JournalException(journal.dir(), "remove the incomplete tail", e);
     } finally {

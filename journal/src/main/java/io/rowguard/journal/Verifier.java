@@ -6,6 +6,8 @@ import io.rowguard.core.TableId;
 import io.rowguard.journal.internal.Chain;
 import io.rowguard.journal.internal.Keys;
 import io.rowguard.journal.internal.LogRecords;
+import io.rowguard.journal.internal.MetaKeys;
+import io.rowguard.journal.internal.Store;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -27,6 +29,7 @@ import org.rocksdb.RocksIterator;
  */
 final class Verifier {
   private final Journal journal;
+  private final Store store;
   private final Journal.Progress progress;
   private final Chain chain = new Chain();
   private final Map<ColumnFamilyHandle, String> indexes = new LinkedHashMap<>();
@@ -40,6 +43,7 @@ final class Verifier {
 
   Verifier(Journal journal, Journal.Progress progress) {
     this.journal = journal;
+    this.store = journal.store();
     this.progress = progress;
     indexes.put(journal.cf.rows(), "row history");
     indexes.put(journal.cf.time(), "time");
@@ -73,7 +77,7 @@ final class Verifier {
     } catch (JournalException e) {
       report(
           new Problem(
-              journal.readCounter(Journal.RETENTION),
+              store.readCounter(MetaKeys.RETENTION),
               "is the newest retention record, and cannot be read: " + e.getMessage(),
               null));
       return report(0, 0, watermark, previous);
@@ -137,7 +141,7 @@ final class Verifier {
           break;
         }
       }
-      journal.checkIterator(it, "read the log");
+      store.checkIterator(it, "read the log");
     } catch (JournalException e) {
       report(new Problem(lastSeen + 1, "cannot be read: " + e.getMessage(), null));
     }
@@ -173,7 +177,7 @@ final class Verifier {
       }
     }
     if (first == null && watermark > 0) {
-      byte[] head = journal.get(journal.cf.meta(), Journal.HEAD, "read the head");
+      byte[] head = store.get(journal.cf.meta(), MetaKeys.HEAD, "read the head");
       if (head == null || !Arrays.equals(head, chainState[0])) {
         report(
             new Problem(
@@ -260,7 +264,7 @@ final class Verifier {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         actual.put(java.nio.ByteBuffer.wrap(it.key()), it.value());
       }
-      journal.checkIterator(it, "read the schema registry");
+      store.checkIterator(it, "read the schema registry");
     }
     for (Map.Entry<java.nio.ByteBuffer, Object[]> e : registrations.entrySet()) {
       byte[] stored = actual.remove(e.getKey());
@@ -385,7 +389,7 @@ final class Verifier {
             actual.add(it.key());
           }
         }
-        journal.checkIterator(it, "read the " + index.getValue() + " index");
+        store.checkIterator(it, "read the " + index.getValue() + " index");
       }
       if (!actual.equals(expected.get(index.getKey()))) {
         Problem before = first;
@@ -406,7 +410,7 @@ final class Verifier {
         (seq, value) -> {
           byte[] record = LogRecords.record(value, true);
           for (byte[] key : keysOf(seq, record).getOrDefault(index, List.of())) {
-            if (journal.get(index, key, "read the " + name + " index") == null) {
+            if (store.get(index, key, "read the " + name + " index") == null) {
               report(
                   new Problem(
                       seq, "is missing from the " + name + " index", tryDecode(seq, record)));
@@ -421,7 +425,7 @@ final class Verifier {
         if (seq > watermark || (first != null && first.seq() > 0 && seq >= first.seq())) {
           continue;
         }
-        byte[] value = journal.get(journal.cf.log(), Keys.seq(seq), "read entry " + seq);
+        byte[] value = store.get(journal.cf.log(), Keys.seq(seq), "read entry " + seq);
         if (value == null) {
           report(
               new Problem(
@@ -440,7 +444,7 @@ final class Verifier {
                   tryDecode(seq, record)));
         }
       }
-      journal.checkIterator(it, "read the " + name + " index");
+      store.checkIterator(it, "read the " + name + " index");
     }
   }
 
@@ -477,12 +481,12 @@ final class Verifier {
     }
     byte[] rowPrefix = Arrays.copyOf(key, key.length - 8);
     try (RocksIterator it = journal.cf.db().newIterator(journal.cf.rows())) {
-      for (it.seek(rowPrefix); it.isValid() && Journal.startsWith(it.key(), rowPrefix); it.next()) {
+      for (it.seek(rowPrefix); it.isValid() && Keys.startsWith(it.key(), rowPrefix); it.next()) {
         long other = Keys.seqAtEnd(it.key());
         if (other == seq || it.key().length != key.length) {
           continue;
         }
-        byte[] value = journal.get(journal.cf.log(), Keys.seq(other), "read entry " + other);
+        byte[] value = store.get(journal.cf.log(), Keys.seq(other), "read entry " + other);
         if (value != null) {
           ChangeEvent c = tryDecode(other, LogRecords.record(value, true));
           if (c != null) {

@@ -2,6 +2,7 @@ package io.rowguard.journal.internal;
 
 import io.rowguard.core.BinaryWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The journal's key layout. All numbers are big-endian so that keys sort numerically.
@@ -94,13 +95,24 @@ public final class Keys {
     return tx(actor, seq);
   }
 
+  public static boolean startsWith(byte[] key, byte[] prefix) {
+    return key.length >= prefix.length
+        && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+  }
+
+  public static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
   /** The smallest key greater than every key that starts with {@code prefix}, or null. */
   public static byte[] prefixEnd(byte[] prefix) {
     byte[] end = prefix.clone();
     for (int i = end.length - 1; i >= 0; i--) {
       if (end[i] != (byte) 0xFF) {
         end[i]++;
-        return java.util.Arrays.copyOf(end, i + 1);
+        return Arrays.copyOf(end, i + 1);
       }
     }
     return null;
