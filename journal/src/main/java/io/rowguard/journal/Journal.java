@@ -15,21 +15,27 @@ import io.rowguard.core.Undo;
 import io.rowguard.journal.internal.Chain;
 import io.rowguard.journal.internal.EntryCodec;
 import io.rowguard.journal.internal.Families;
+import io.rowguard.journal.internal.IndexReads;
+import io.rowguard.journal.internal.JournalView;
 import io.rowguard.journal.internal.Keys;
+import io.rowguard.journal.internal.LogCursor;
+import io.rowguard.journal.internal.LogReads;
 import io.rowguard.journal.internal.LogRecords;
 import io.rowguard.journal.internal.MetaKeys;
+import io.rowguard.journal.internal.Registry;
 import io.rowguard.journal.internal.RocksNative;
 import io.rowguard.journal.internal.SchemaCodec;
+import io.rowguard.journal.internal.SourceOffsets;
 import io.rowguard.journal.internal.StagedWrites;
 import io.rowguard.journal.internal.Store;
+import io.rowguard.journal.internal.TableReads;
+import io.rowguard.journal.internal.TransactionNotes;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -43,7 +49,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -80,41 +85,21 @@ public final class Journal implements AutoCloseable {
    */
   static final int FORMAT = 3;
 
-  // in the offsets family, before every offset key (those are JSON)
-  static final byte[] SCHEMA_HISTORY_PREFIX = {0, 's', 'h', ':'};
-  static final byte SCHEMA_RECORD = Registry.SCHEMA_RECORD;
-  static final byte TABLE_RECORD = Registry.TABLE_RECORD;
   private static final byte[] EMPTY = new byte[0];
 
   private final Store store;
   private final Path dir;
   private final boolean writer;
   final Families cf;
+  private final JournalView view;
+  private final LogReads logReads;
+  private final IndexReads indexReads;
+  private final TableReads tableReads;
+  private final TransactionNotes notes;
+  private final SourceOffsets sourceOffsets;
 
   /** Gaps, the binding, base versions: the journal's records about its source. */
   private final SourceState sourceState;
-
-  /** Table numbers and schemas: replaced whole, never changed in place. */
-  private volatile Registry registry = Registry.EMPTY;
-
-  private final Map<String, Optional<TransactionTag>> tagCache = boundedCache();
-
-  /** Cleared when the journal moves on: a later rollback may undo a transaction. */
-  private final Map<String, Optional<Undo>> undoCache = boundedCache();
-
-  /** Undos by the sequence number of the note that records them. */
-  private final Map<Long, Undo> undoNotes =
-      Collections.synchronizedMap(
-          new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, Undo> e) {
-              return size() > 64;
-            }
-          });
-
-  private volatile long watermark;
-  private volatile boolean chained = true;
-  private byte[] journalId;
 
   // Writer state: changed under writeLock (held by an open Batch, or by a system record append).
   private final Semaphore writeLock = new Semaphore(1);
@@ -135,6 +120,12 @@ public final class Journal implements AutoCloseable {
     this.dir = store.dir();
     this.writer = store.isWriter();
     this.cf = store.families();
+    this.view = new JournalView(store);
+    this.logReads = new LogReads(store, view);
+    this.indexReads = new IndexReads(store, view, logReads);
+    this.tableReads = new TableReads(store, view, logReads);
+    this.notes = new TransactionNotes(store, view, indexReads);
+    this.sourceOffsets = new SourceOffsets(store);
     this.sourceState = new SourceState(this);
   }
 
@@ -144,12 +135,11 @@ public final class Journal implements AutoCloseable {
     JournalDirectory.prepareForWriting(dir);
     Journal j = new Journal(Store.openWriter(dir, JournalException::new));
     try {
-      j.loadRegistry();
-      j.watermark = j.readWatermark();
+      j.view.reload();
       j.openFormat();
       j.truncateIncompleteTail();
-      j.nextSeq = j.watermark + 1;
-      j.lastHash = j.hashAt(j.watermark);
+      j.nextSeq = j.view.watermark() + 1;
+      j.lastHash = j.hashAt(j.view.watermark());
       j.appended = j.store.readCounter(MetaKeys.APPENDED);
       j.store.registerWriter();
       return j;
@@ -189,9 +179,8 @@ public final class Journal implements AutoCloseable {
     checkOpen();
     if (!writer) {
       store.catchUpWithPrimary();
-      loadRegistry();
-      watermark = readWatermark();
-      byte[] format = get(cf.meta(), MetaKeys.FORMAT_KEY, "read the format");
+      view.reload();
+      byte[] format = store.get(cf.meta(), MetaKeys.FORMAT_KEY, "read the format");
       if (format != null && new BinaryReader(format).readInt() > FORMAT) {
         throw new JournalException(
             dir,
@@ -201,11 +190,10 @@ public final class Journal implements AutoCloseable {
                 + FORMAT
                 + "); upgrade rowguard");
       }
-      chained = format != null || isLogEmpty();
-      byte[] id = get(cf.meta(), MetaKeys.JOURNAL_ID, "read the journal id");
-      journalId = id;
-      tagCache.clear();
-      undoCache.clear();
+      view.setChained(format != null || logReads.isLogEmpty());
+      byte[] id = store.get(cf.meta(), MetaKeys.JOURNAL_ID, "read the journal id");
+      view.setJournalId(id);
+      notes.clear();
     }
   }
 
@@ -214,7 +202,7 @@ public final class Journal implements AutoCloseable {
    * chain existed, refuses one from a newer rowguard.
    */
   private void openFormat() {
-    byte[] format = get(cf.meta(), MetaKeys.FORMAT_KEY, "read the format");
+    byte[] format = store.get(cf.meta(), MetaKeys.FORMAT_KEY, "read the format");
     if (format != null) {
       int f = new BinaryReader(format).readInt();
       if (f > FORMAT) {
@@ -226,7 +214,7 @@ public final class Journal implements AutoCloseable {
                 + FORMAT
                 + "); upgrade rowguard");
       }
-      journalId = get(cf.meta(), MetaKeys.JOURNAL_ID, "read the journal id");
+      view.setJournalId(store.get(cf.meta(), MetaKeys.JOURNAL_ID, "read the journal id"));
       if (f < FORMAT) {
         try (WriteBatch b = new WriteBatch()) {
           b.put(cf.meta(), MetaKeys.FORMAT_KEY, new BinaryWriter(4).writeInt(FORMAT).toByteArray());
@@ -237,7 +225,7 @@ public final class Journal implements AutoCloseable {
       }
       return;
     }
-    if (isLogEmpty()) {
+    if (logReads.isLogEmpty()) {
       byte[] id = new byte[16];
       new SecureRandom().nextBytes(id);
       try (WriteBatch b = new WriteBatch()) {
@@ -247,24 +235,15 @@ public final class Journal implements AutoCloseable {
       } catch (RocksDBException e) {
         throw new JournalException(dir, "stamp the journal format", e);
       }
-      journalId = id;
+      view.setJournalId(id);
       return;
     }
-    chained = false;
+    view.setChained(false);
     truncateIncompleteTail();
     new LegacyUpgrade(this).run();
-    chained = true;
-    journalId = get(cf.meta(), MetaKeys.JOURNAL_ID, "read the journal id");
-    watermark = readWatermark();
-  }
-
-  private boolean isLogEmpty() {
-    try (RocksIterator it = cf.db().newIterator(cf.log())) {
-      it.seekToFirst();
-      boolean empty = !it.isValid();
-      checkIterator(it, "read the log");
-      return empty;
-    }
+    view.setChained(true);
+    view.setJournalId(store.get(cf.meta(), MetaKeys.JOURNAL_ID, "read the journal id"));
+    view.loadWatermark();
   }
 
   // ---------------------------------------------------------------- writing
@@ -471,7 +450,7 @@ public final class Journal implements AutoCloseable {
     }
 
     private Integer tableNoIfKnown(TableId table) {
-      Integer no = registry.tableNo(table);
+      Integer no = view.registry().tableNo(table);
       return no != null ? no : newTables.get(table);
     }
 
@@ -624,20 +603,20 @@ public final class Journal implements AutoCloseable {
           && truncatedTables.contains(new BinaryReader(rowId.array(), 0, 4).readInt())) {
         return null; // removed by a truncate earlier in this batch, not written since
       }
-      Optional<JournalEntry> last = lastVersion(rowId.array(), Long.MAX_VALUE);
+      Optional<JournalEntry> last = indexReads.lastVersion(rowId.array(), Long.MAX_VALUE);
       return last.map(en -> en.event().after()).orElse(null);
     }
 
     private int tableNo(TableId table) {
-      Integer no = registry.tableNo(table);
+      Integer no = view.registry().tableNo(table);
       if (no == null) {
         no = newTables.get(table);
       }
       if (no == null) {
-        no = registry.tableCount() + newTables.size() + 1;
+        no = view.registry().tableCount() + newTables.size() + 1;
         newTables.put(table, no);
-        byte[] key = registryKey(TABLE_RECORD, no);
-        byte[] value = tableRecord(table);
+        byte[] key = Registry.key(Registry.TABLE_RECORD, no);
+        byte[] value = Registry.tableRecord(table);
         try {
           putRecord(seq, LogRecords.table(key, value));
           writes.put(cf.schemas(), key, value);
@@ -649,14 +628,14 @@ public final class Journal implements AutoCloseable {
     }
 
     private int schemaId(TableSchema schema) {
-      Integer id = registry.schemaId(schema);
+      Integer id = view.registry().schemaId(schema);
       if (id == null) {
         id = newSchemas.get(schema);
       }
       if (id == null) {
-        id = registry.schemaCount() + newSchemas.size() + 1;
+        id = view.registry().schemaCount() + newSchemas.size() + 1;
         newSchemas.put(schema, id);
-        byte[] key = registryKey(SCHEMA_RECORD, id);
+        byte[] key = Registry.key(Registry.SCHEMA_RECORD, id);
         byte[] value = SchemaCodec.encode(schema);
         try {
           putRecord(seq, LogRecords.schema(key, value));
@@ -703,7 +682,7 @@ public final class Journal implements AutoCloseable {
       List<Pending> out = new ArrayList<>();
       byte[] prefix = Keys.txPrefix(txId);
       try (RocksIterator it = cf.db().newIterator(cf.tx())) {
-        for (it.seek(Keys.tx(txId, watermark + 1));
+        for (it.seek(Keys.tx(txId, view.watermark() + 1));
             it.isValid() && Keys.startsWith(it.key(), prefix);
             it.next()) {
           long s = Keys.seqAtEnd(it.key());
@@ -711,7 +690,7 @@ public final class Journal implements AutoCloseable {
             out.add(new Pending(s, txId, entry(s).event().actor()));
           }
         }
-        checkIterator(it, "read transaction " + txId);
+        store.checkIterator(it, "read transaction " + txId);
       }
       for (Pending p : sinceMark) {
         if (p.txId().equals(txId)) {
@@ -728,7 +707,7 @@ public final class Journal implements AutoCloseable {
           return e.getKey();
         }
       }
-      return schemaById(id);
+      return view.schemaById(id);
     }
 
     /** What a note arriving late needs of a change of its transaction. */
@@ -752,14 +731,7 @@ public final class Journal implements AutoCloseable {
     public void putOffsets(Map<ByteBuffer, ByteBuffer> values) {
       checkUsable();
       hasOffsets = true;
-      for (Map.Entry<ByteBuffer, ByteBuffer> e : values.entrySet()) {
-        byte[] key = bytes(e.getKey());
-        if (e.getValue() == null) {
-          writes.delete(cf.offsets(), key);
-        } else {
-          writes.put(cf.offsets(), key, bytes(e.getValue()));
-        }
-      }
+      sourceOffsets.stage(writes, values);
     }
 
     /**
@@ -772,10 +744,7 @@ public final class Journal implements AutoCloseable {
       if (records.isEmpty()) {
         return;
       }
-      long next = lastSchemaHistoryNumber() + 1;
-      for (byte[] r : records) {
-        writes.put(cf.offsets(), Keys.concat(SCHEMA_HISTORY_PREFIX, Keys.seq(next++)), r);
-      }
+      sourceOffsets.stageSchemaHistory(writes, records);
     }
 
     /**
@@ -833,7 +802,7 @@ public final class Journal implements AutoCloseable {
     /** Writes everything staged in one atomic, fsynced write. */
     public void commit() {
       checkUsable();
-      boolean moves = committedUpTo >= 0 && hasOffsets && committedUpTo != watermark;
+      boolean moves = committedUpTo >= 0 && hasOffsets && committedUpTo != view.watermark();
       long counted = appended + pendingChanges + changesAtMark;
       awaitPart();
       try {
@@ -845,7 +814,7 @@ public final class Journal implements AutoCloseable {
             if (m.seq() <= committedUpTo + 1) {
               writes.put(
                   cf.meta(),
-                  Keys.concat(MetaKeys.BASED_PREFIX, tableRecord(m.table())),
+                  Keys.concat(MetaKeys.BASED_PREFIX, Registry.tableRecord(m.table())),
                   new BinaryWriter(10).writeSignedVarLong(m.micros()).toByteArray());
             }
           }
@@ -858,8 +827,8 @@ public final class Journal implements AutoCloseable {
             new JournalException(dir, "write of entries " + firstSeq + ".." + (seq - 1), e));
       }
       done = true;
-      tagged.forEach(tagCache::remove);
-      registry = registry.with(newTables, newSchemas);
+      tagged.forEach(notes::forgetTag);
+      view.publish(view.registry().with(newTables, newSchemas));
       nextSeq = seq;
       lastHash = hash;
       if (moves) {
@@ -867,7 +836,7 @@ public final class Journal implements AutoCloseable {
         pendingBased.removeIf(m -> m.seq() <= upTo + 1);
         appended = counted;
         pendingChanges = changes - changesAtMark;
-        watermark = committedUpTo;
+        view.moveWatermark(committedUpTo);
       } else {
         pendingChanges += changes;
       }
@@ -926,7 +895,7 @@ public final class Journal implements AutoCloseable {
     }
     writeLock.acquireUninterruptibly();
     try {
-      if (watermark != nextSeq - 1) {
+      if (view.watermark() != nextSeq - 1) {
         return -1;
       }
       long s = nextSeq;
@@ -939,11 +908,7 @@ public final class Journal implements AutoCloseable {
           b.put(cf.meta(), e.getKey(), e.getValue());
         }
         if (forgetOffsets) {
-          // with the offsets, the schema history they belong to
-          b.deleteRange(cf.offsets(), SCHEMA_HISTORY_PREFIX, Keys.prefixEnd(SCHEMA_HISTORY_PREFIX));
-          for (ByteBuffer key : offsets().keySet()) {
-            b.delete(cf.offsets(), bytes(key));
-          }
+          sourceOffsets.forget(b);
         }
         cf.db().write(store.syncWrite(), b);
       } catch (RocksDBException e) {
@@ -951,7 +916,7 @@ public final class Journal implements AutoCloseable {
       }
       nextSeq = s + 1;
       lastHash = hash;
-      watermark = s;
+      view.moveWatermark(s);
       return s;
     } finally {
       writeLock.release();
@@ -1025,21 +990,6 @@ public final class Journal implements AutoCloseable {
     return sourceState.recordGap(gap, true, timeoutMillis);
   }
 
-  private static byte[] bytes(ByteBuffer b) {
-    ByteBuffer d = b.duplicate();
-    byte[] out = new byte[d.remaining()];
-    d.get(out);
-    return out;
-  }
-
-  static byte[] registryKey(byte kind, int id) {
-    return new BinaryWriter(5).writeByte(kind).writeInt(id).toByteArray();
-  }
-
-  static byte[] tableRecord(TableId table) {
-    return new BinaryWriter().writeString(table.schema()).writeString(table.name()).toByteArray();
-  }
-
   // ---------------------------------------------------------------- reading
 
   /**
@@ -1065,39 +1015,13 @@ public final class Journal implements AutoCloseable {
   public final class RowVersions implements AutoCloseable {
     private final ReadOptions options = new ReadOptions().setPrefixSameAsStart(false);
     private final RocksIterator it = cf.db().newIterator(cf.rows(), options);
-    private final long limit = watermark;
+    private final long limit = view.watermark();
 
     private RowVersions() {}
 
     /** The sequence numbers of the row's versions from {@code fromSeq} on, oldest first. */
     public long[] of(TableId table, RowKey key, long fromSeq) {
-      checkOpen();
-      Integer no = registry.tableNo(table);
-      if (no == null) {
-        return new long[0];
-      }
-      byte[] encoded = key.encode();
-      byte[] prefix = Keys.rowPrefix(no, encoded);
-      long[] out = new long[4];
-      int n = 0;
-      for (it.seek(Keys.row(no, encoded, Math.max(0, fromSeq))); it.isValid(); it.next()) {
-        byte[] k = it.key();
-        if (!Keys.startsWith(k, prefix)) {
-          break;
-        }
-        if (k.length != prefix.length + 8) {
-          continue;
-        }
-        long s = Keys.seqAtEnd(k);
-        if (s <= limit && s >= fromSeq) {
-          if (n == out.length) {
-            out = Arrays.copyOf(out, n * 2);
-          }
-          out[n++] = s;
-        }
-      }
-      checkIterator(it, "read the versions of a row of " + table);
-      return Arrays.copyOf(out, n);
+      return indexReads.versions(it, limit, table, key, fromSeq);
     }
 
     @Override
@@ -1112,119 +1036,14 @@ public final class Journal implements AutoCloseable {
     long[] seqs = versions(table, key, 0);
     List<JournalEntry> out = new ArrayList<>(seqs.length);
     for (long s : seqs) {
-      out.add(entry(s));
+      out.add(logReads.entry(s));
     }
     return out;
   }
 
-  private Optional<JournalEntry> lastVersion(byte[] rowPrefix, long maxSeq) {
-    try (RocksIterator it = cf.db().newIterator(cf.rows())) {
-      byte[] end = Keys.prefixEnd(rowPrefix);
-      if (end == null) {
-        it.seekToLast();
-      } else {
-        it.seekForPrev(end);
-      }
-      for (; it.isValid(); it.prev()) {
-        byte[] k = it.key();
-        if (!Keys.startsWith(k, rowPrefix)) {
-          if (Arrays.compareUnsigned(k, rowPrefix) < 0) {
-            break;
-          }
-          continue;
-        }
-        if (k.length != rowPrefix.length + 8) {
-          continue;
-        }
-        long s = Keys.seqAtEnd(k);
-        if (s <= maxSeq) {
-          return Optional.of(entry(s));
-        }
-      }
-      checkIterator(it, "read the latest version of a row");
-    }
-    return Optional.empty();
-  }
-
   /** The change with sequence number {@code seq}. */
   public JournalEntry entry(long seq) {
-    return entry(seq, get(cf.log(), Keys.seq(seq), "read entry " + seq));
-  }
-
-  private JournalEntry entry(long seq, byte[] value) {
-    return entry(seq, value, value == null ? 0 : value.length, null);
-  }
-
-  /**
-   * The change stored in the first {@code valueLength} bytes of {@code value}; equal strings are
-   * shared with {@code previous}, the change read before it (or null).
-   */
-  private JournalEntry entry(long seq, byte[] value, int valueLength, ChangeEvent previous) {
-    if (value == null) {
-      throw new JournalException(dir, "entry " + seq + " is indexed but missing from the log");
-    }
-    // decoded in place: the record starts the stored value, the chain's hash follows it
-    int length;
-    try {
-      length = LogRecords.recordLength(valueLength, chained);
-    } catch (RuntimeException e) {
-      throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
-    }
-    return change(seq, value, 0, length, previous);
-  }
-
-  /** The change in the record of {@code length} bytes at {@code offset}. */
-  private JournalEntry change(
-      long seq, byte[] bytes, int offset, int length, ChangeEvent previous) {
-    LogRecords.Kind kind;
-    try {
-      kind = LogRecords.kind(bytes, offset, length);
-    } catch (RuntimeException e) {
-      throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
-    }
-    if (kind != LogRecords.Kind.CHANGE) {
-      throw new JournalException(
-          dir,
-          "entry "
-              + seq
-              + " is a "
-              + kind.name().toLowerCase(java.util.Locale.ROOT)
-              + " record, not a change");
-    }
-    try {
-      return new JournalEntry(
-          seq, EntryCodec.decode(bytes, offset, length, this::schemaById, previous));
-    } catch (RuntimeException e) {
-      throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
-    }
-  }
-
-  byte[] record(long seq, byte[] value) {
-    try {
-      return LogRecords.record(value, chained);
-    } catch (RuntimeException e) {
-      throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
-    }
-  }
-
-  ChangeEvent decode(long seq, byte[] record) {
-    try {
-      return EntryCodec.decode(record, this::schemaById);
-    } catch (RuntimeException e) {
-      throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
-    }
-  }
-
-  private TableSchema schemaById(int id) {
-    TableSchema s = registry.schema(id);
-    if (s == null) {
-      loadRegistry();
-      s = registry.schema(id);
-      if (s == null) {
-        throw new IllegalStateException("unknown schema " + id);
-      }
-    }
-    return s;
+    return logReads.entry(seq);
   }
 
   /**
@@ -1232,22 +1051,7 @@ public final class Journal implements AutoCloseable {
    * false.
    */
   public void scan(long fromSeq, Predicate<JournalEntry> visitor) {
-    checkOpen();
-    long limit = watermark;
-    try (RocksIterator it = cf.db().newIterator(cf.log())) {
-      for (it.seek(Keys.seq(Math.max(1, fromSeq))); it.isValid(); it.next()) {
-        long s = Keys.seqAtEnd(it.key());
-        if (s > limit) {
-          break;
-        }
-        byte[] record = record(s, it.value());
-        if (LogRecords.kind(record) == LogRecords.Kind.CHANGE
-            && !visitor.test(new JournalEntry(s, decode(s, record)))) {
-          break;
-        }
-      }
-      checkIterator(it, "scan the log");
-    }
+    logReads.scan(fromSeq, visitor);
   }
 
   /**
@@ -1255,40 +1059,7 @@ public final class Journal implements AutoCloseable {
    * them: a run of them is one seek.
    */
   public void scanExcept(long fromSeq, long[] skip, Predicate<JournalEntry> visitor) {
-    checkOpen();
-    long limit = watermark;
-    int j = 0;
-    try (RocksIterator it = cf.db().newIterator(cf.log())) {
-      it.seek(Keys.seq(Math.max(1, fromSeq)));
-      ChangeEvent previous = null;
-      while (it.isValid()) {
-        long s = Keys.seqAtEnd(it.key());
-        if (s > limit) {
-          break;
-        }
-        while (j < skip.length && skip[j] < s) {
-          j++;
-        }
-        if (j < skip.length && skip[j] == s) {
-          while (j + 1 < skip.length && skip[j + 1] == skip[j] + 1) {
-            j++;
-          }
-          it.seek(Keys.seq(skip[j] + 1));
-          j++;
-          continue;
-        }
-        byte[] value = it.value();
-        if (LogRecords.kind(value, 0, value.length) == LogRecords.Kind.CHANGE) {
-          JournalEntry e = entry(s, value, value.length, previous);
-          previous = e.event();
-          if (!visitor.test(e)) {
-            break;
-          }
-        }
-        it.next();
-      }
-      checkIterator(it, "scan the log");
-    }
+    logReads.scanExcept(fromSeq, skip, visitor);
   }
 
   /**
@@ -1296,40 +1067,7 @@ public final class Journal implements AutoCloseable {
    * returns false.
    */
   public void scanBackward(long fromSeq, Predicate<JournalEntry> visitor) {
-    checkOpen();
-    long start = Math.min(fromSeq, watermark);
-    if (start < 1) {
-      return;
-    }
-    try (RocksIterator it = cf.db().newIterator(cf.log())) {
-      for (it.seekForPrev(Keys.seq(start)); it.isValid(); it.prev()) {
-        long s = Keys.seqAtEnd(it.key());
-        byte[] record = record(s, it.value());
-        if (LogRecords.kind(record) == LogRecords.Kind.CHANGE
-            && !visitor.test(new JournalEntry(s, decode(s, record)))) {
-          break;
-        }
-      }
-      checkIterator(it, "scan the log");
-    }
-  }
-
-  /** Visits every stored record up to the watermark: sequence number and stored value. */
-  void forEachRecord(long fromSeq, long toSeq, RecordVisitor visitor) {
-    try (RocksIterator it = cf.db().newIterator(cf.log())) {
-      for (it.seek(Keys.seq(Math.max(0, fromSeq))); it.isValid(); it.next()) {
-        long s = Keys.seqAtEnd(it.key());
-        if (s > toSeq || !visitor.visit(s, it.value())) {
-          break;
-        }
-      }
-      checkIterator(it, "scan the log");
-    }
-  }
-
-  @FunctionalInterface
-  interface RecordVisitor {
-    boolean visit(long seq, byte[] value);
+    logReads.scanBackward(fromSeq, visitor);
   }
 
   /**
@@ -1338,105 +1076,18 @@ public final class Journal implements AutoCloseable {
    * newest sequence number plus one if none.
    */
   public long seqAtTime(long micros) {
-    checkOpen();
-    long lo = 1;
-    long hi = watermark + 1;
-    try (RocksIterator it = cf.db().newIterator(cf.log())) {
-      while (lo < hi) {
-        long mid = lo + (hi - lo) / 2;
-        OptionalLong t = OptionalLong.empty();
-        long at = mid;
-        for (it.seek(Keys.seq(mid)); it.isValid(); it.next()) {
-          at = Keys.seqAtEnd(it.key());
-          if (at > watermark) {
-            break;
-          }
-          byte[] record = record(at, it.value());
-          if (LogRecords.kind(record) == LogRecords.Kind.CHANGE) {
-            t = OptionalLong.of(decode(at, record).commitMicros());
-            break;
-          }
-        }
-        checkIterator(it, "search the log by time");
-        if (t.isEmpty() || t.getAsLong() >= micros) {
-          hi = mid;
-        } else {
-          lo = at + 1;
-        }
-      }
-    }
-    return lo;
+    return logReads.seqAtTime(micros);
   }
 
   /** The changes of one transaction, in order. */
   public List<JournalEntry> transaction(String txId) {
-    checkOpen();
-    long[] seqs = indexed(cf.tx(), Keys.txPrefix(txId));
-    List<JournalEntry> out = new ArrayList<>(seqs.length);
-    if (seqs.length == 0) {
-      return out;
-    }
-    // a transaction's changes lie next to each other in the log: read in one pass, not a lookup
-    // each (seeking over what lies between when it is more than a few records)
-    try (RocksIterator it = cf.db().newIterator(cf.log())) {
-      int i = 0;
-      ChangeEvent previous = null;
-      it.seek(Keys.seq(seqs[0]));
-      while (i < seqs.length && it.isValid()) {
-        long s = Keys.seqAtEnd(it.key());
-        if (s < seqs[i]) {
-          if (seqs[i] - s > 16) {
-            it.seek(Keys.seq(seqs[i]));
-          } else {
-            it.next();
-          }
-          continue;
-        }
-        if (s > seqs[i]) {
-          break;
-        }
-        byte[] value = it.value();
-        JournalEntry e = entry(s, value, value.length, previous);
-        previous = e.event();
-        out.add(e);
-        i++;
-        it.next();
-      }
-      checkIterator(it, "read a transaction");
-      if (i < seqs.length) {
-        throw new JournalException(
-            dir, "entry " + seqs[i] + " is indexed but missing from the log");
-      }
-    }
-    return out;
-  }
-
-  /** The sequence numbers an index holds under {@code prefix}, up to the watermark, ascending. */
-  private long[] indexed(ColumnFamilyHandle family, byte[] prefix) {
-    long limit = watermark;
-    long[] out = new long[16];
-    int n = 0;
-    try (RocksIterator it = cf.db().newIterator(family)) {
-      for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
-        byte[] k = it.key();
-        long s = Keys.seqAtEnd(k);
-        if (k.length == prefix.length + 8 && s <= limit) {
-          if (n == out.length) {
-            out = Arrays.copyOf(out, n * 2);
-          }
-          out[n++] = s;
-        }
-      }
-      checkIterator(it, "read an index");
-    }
-    return Arrays.copyOf(out, n);
+    return indexReads.transaction(txId);
   }
 
   /** Visits the changes of one transaction, oldest or newest first, until the visitor says stop. */
   public void forEachOfTransaction(
       String txId, boolean newestFirst, Predicate<JournalEntry> visitor) {
-    checkOpen();
-    forEachSeq(cf.tx(), Keys.txPrefix(txId), newestFirst, Long.MAX_VALUE, visitor);
+    indexReads.forEachOfTransaction(txId, newestFirst, visitor);
   }
 
   /**
@@ -1444,37 +1095,7 @@ public final class Journal implements AutoCloseable {
    * until the visitor says stop.
    */
   public void forEachOfActor(String actor, long beforeSeq, Predicate<JournalEntry> visitor) {
-    checkOpen();
-    forEachSeq(cf.actors(), Keys.actorPrefix(actor), true, beforeSeq, visitor);
-  }
-
-  private void forEachSeq(
-      ColumnFamilyHandle family,
-      byte[] prefix,
-      boolean newestFirst,
-      long beforeSeq,
-      Predicate<JournalEntry> visitor) {
-    long limit = Math.min(watermark, beforeSeq - 1);
-    try (RocksIterator it = cf.db().newIterator(family)) {
-      if (newestFirst) {
-        it.seekForPrev(Keys.concat(prefix, Keys.seq(limit)));
-      } else {
-        it.seek(prefix);
-      }
-      while (it.isValid() && Keys.startsWith(it.key(), prefix)) {
-        byte[] k = it.key();
-        long s = Keys.seqAtEnd(k);
-        if (k.length == prefix.length + 8 && s <= limit && !visitor.test(entry(s))) {
-          break;
-        }
-        if (newestFirst) {
-          it.prev();
-        } else {
-          it.next();
-        }
-      }
-      checkIterator(it, "read an index");
-    }
+    indexReads.forEachOfActor(actor, beforeSeq, visitor);
   }
 
   /**
@@ -1482,53 +1103,7 @@ public final class Journal implements AutoCloseable {
    * empty when it had none.
    */
   public Optional<TransactionTag> tag(String txId) {
-    checkOpen();
-    Optional<TransactionTag> cached = tagCache.get(txId);
-    if (cached != null) {
-      return cached;
-    }
-    Optional<TransactionTag> found = Optional.empty();
-    if (chained) {
-      byte[] prefix = Keys.txPrefix(txId);
-      long limit = watermark;
-      try (RocksIterator it = cf.db().newIterator(cf.txinfo())) {
-        for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
-          long s = Keys.seqAtEnd(it.key());
-          if (it.key().length != prefix.length + 8 || s > limit) {
-            continue;
-          }
-          byte[] value = get(cf.log(), Keys.seq(s), "read note " + s);
-          if (value == null) {
-            throw new JournalException(dir, "note " + s + " is indexed but missing from the log");
-          }
-          TransactionTag t;
-          try {
-            t = LogRecords.decodeNote(record(s, value)).tag();
-          } catch (RuntimeException e) {
-            throw new JournalException(dir, "note " + s + " is corrupt: " + e.getMessage());
-          }
-          if (found.isEmpty() || (found.get().actor() == null && t.actor() != null)) {
-            found = Optional.of(t);
-          }
-          if (t.actor() != null) {
-            break;
-          }
-        }
-        checkIterator(it, "read the notes of transaction " + txId);
-      }
-    }
-    tagCache.put(txId, found);
-    return found;
-  }
-
-  private static <V> Map<String, V> boundedCache() {
-    return Collections.synchronizedMap(
-        new LinkedHashMap<>(256, 0.75f, true) {
-          @Override
-          protected boolean removeEldestEntry(Map.Entry<String, V> e) {
-            return size() > 4096;
-          }
-        });
+    return notes.tag(txId);
   }
 
   /**
@@ -1536,60 +1111,7 @@ public final class Journal implements AutoCloseable {
    * message; empty when none did.
    */
   public Optional<Undo> undoneBy(String txId) {
-    checkOpen();
-    Optional<Undo> cached = undoCache.get(txId);
-    if (cached != null) {
-      return cached;
-    }
-    long latest = -1;
-    byte[] prefix = Keys.txPrefix(txId);
-    long limit = watermark;
-    try (RocksIterator it = cf.db().newIterator(cf.txinfo())) {
-      for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
-        byte[] k = it.key();
-        if (k.length == prefix.length + 9 && k[prefix.length] == 'u') {
-          long s = Keys.seqAtEnd(k);
-          if (s <= limit) {
-            latest = Math.max(latest, s);
-          }
-        }
-      }
-      checkIterator(it, "read the undo marks of transaction " + txId);
-    }
-    Optional<Undo> found = Optional.empty();
-    if (latest >= 0) {
-      found = Optional.of(undoNotedAt(latest));
-    }
-    if (found.isPresent() || !writer) {
-      undoCache.put(txId, found);
-    }
-    return found;
-  }
-
-  /** The undo a rollback's note (at {@code seq}) records; one note marks many transactions. */
-  private Undo undoNotedAt(long seq) {
-    Undo known = undoNotes.get(seq);
-    if (known != null) {
-      return known;
-    }
-    LogRecords.Note note;
-    try {
-      note = LogRecords.decodeNote(record(seq, get(cf.log(), Keys.seq(seq), "read note " + seq)));
-    } catch (RuntimeException e) {
-      throw new JournalException(dir, "note " + seq + " is corrupt: " + e.getMessage());
-    }
-    long[] committed = {Long.MIN_VALUE};
-    forEachOfTransaction(
-        note.txId(),
-        false,
-        e -> {
-          committed[0] = e.event().commitMicros();
-          return false;
-        });
-    TransactionTag t = note.tag();
-    Undo undo = new Undo(note.txId(), committed[0], t.actor(), t.rollback());
-    undoNotes.put(seq, undo);
-    return undo;
+    return notes.undoneBy(txId);
   }
 
   /**
@@ -1613,48 +1135,12 @@ public final class Journal implements AutoCloseable {
    * its committed versions, oldest first.
    */
   public void forEachRow(TableId table, Consumer<long[]> versions) {
-    checkOpen();
-    Integer no = registry.tableNo(table);
-    if (no == null) {
-      return;
-    }
-    byte[] tablePrefix = Keys.tablePrefix(no);
-    long limit = watermark;
-    byte[] currentRow = null;
-    List<Long> seqs = new ArrayList<>();
-    try (RocksIterator it = cf.db().newIterator(cf.rows())) {
-      for (it.seek(tablePrefix);
-          it.isValid() && Keys.startsWith(it.key(), tablePrefix);
-          it.next()) {
-        byte[] k = it.key();
-        byte[] row = Arrays.copyOf(k, k.length - 8);
-        if (currentRow != null && !Arrays.equals(row, currentRow)) {
-          emit(seqs, versions);
-        }
-        currentRow = row;
-        long s = Keys.seqAtEnd(k);
-        if (s <= limit) {
-          seqs.add(s);
-        }
-      }
-      checkIterator(it, "read the rows of " + table);
-    }
-    emit(seqs, versions);
-  }
-
-  private static void emit(List<Long> seqs, Consumer<long[]> versions) {
-    if (!seqs.isEmpty()) {
-      versions.accept(seqs.stream().mapToLong(Long::longValue).toArray());
-      seqs.clear();
-    }
+    indexReads.forEachRow(table, versions);
   }
 
   /** The changes of one table committed in [fromMicros, toMicros), in commit order. */
   public List<JournalEntry> tableChanges(TableId table, long fromMicros, long toMicros) {
-    List<JournalEntry> out = new ArrayList<>();
-    forEachOfTable(table, fromMicros, toMicros, false, Long.MAX_VALUE, e -> out.add(e) || true);
-    out.sort(Comparator.comparingLong(JournalEntry::seq));
-    return out;
+    return tableReads.tableChanges(table, fromMicros, toMicros);
   }
 
   /**
@@ -1668,41 +1154,7 @@ public final class Journal implements AutoCloseable {
       boolean newestFirst,
       long beforeSeq,
       Predicate<JournalEntry> visitor) {
-    checkOpen();
-    Integer no = registry.tableNo(table);
-    if (no == null) {
-      return;
-    }
-    byte[] start = Keys.timePrefix(no, fromMicros);
-    byte[] end = Keys.timePrefix(no, toMicros);
-    if (newestFirst && beforeSeq > 0 && beforeSeq != Long.MAX_VALUE) {
-      byte[] cursor = timeCursor(no, beforeSeq);
-      if (cursor == null) {
-        return;
-      }
-      if (Arrays.compareUnsigned(cursor, end) < 0) {
-        end = cursor;
-      }
-    }
-    ChangeEvent[] previous = {null};
-    // the limit is read before the log cursor exists: a cursor sees what was written before it was
-    // made, and so every entry up to a limit read earlier
-    long limit = watermark;
-    try (LogCursor log = new LogCursor()) {
-      forEachSeqOfTable(
-          table,
-          start,
-          end,
-          limit,
-          newestFirst,
-          s -> {
-            // oldest first, neighbours share equal strings (see EntryCodec.decode)
-            JournalEntry e =
-                newestFirst ? entry(s) : entry(s, log.value(s), log.valueLength(), previous[0]);
-            previous[0] = e.event();
-            return visitor.test(e);
-          });
-    }
+    tableReads.forEachOfTable(table, fromMicros, toMicros, newestFirst, beforeSeq, visitor);
   }
 
   /**
@@ -1726,7 +1178,7 @@ public final class Journal implements AutoCloseable {
       }
       int length = valueLength;
       try {
-        length = LogRecords.recordLength(valueLength, chained);
+        length = LogRecords.recordLength(valueLength, view.isChained());
       } catch (RuntimeException e) {
         throw new JournalException(dir, "entry " + seq + " is corrupt: " + e.getMessage());
       }
@@ -1755,7 +1207,7 @@ public final class Journal implements AutoCloseable {
 
     /** Decodes change {@code i}, sharing equal strings with {@code previous} (or null). */
     public JournalEntry decode(int i, ChangeEvent previous) {
-      return change(seqs[i], bytes, offsets[i], offsets[i + 1] - offsets[i], previous);
+      return logReads.change(seqs[i], bytes, offsets[i], offsets[i + 1] - offsets[i], previous);
     }
   }
 
@@ -1766,15 +1218,15 @@ public final class Journal implements AutoCloseable {
   public void forEachStoredOfTable(
       TableId table, long fromMicros, int batchSize, Predicate<StoredChanges> visitor) {
     checkOpen();
-    Integer no = registry.tableNo(table);
+    Integer no = view.registry().tableNo(table);
     if (no == null) {
       return;
     }
     StoredChanges[] batch = {new StoredChanges(batchSize)};
     boolean[] stopped = {false};
-    long limit = watermark; // before the cursor: see forEachOfTable
-    try (LogCursor log = new LogCursor()) {
-      forEachSeqOfTable(
+    long limit = view.watermark(); // before the cursor: see forEachOfTable
+    try (LogCursor log = new LogCursor(store)) {
+      tableReads.forEachSeqOfTable(
           table,
           Keys.timePrefix(no, fromMicros),
           Keys.timePrefix(no, Long.MAX_VALUE),
@@ -1793,186 +1245,31 @@ public final class Journal implements AutoCloseable {
     }
   }
 
-  /** The sequence numbers in [start, end) of the time index, up to {@code limit}. */
-  private void forEachSeqOfTable(
-      TableId table,
-      byte[] start,
-      byte[] end,
-      long limit,
-      boolean newestFirst,
-      java.util.function.LongPredicate visitor) {
-    try (RocksIterator it = cf.db().newIterator(cf.time())) {
-      if (newestFirst) {
-        it.seekForPrev(end);
-        if (it.isValid() && Arrays.equals(it.key(), end)) {
-          it.prev();
-        }
-      } else {
-        it.seek(start);
-      }
-      for (byte[] k; it.isValid(); ) {
-        k = it.key();
-        if (Arrays.compareUnsigned(k, start) < 0 || Arrays.compareUnsigned(k, end) >= 0) {
-          break;
-        }
-        long s = Keys.seqAtEnd(k);
-        if (s <= limit && !visitor.test(s)) {
-          break;
-        }
-        if (newestFirst) {
-          it.prev();
-        } else {
-          it.next();
-        }
-      }
-      checkIterator(it, "read changes of " + table);
-    }
-  }
-
-  /**
-   * Reads the log at rising sequence numbers: one table's changes in time order are mostly
-   * neighbours in the log, so stepping an iterator beats a lookup per entry.
-   */
-  private final class LogCursor implements AutoCloseable {
-    /** Farther than this ahead, a seek is cheaper than stepping. */
-    private static final long STEPS = 16;
-
-    private final RocksIterator it = cf.db().newIterator(cf.log());
-    private final java.nio.ByteBuffer key = java.nio.ByteBuffer.allocateDirect(16);
-    private java.nio.ByteBuffer valueBuffer = java.nio.ByteBuffer.allocateDirect(4096);
-    private byte[] value = new byte[4096];
-    private int valueLength;
-    private long at = -1;
-
-    /** The length of what the last {@link #value} returned holds. */
-    int valueLength() {
-      return valueLength;
-    }
-
-    byte[] value(long seq) {
-      if (at < 0 || seq < at || seq - at > STEPS) {
-        it.seek(Keys.seq(seq));
-      }
-      while (it.isValid()) {
-        key.clear();
-        int length = it.key(key); // into a buffer that is reused: no array per entry
-        at = key.getLong(length - Long.BYTES);
-        if (at >= seq) {
-          break;
-        }
-        it.next();
-      }
-      if (!it.isValid()) {
-        checkIterator(it, "read entry " + seq);
-        at = -1;
-        return null;
-      }
-      if (at != seq) {
-        return null;
-      }
-      // into buffers that are reused (the decoder copies out what it keeps): no array per entry
-      valueBuffer.clear();
-      int length = it.value(valueBuffer);
-      if (length > valueBuffer.capacity()) {
-        valueBuffer = java.nio.ByteBuffer.allocateDirect(Integer.highestOneBit(length) * 2);
-        it.value(valueBuffer);
-      }
-      if (length > value.length) {
-        value = new byte[valueBuffer.capacity()];
-      }
-      valueBuffer.get(value, 0, length);
-      valueLength = length;
-      return value;
-    }
-
-    @Override
-    public void close() {
-      it.close();
-    }
-  }
-
-  /**
-   * The exclusive end, in the time index, of "below change {@code beforeSeq}": that change's own
-   * key; for a sequence number that is not a change, just past the nearest change below it; null
-   * when there is none.
-   */
-  private byte[] timeCursor(int tableNo, long beforeSeq) {
-    byte[] value = beforeSeq <= watermark ? get(cf.log(), Keys.seq(beforeSeq), "read entry") : null;
-    if (value != null) {
-      byte[] record = record(beforeSeq, value);
-      if (LogRecords.kind(record) == LogRecords.Kind.CHANGE) {
-        return Keys.time(tableNo, decode(beforeSeq, record).commitMicros(), beforeSeq);
-      }
-    }
-    JournalEntry[] below = {null};
-    scanBackward(
-        beforeSeq - 1,
-        e -> {
-          below[0] = e;
-          return false;
-        });
-    return below[0] == null
-        ? null
-        : Keys.time(tableNo, below[0].event().commitMicros(), below[0].seq() + 1);
-  }
-
   /** The tables the journal has entries for. */
   public Set<TableId> tables() {
     checkOpen();
-    return registry.tables();
+    return view.registry().tables();
   }
 
   /** The newest schema the journal has seen for a table. */
   public Optional<TableSchema> latestSchema(TableId table) {
     checkOpen();
-    return registry.latestSchema(table);
+    return view.registry().latestSchema(table);
   }
 
   /** The stored source offsets. */
   public Map<ByteBuffer, ByteBuffer> offsets() {
-    checkOpen();
-    Map<ByteBuffer, ByteBuffer> out = new HashMap<>();
-    try (RocksIterator it = cf.db().newIterator(cf.offsets())) {
-      // the schema history's keys begin with a zero byte and sort first; offsets' keys are JSON
-      it.seek(Keys.prefixEnd(SCHEMA_HISTORY_PREFIX));
-      for (; it.isValid(); it.next()) {
-        out.put(ByteBuffer.wrap(it.key()), ByteBuffer.wrap(it.value()));
-      }
-      checkIterator(it, "read offsets");
-    }
-    return out;
+    return sourceOffsets.offsets();
   }
 
   /** The stored schema history records, oldest first (see {@link Batch#putSchemaHistory}). */
   public List<byte[]> schemaHistory() {
-    checkOpen();
-    List<byte[]> out = new ArrayList<>();
-    try (RocksIterator it = cf.db().newIterator(cf.offsets())) {
-      for (it.seek(SCHEMA_HISTORY_PREFIX);
-          it.isValid() && Keys.startsWith(it.key(), SCHEMA_HISTORY_PREFIX);
-          it.next()) {
-        out.add(it.value());
-      }
-      checkIterator(it, "read the schema history");
-    }
-    return out;
-  }
-
-  private long lastSchemaHistoryNumber() {
-    try (RocksIterator it = cf.db().newIterator(cf.offsets())) {
-      it.seekForPrev(Keys.prefixEnd(SCHEMA_HISTORY_PREFIX));
-      long last =
-          it.isValid() && Keys.startsWith(it.key(), SCHEMA_HISTORY_PREFIX)
-              ? Keys.seqAtEnd(it.key())
-              : 0;
-      checkIterator(it, "read the schema history");
-      return last;
-    }
+    return sourceOffsets.schemaHistory();
   }
 
   /** The sequence number of the newest committed record; 0 when empty. */
   public long lastSeq() {
-    return watermark;
+    return view.watermark();
   }
 
   /**
@@ -1992,7 +1289,7 @@ public final class Journal implements AutoCloseable {
       long lastSeq = w == null ? 0 : new BinaryReader(w).readLong();
       return new CommittedState(
           lastSeq,
-          h == null ? Chain.genesis(journalId) : h,
+          h == null ? Chain.genesis(view.journalId()) : h,
           (a == null ? 0 : new BinaryReader(a).readLong())
               - (p == null ? 0 : new BinaryReader(p).readLong()));
     } catch (RocksDBException e) {
@@ -2005,14 +1302,14 @@ public final class Journal implements AutoCloseable {
   /** Changes ever committed to the journal, pruned ones included: it only grows. */
   public long changesCommitted() {
     checkOpen();
-    return writer ? appended : readCounter(MetaKeys.APPENDED);
+    return writer ? appended : store.readCounter(MetaKeys.APPENDED);
   }
 
   /** The number of committed changes the journal holds. */
   public long changeCount() {
     checkOpen();
-    long committed = writer ? appended : readCounter(MetaKeys.APPENDED);
-    return committed - readCounter(MetaKeys.PRUNED);
+    long committed = writer ? appended : store.readCounter(MetaKeys.APPENDED);
+    return committed - store.readCounter(MetaKeys.PRUNED);
   }
 
   /** The gaps the journal knows of, oldest first. */
@@ -2057,7 +1354,7 @@ public final class Journal implements AutoCloseable {
   /** The journal's random identity, as hex: what marks a database object as this journal's. */
   public String id() {
     checkOpen();
-    return java.util.HexFormat.of().formatHex(journalId);
+    return java.util.HexFormat.of().formatHex(view.journalId());
   }
 
   /**
@@ -2066,32 +1363,15 @@ public final class Journal implements AutoCloseable {
    */
   public OptionalLong retentionCut() {
     checkOpen();
-    return latestRetention().map(r -> OptionalLong.of(r.cutMicros())).orElse(OptionalLong.empty());
-  }
-
-  Optional<LogRecords.Retention> latestRetention() {
-    byte[] pointer = get(cf.meta(), MetaKeys.RETENTION, "read the retention pointer");
-    if (pointer == null) {
-      return Optional.empty();
-    }
-    long s = new BinaryReader(pointer).readLong();
-    if (s > watermark) {
-      return Optional.empty();
-    }
-    byte[] value = get(cf.log(), Keys.seq(s), "read retention record " + s);
-    if (value == null) {
-      throw new JournalException(dir, "retention record " + s + " is missing from the log");
-    }
-    try {
-      return Optional.of(LogRecords.decodeRetention(record(s, value)));
-    } catch (RuntimeException e) {
-      throw new JournalException(dir, "retention record " + s + " is corrupt: " + e.getMessage());
-    }
+    return logReads
+        .latestRetention()
+        .map(r -> OptionalLong.of(r.cutMicros()))
+        .orElse(OptionalLong.empty());
   }
 
   public JournalStatus status() {
     checkOpen();
-    long last = watermark;
+    long last = view.watermark();
     OptionalLong first = OptionalLong.empty();
     OptionalLong lastCommit = OptionalLong.empty();
     String position = "";
@@ -2126,7 +1406,7 @@ public final class Journal implements AutoCloseable {
         lastCommit,
         position,
         txId,
-        registry.tableCount(),
+        view.registry().tableCount(),
         store.diskBytes(),
         last,
         retentionCut(),
@@ -2174,69 +1454,16 @@ public final class Journal implements AutoCloseable {
 
   // ---------------------------------------------------------------- internals
 
-  void forgetTags() {
-    tagCache.clear();
-  }
-
-  boolean isChained() {
-    return chained;
-  }
-
-  byte[] journalId() {
-    return journalId;
-  }
-
-  long watermark() {
-    return watermark;
-  }
-
-  Integer tableNo(TableId table) {
-    return registry.tableNo(table);
-  }
-
-  /** The table a table number stands for. */
-  Optional<TableId> tableOf(int tableNo) {
-    return registry.table(tableNo);
-  }
-
-  private byte[] get(ColumnFamilyHandle family, byte[] key, String operation) {
-    return store.get(family, key, operation);
-  }
-
-  private long readCounter(byte[] key) {
-    return store.readCounter(key);
-  }
-
-  private long readWatermark() {
-    byte[] v = get(cf.meta(), MetaKeys.WATERMARK, "read watermark");
-    return v == null ? 0 : new BinaryReader(v).readLong();
-  }
-
   /** The chain hash of record {@code seq}; the genesis hash for 0. */
   byte[] hashAt(long seq) {
     if (seq == 0) {
-      return Chain.genesis(journalId);
+      return Chain.genesis(view.journalId());
     }
-    byte[] value = get(cf.log(), Keys.seq(seq), "read record " + seq);
+    byte[] value = store.get(cf.log(), Keys.seq(seq), "read record " + seq);
     if (value == null) {
       throw new JournalException(dir, "record " + seq + " (the watermark) is missing");
     }
     return LogRecords.hash(value);
-  }
-
-  /** Reads the registry as stored and publishes it whole. */
-  void loadRegistry() {
-    registry =
-        Registry.load(
-            visitor -> {
-              try (RocksIterator it = cf.db().newIterator(cf.schemas())) {
-                for (it.seekToFirst(); it.isValid(); it.next()) {
-                  visitor.visit(it.key(), it.value());
-                }
-                checkIterator(it, "read schemas");
-              }
-            },
-            registry);
   }
 
   /**
@@ -2257,8 +1484,8 @@ public final class Journal implements AutoCloseable {
         throw new IllegalStateException("discardIncomplete needs the writer with no open batch");
       }
       truncateIncompleteTail();
-      nextSeq = watermark + 1;
-      lastHash = hashAt(watermark);
+      nextSeq = view.watermark() + 1;
+      lastHash = hashAt(view.watermark());
       pendingChanges = 0;
       openTags.clear();
       pendingBased.clear();
@@ -2270,12 +1497,8 @@ public final class Journal implements AutoCloseable {
   /** Drops the records past the watermark ({@link TailTruncation}). */
   private void truncateIncompleteTail() {
     if (new TailTruncation(this).run()) {
-      loadRegistry();
+      view.loadRegistry();
     }
-  }
-
-  private void checkIterator(RocksIterator it, String operation) {
-    store.checkIterator(it, operation);
   }
 
   private void checkOpen() {
@@ -2284,6 +1507,18 @@ public final class Journal implements AutoCloseable {
 
   Store store() {
     return store;
+  }
+
+  JournalView view() {
+    return view;
+  }
+
+  LogReads logReads() {
+    return logReads;
+  }
+
+  TransactionNotes notes() {
+    return notes;
   }
 
   /** Closes column families, then the database, then options. Safe to call twice. */

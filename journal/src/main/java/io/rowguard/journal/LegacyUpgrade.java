@@ -5,6 +5,7 @@ import io.rowguard.journal.internal.Chain;
 import io.rowguard.journal.internal.Keys;
 import io.rowguard.journal.internal.LogRecords;
 import io.rowguard.journal.internal.MetaKeys;
+import io.rowguard.journal.internal.Registry;
 import io.rowguard.journal.internal.Store;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -75,7 +76,7 @@ final class LegacyUpgrade {
         long next = watermark + 1;
         for (byte[][] entry : registry()) {
           byte[] registration =
-              entry[0][0] == Journal.TABLE_RECORD
+              entry[0][0] == Registry.TABLE_RECORD
                   ? LogRecords.table(entry[0], entry[1])
                   : LogRecords.schema(entry[0], entry[1]);
           hash = chain.link(hash, next, registration);
@@ -132,7 +133,7 @@ final class LegacyUpgrade {
       store.checkIterator(it, "read the schema registry");
     }
     out.sort(
-        java.util.Comparator.comparing((byte[][] e) -> e[0][0] == Journal.TABLE_RECORD ? 0 : 1));
+        java.util.Comparator.comparing((byte[][] e) -> e[0][0] == Registry.TABLE_RECORD ? 0 : 1));
     return out;
   }
 

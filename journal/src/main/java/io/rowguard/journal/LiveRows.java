@@ -3,6 +3,7 @@ package io.rowguard.journal;
 import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.TableSchema;
 import io.rowguard.journal.internal.EntryCodec;
+import io.rowguard.journal.internal.JournalView;
 import io.rowguard.journal.internal.Keys;
 import io.rowguard.journal.internal.Store;
 import java.util.Arrays;
@@ -18,6 +19,7 @@ import org.rocksdb.RocksIterator;
 final class LiveRows {
   private final Journal journal;
   private final Store store;
+  private final JournalView view;
   private final IntFunction<TableSchema> schemas;
 
   /**
@@ -26,6 +28,7 @@ final class LiveRows {
   LiveRows(Journal journal, IntFunction<TableSchema> schemas) {
     this.journal = journal;
     this.store = journal.store();
+    this.view = journal.view();
     this.schemas = schemas;
   }
 
@@ -63,7 +66,7 @@ final class LiveRows {
       throw new JournalException(
           journal.dir(), "entry " + newest + " is indexed but missing from the log");
     }
-    ChangeEvent e = EntryCodec.decode(journal.record(newest, value), schemas);
+    ChangeEvent e = EntryCodec.decode(view.record(newest, value), schemas);
     if (!e.op().removesRow()) {
       visitor.accept(e);
     }

@@ -3,7 +3,9 @@ package io.rowguard.journal;
 import io.rowguard.core.Attribution;
 import io.rowguard.core.ChangeEvent;
 import io.rowguard.journal.internal.Chain;
+import io.rowguard.journal.internal.JournalView;
 import io.rowguard.journal.internal.Keys;
+import io.rowguard.journal.internal.LogReads;
 import io.rowguard.journal.internal.LogRecords;
 import io.rowguard.journal.internal.MetaKeys;
 import io.rowguard.journal.internal.Store;
@@ -50,6 +52,8 @@ final class Pruner {
 
   private final Journal journal;
   private final Store store;
+  private final JournalView view;
+  private final LogReads logReads;
   private final Clock clock;
   private final Journal.Progress progress;
   private final int batchSize;
@@ -71,6 +75,8 @@ final class Pruner {
       long crashAfterDeletes) {
     this.journal = journal;
     this.store = journal.store();
+    this.view = journal.view();
+    this.logReads = journal.logReads();
     this.clock = clock;
     this.progress = progress;
     this.batchSize = batchSize;
@@ -78,7 +84,7 @@ final class Pruner {
   }
 
   PruneResult prune(long cutMicros) {
-    Optional<LogRecords.Retention> previous = journal.latestRetention();
+    Optional<LogRecords.Retention> previous = logReads.latestRetention();
     long previousEnd = previous.map(LogRecords.Retention::lastPrunedSeq).orElse(0L);
     if (previous.isPresent() && store.readCounter(MetaKeys.PRUNE_DONE) != previousEnd) {
       LOG.info("Finishing the prune of entries before the last retention cut");
@@ -154,7 +160,7 @@ final class Pruner {
       this.previous = previous;
       this.previousEnd = previousEnd;
       this.hash =
-          previous.map(LogRecords.Retention::hashAtCut).orElse(Chain.genesis(journal.journalId()));
+          previous.map(LogRecords.Retention::hashAtCut).orElse(Chain.genesis(view.journalId()));
       this.expected = previousEnd + 1;
     }
 
@@ -198,15 +204,15 @@ final class Pruner {
   private long rangeEnd(long from, long cutMicros) {
     long[] end = {from - 1};
     String[] lastTx = {null};
-    long watermark = journal.watermark();
-    journal.forEachRecord(
+    long watermark = view.watermark();
+    logReads.forEachRecord(
         from,
         watermark,
         (seq, value) -> {
-          byte[] record = journal.record(seq, value);
+          byte[] record = view.record(seq, value);
           switch (LogRecords.kind(record)) {
             case CHANGE -> {
-              ChangeEvent e = journal.decode(seq, record);
+              ChangeEvent e = view.decode(seq, record);
               if (e.commitMicros() >= cutMicros) {
                 return false;
               }
@@ -239,21 +245,21 @@ final class Pruner {
     List<Object[]> heldNotes = new ArrayList<>();
     String[] currentTx = {null};
     long[] seen = {0};
-    journal.forEachRecord(
+    logReads.forEachRecord(
         1,
         end,
         (seq, value) -> {
           if (Thread.currentThread().isInterrupted()) {
             throw new JournalException(journal.dir(), phase + " was interrupted; it resumes later");
           }
-          byte[] record = journal.record(seq, value);
+          byte[] record = view.record(seq, value);
           if (check != null) {
             check.record(seq, value, record);
           }
           try {
             switch (LogRecords.kind(record)) {
               case CHANGE -> {
-                ChangeEvent e = journal.decode(seq, record);
+                ChangeEvent e = view.decode(seq, record);
                 if (!e.txId().equals(currentTx[0])) {
                   flushNotes(heldNotes, decision, e.txId());
                   currentTx[0] = e.txId();
@@ -310,7 +316,7 @@ final class Pruner {
    */
   static boolean stays(Journal journal, long seq, byte[] record, long end) {
     return switch (LogRecords.kind(record)) {
-      case CHANGE -> isBase(journal, seq, journal.decode(seq, record), end);
+      case CHANGE -> isBase(journal, seq, journal.view().decode(seq, record), end);
       case NOTE -> hasKeptChange(journal, LogRecords.decodeNote(record).txId(), end);
       case TABLE, SCHEMA, BINDING -> true;
       case GAP -> LogRecords.isKeptGap(record);
@@ -323,7 +329,7 @@ final class Pruner {
     if (e.op().removesRow()) {
       return false;
     }
-    Integer tableNo = journal.tableNo(e.table());
+    Integer tableNo = journal.view().registry().tableNo(e.table());
     byte[] rowPrefix = Keys.rowPrefix(tableNo, e.key().encode());
     try (RocksIterator it = journal.cf.db().newIterator(journal.cf.rows())) {
       it.seek(Keys.row(tableNo, e.key().encode(), seq + 1));
@@ -347,7 +353,8 @@ final class Pruner {
           continue;
         }
         byte[] value = journal.store().get(journal.cf.log(), Keys.seq(s), "read entry " + s);
-        if (value != null && isBase(journal, s, journal.decode(s, journal.record(s, value)), end)) {
+        if (value != null
+            && isBase(journal, s, journal.view().decode(s, journal.view().record(s, value)), end)) {
           return true;
         }
       }
@@ -376,10 +383,10 @@ final class Pruner {
             b.delete(journal.cf.log(), Keys.seq(seq));
             switch (LogRecords.kind(record)) {
               case CHANGE -> {
-                ChangeEvent e = journal.decode(seq, record);
+                ChangeEvent e = view.decode(seq, record);
                 String actor = Attribution.of(journal.tag(e.txId()).orElse(null), e).actor();
                 journal.cf.changeKeys(
-                    journal.tableNo(e.table()),
+                    view.registry().tableNo(e.table()),
                     e.key().encode(),
                     seq,
                     e.commitMicros(),
@@ -415,7 +422,7 @@ final class Pruner {
       throw new JournalException(journal.dir(), "prune", e);
     } finally {
       batch[0].close();
-      journal.forgetTags();
+      journal.notes().forgetTags();
     }
     return removed;
   }

@@ -2,6 +2,7 @@ package io.rowguard.journal;
 
 import io.rowguard.core.BinaryReader;
 import io.rowguard.core.TableId;
+import io.rowguard.journal.internal.JournalView;
 import io.rowguard.journal.internal.Keys;
 import io.rowguard.journal.internal.LogRecords;
 import io.rowguard.journal.internal.MetaKeys;
@@ -22,16 +23,18 @@ import org.rocksdb.RocksIterator;
 final class SourceState {
   private final Journal journal;
   private final Store store;
+  private final JournalView view;
 
   SourceState(Journal journal) {
     this.journal = journal;
     this.store = journal.store();
+    this.view = journal.view();
   }
 
   /** The gaps, oldest first; a closing record replaces the open one it names. */
   List<Gap> gaps() {
     store.checkOpen();
-    long limit = journal.watermark();
+    long limit = view.watermark();
     Map<Long, Gap> bySeq = new TreeMap<>();
     try (RocksIterator it = journal.cf.db().newIterator(journal.cf.meta())) {
       byte[] prefix = MetaKeys.GAP_PREFIX;
@@ -42,7 +45,7 @@ final class SourceState {
         }
         byte[] value = store.get(journal.cf.log(), Keys.seq(s), "read gap " + s);
         if (value != null) {
-          LogRecords.StoredGap g = LogRecords.decodeStoredGap(s, journal.record(s, value));
+          LogRecords.StoredGap g = LogRecords.decodeStoredGap(s, view.record(s, value));
           bySeq.remove(g.closes());
           bySeq.put(s, g.gap());
         }
@@ -111,7 +114,7 @@ final class SourceState {
           journal.dir(), "the binding record " + s + " is missing from the log");
     }
     try {
-      return Optional.of(LogRecords.decodeBinding(journal.record(s, value)));
+      return Optional.of(LogRecords.decodeBinding(view.record(s, value)));
     } catch (RuntimeException e) {
       throw new JournalException(
           journal.dir(), "the binding record " + s + " is corrupt: " + e.getMessage());

@@ -3,7 +3,9 @@ package io.rowguard.journal;
 import io.rowguard.core.Attribution;
 import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.TransactionTag;
+import io.rowguard.journal.internal.JournalView;
 import io.rowguard.journal.internal.Keys;
+import io.rowguard.journal.internal.LogReads;
 import io.rowguard.journal.internal.LogRecords;
 import io.rowguard.journal.internal.MetaKeys;
 import io.rowguard.journal.internal.Store;
@@ -32,21 +34,25 @@ final class TailTruncation {
 
   private final Journal journal;
   private final Store store;
+  private final JournalView view;
+  private final LogReads logReads;
 
   TailTruncation(Journal journal) {
     this.journal = journal;
     this.store = journal.store();
+    this.view = journal.view();
+    this.logReads = journal.logReads();
   }
 
   /** Returns whether anything was dropped (the registry then changed too). */
   boolean run() {
-    long from = journal.watermark() + 1;
+    long from = view.watermark() + 1;
     Map<String, TransactionTag> tags = new HashMap<>();
-    journal.forEachRecord(
+    logReads.forEachRecord(
         from,
         Long.MAX_VALUE,
         (s, value) -> {
-          byte[] record = journal.record(s, value);
+          byte[] record = view.record(s, value);
           if (LogRecords.kind(record) == LogRecords.Kind.NOTE) {
             LogRecords.Note n = LogRecords.decodeNote(record);
             tags.merge(n.txId(), n.tag(), (a, b) -> a.actor() != null ? a : b);
@@ -58,20 +64,20 @@ final class TailTruncation {
     var cf = journal.cf;
     WriteBatch[] batch = {new WriteBatch()};
     try {
-      journal.forEachRecord(
+      logReads.forEachRecord(
           from,
           Long.MAX_VALUE,
           (s, value) -> {
-            byte[] record = journal.record(s, value);
+            byte[] record = view.record(s, value);
             if (LogRecords.kind(record) != LogRecords.Kind.CHANGE) {
               others.add(s);
               return true;
             }
-            ChangeEvent e = journal.decode(s, record);
+            ChangeEvent e = view.decode(s, record);
             try {
               batch[0].delete(cf.log(), Keys.seq(s));
               cf.changeKeys(
-                  journal.tableNo(e.table()),
+                  view.registry().tableNo(e.table()),
                   e.key().encode(),
                   s,
                   e.commitMicros(),
@@ -90,7 +96,7 @@ final class TailTruncation {
             return true;
           });
       for (long s : others) {
-        byte[] record = journal.record(s, store.get(cf.log(), Keys.seq(s), "read record " + s));
+        byte[] record = view.record(s, store.get(cf.log(), Keys.seq(s), "read record " + s));
         batch[0].delete(cf.log(), Keys.seq(s));
         switch (LogRecords.kind(record)) {
           case NOTE -> cf.noteKeys(LogRecords.decodeNote(record), s, batch[0]::delete);

@@ -4,7 +4,9 @@ import io.rowguard.core.Attribution;
 import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.TableId;
 import io.rowguard.journal.internal.Chain;
+import io.rowguard.journal.internal.JournalView;
 import io.rowguard.journal.internal.Keys;
+import io.rowguard.journal.internal.LogReads;
 import io.rowguard.journal.internal.LogRecords;
 import io.rowguard.journal.internal.MetaKeys;
 import io.rowguard.journal.internal.Store;
@@ -30,6 +32,8 @@ import org.rocksdb.RocksIterator;
 final class Verifier {
   private final Journal journal;
   private final Store store;
+  private final JournalView view;
+  private final LogReads logReads;
   private final Journal.Progress progress;
   private final Chain chain = new Chain();
   private final Map<ColumnFamilyHandle, String> indexes = new LinkedHashMap<>();
@@ -44,6 +48,8 @@ final class Verifier {
   Verifier(Journal journal, Journal.Progress progress) {
     this.journal = journal;
     this.store = journal.store();
+    this.view = journal.view();
+    this.logReads = journal.logReads();
     this.progress = progress;
     indexes.put(journal.cf.rows(), "row history");
     indexes.put(journal.cf.time(), "time");
@@ -57,23 +63,23 @@ final class Verifier {
   private record Problem(long seq, String what, ChangeEvent change) {}
 
   VerifyReport run() {
-    if (!journal.isChained()) {
+    if (!view.isChained()) {
       throw new JournalException(
           journal.dir(),
           "has no hash chain yet: it was written by an older rowguard and is upgraded when"
               + " capture next starts on it");
     }
-    long watermark = journal.watermark();
+    long watermark = view.watermark();
     String damaged = damagedFile();
     if (damaged != null) {
       report(new Problem(0, damaged, null));
-      return report(0, 0, watermark, Chain.genesis(journal.journalId()));
+      return report(0, 0, watermark, Chain.genesis(view.journalId()));
     }
     long lastPruned = 0;
-    byte[] previous = Chain.genesis(journal.journalId());
+    byte[] previous = Chain.genesis(view.journalId());
     LogRecords.Retention retention;
     try {
-      retention = journal.latestRetention().orElse(null);
+      retention = logReads.latestRetention().orElse(null);
     } catch (JournalException e) {
       report(
           new Problem(
@@ -244,7 +250,7 @@ final class Verifier {
   /** The digest of the records before the cut that a prune up to {@code end} keeps. */
   private LogRecords.KeptDigest staying(long end) {
     LogRecords.KeptDigest d = new LogRecords.KeptDigest();
-    journal.forEachRecord(
+    logReads.forEachRecord(
         1,
         end,
         (seq, value) -> {
@@ -322,7 +328,7 @@ final class Verifier {
 
   private ChangeEvent tryDecode(long seq, byte[] record) {
     try {
-      return LogRecords.kind(record) == LogRecords.Kind.CHANGE ? journal.decode(seq, record) : null;
+      return LogRecords.kind(record) == LogRecords.Kind.CHANGE ? view.decode(seq, record) : null;
     } catch (RuntimeException e) {
       return null;
     }
@@ -352,8 +358,8 @@ final class Verifier {
     try {
       switch (LogRecords.kind(record)) {
         case CHANGE -> {
-          ChangeEvent e = journal.decode(seq, record);
-          Integer tableNo = journal.tableNo(e.table());
+          ChangeEvent e = view.decode(seq, record);
+          Integer tableNo = view.registry().tableNo(e.table());
           if (tableNo == null) {
             throw new IllegalStateException("its table " + e.table() + " is not registered");
           }
@@ -404,7 +410,7 @@ final class Verifier {
 
   /** Finds the first key an index lacks or has in excess. */
   private void locate(ColumnFamilyHandle index, String name, long watermark) {
-    journal.forEachRecord(
+    logReads.forEachRecord(
         1,
         watermark,
         (seq, value) -> {
@@ -460,7 +466,7 @@ final class Verifier {
     }
     int tableNo = new io.rowguard.core.BinaryReader(key, 0, 4).readInt();
     return journal.tables().stream()
-        .filter(t -> Integer.valueOf(tableNo).equals(journal.tableNo(t)))
+        .filter(t -> Integer.valueOf(tableNo).equals(view.registry().tableNo(t)))
         .findFirst();
   }
 

@@ -1,9 +1,9 @@
-package io.rowguard.journal;
+package io.rowguard.journal.internal;
 
 import io.rowguard.core.BinaryReader;
+import io.rowguard.core.BinaryWriter;
 import io.rowguard.core.TableId;
 import io.rowguard.core.TableSchema;
-import io.rowguard.journal.internal.SchemaCodec;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -16,9 +16,9 @@ import java.util.TreeSet;
  * schema id decodes. Immutable and replaced whole, so a reader never sees a table without its
  * schemas, or a registry half cleared while the writer drops an incomplete tail.
  */
-final class Registry {
-  static final byte SCHEMA_RECORD = 'S';
-  static final byte TABLE_RECORD = 'T';
+public final class Registry {
+  public static final byte SCHEMA_RECORD = 'S';
+  public static final byte TABLE_RECORD = 'T';
 
   static final Registry EMPTY = new Registry(Map.of(), Map.of(), Map.of());
 
@@ -33,6 +33,16 @@ final class Registry {
     this.tableNos = Collections.unmodifiableMap(tableNos);
     this.schemasById = Collections.unmodifiableMap(schemasById);
     this.schemaIds = Collections.unmodifiableMap(schemaIds);
+  }
+
+  /** The key of a registration in the {@code schemas} family: its kind and id. */
+  public static byte[] key(byte kind, int id) {
+    return new BinaryWriter(5).writeByte(kind).writeInt(id).toByteArray();
+  }
+
+  /** A table's name as a registration stores it (and a base version's meta key ends with it). */
+  public static byte[] tableRecord(TableId table) {
+    return new BinaryWriter().writeString(table.schema()).writeString(table.name()).toByteArray();
   }
 
   /** A registry entry as the {@code schemas} family stores it: kind, id and encoded value. */
@@ -73,7 +83,7 @@ final class Registry {
   }
 
   /** This registry with a committed batch's new tables and schemas. */
-  Registry with(Map<TableId, Integer> newTables, Map<TableSchema, Integer> newSchemas) {
+  public Registry with(Map<TableId, Integer> newTables, Map<TableSchema, Integer> newSchemas) {
     if (newTables.isEmpty() && newSchemas.isEmpty()) {
       return this;
     }
@@ -89,7 +99,7 @@ final class Registry {
     return new Registry(tables, byId, ids);
   }
 
-  Integer tableNo(TableId table) {
+  public Integer tableNo(TableId table) {
     return tableNos.get(table);
   }
 
@@ -97,19 +107,19 @@ final class Registry {
     return schemasById.get(id);
   }
 
-  Integer schemaId(TableSchema schema) {
+  public Integer schemaId(TableSchema schema) {
     return schemaIds.get(schema);
   }
 
-  int tableCount() {
+  public int tableCount() {
     return tableNos.size();
   }
 
-  int schemaCount() {
+  public int schemaCount() {
     return schemaIds.size();
   }
 
-  Set<TableId> tables() {
+  public Set<TableId> tables() {
     return new TreeSet<>(tableNos.keySet());
   }
 
@@ -122,7 +132,7 @@ final class Registry {
   }
 
   /** The newest schema registered for a table. */
-  Optional<TableSchema> latestSchema(TableId table) {
+  public Optional<TableSchema> latestSchema(TableId table) {
     return schemaIds.entrySet().stream()
         .filter(e -> e.getKey().table().equals(table))
         .max(Map.Entry.comparingByValue())
