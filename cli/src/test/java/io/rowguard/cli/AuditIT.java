@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rowguard.client.Rowguard;
 import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.JournalAwait;
+import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
@@ -31,6 +32,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * none; audit filters and paging; incidents finding a planted mass overwrite among ordinary
  * traffic; blast radius; verify while capture runs.
  */
+@ExtendWith(PostgresExtension.class)
 class AuditIT {
   static PostgresFixture pg;
   static Journal journal;
@@ -51,8 +54,8 @@ class AuditIT {
   @TempDir static Path dir;
 
   @BeforeAll
-  static void trafficWithABadWriteInIt() throws Exception {
-    pg = PostgresFixture.start();
+  static void trafficWithABadWriteInIt(PostgresFixture fixture) throws Exception {
+    pg = fixture;
     pg.exec(
         "CREATE TABLE orders (id int PRIMARY KEY, status text, amount numeric(10,2),"
             + " updated_by text)",
@@ -139,7 +142,6 @@ class AuditIT {
   static void stop() throws Exception {
     capture.close();
     journal.close();
-    pg.close();
   }
 
   @Test

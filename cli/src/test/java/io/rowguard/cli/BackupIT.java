@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.journal.Journal;
 import java.nio.file.Files;
@@ -16,9 +17,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,19 +27,15 @@ import org.junit.jupiter.api.io.TempDir;
  * restored, verified, and resumed from: what the replication slot still holds is journaled; what it
  * no longer holds is refused as a gap until accepted, and never rolled back into.
  */
+@ExtendWith(PostgresExtension.class)
 class BackupIT {
   static PostgresFixture pg;
 
   @TempDir Path dir;
 
   @BeforeAll
-  static void start() throws Exception {
-    pg = PostgresFixture.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    pg.close();
+  static void start(PostgresFixture fixture) throws Exception {
+    pg = fixture;
   }
 
   @Test

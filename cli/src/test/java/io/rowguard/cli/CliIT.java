@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.JournalAwait;
+import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
@@ -20,18 +21,19 @@ import java.sql.Statement;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The command line against a real PostgreSQL: reads while capture runs, and bad input. */
+@ExtendWith(PostgresExtension.class)
 class CliIT {
   static PostgresFixture pg;
 
   @BeforeAll
-  static void startPostgres() throws Exception {
-    pg = PostgresFixture.start();
+  static void startPostgres(PostgresFixture fixture) throws Exception {
+    pg = fixture;
     // password authentication for everyone but the fixture's own superuser
     try (Connection c = pg.connect();
         Statement s = c.createStatement();
@@ -56,11 +58,6 @@ class CliIT {
         "CREATE TABLE plain (id int PRIMARY KEY)",
         "INSERT INTO orders VALUES (1, 'new', 10.00), (2, 'new', 20.00)",
         "INSERT INTO line_items VALUES (1, 1, 'a'), (1, 2, 'b')");
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    pg.close();
   }
 
   @TempDir Path dir;
@@ -198,7 +195,7 @@ class CliIT {
             "capture",
             "-c",
             writeConfig(with(good, "source.table.include.list", "public.nope")).toString()),
-        "no table of database postgres matches source.table.include.list=public.nope");
+        "no table of database " + pg.database() + " matches source.table.include.list=public.nope");
     Map<String, String> weak =
         with(
             with(

@@ -3,6 +3,7 @@ package io.rowguard.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rowguard.connectors.ChangeOracle;
+import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.connectors.Workload;
 import io.rowguard.journal.Journal;
@@ -12,9 +13,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,19 +25,15 @@ import org.junit.jupiter.api.io.TempDir;
  * source's committed change sequence, read independently through a second slot with PostgreSQL's
  * test_decoding plugin.
  */
+@ExtendWith(PostgresExtension.class)
 class CrashRecoveryIT {
   private static final int KILLS = Integer.getInteger("rowguard.crash.kills", 10);
 
   static PostgresFixture pg;
 
   @BeforeAll
-  static void startPostgres() {
-    pg = PostgresFixture.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    pg.close();
+  static void startPostgres(PostgresFixture fixture) {
+    pg = fixture;
   }
 
   @TempDir Path dir;

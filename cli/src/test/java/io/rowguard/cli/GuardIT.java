@@ -10,6 +10,7 @@ import io.rowguard.audit.Guard;
 import io.rowguard.client.Rowguard;
 import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.JournalAwait;
+import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
@@ -24,9 +25,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Guard rules judge each transaction as capture journals it, and tell a webhook. */
+@ExtendWith(PostgresExtension.class)
 class GuardIT {
   static PostgresFixture pg;
   static HttpServer hook;
@@ -35,8 +38,8 @@ class GuardIT {
   @TempDir Path dir;
 
   @BeforeAll
-  static void start() throws Exception {
-    pg = PostgresFixture.start();
+  static void start(PostgresFixture fixture) throws Exception {
+    pg = fixture;
     pg.exec(
         "CREATE TABLE orders (id int PRIMARY KEY, status text)",
         "ALTER TABLE orders REPLICA IDENTITY FULL",
@@ -57,7 +60,6 @@ class GuardIT {
   @AfterAll
   static void stop() throws Exception {
     hook.stop(0);
-    pg.close();
   }
 
   Path writeConfig(Map<String, String> props) throws Exception {

@@ -4,6 +4,7 @@ import static io.rowguard.cli.Cli.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rowguard.connectors.Capture;
+import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
@@ -21,9 +22,9 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The loader saves each row's image under lock, inside its own transaction, into a table capture
  * does not read: that is the oracle, independent of the journal.
  */
+@ExtendWith(PostgresExtension.class)
 class IncidentRepairIT {
   static final long SEED = 0x5EED_13L;
   static final int ORDERS = 300;
@@ -45,8 +47,8 @@ class IncidentRepairIT {
   static PostgresFixture pg;
 
   @BeforeAll
-  static void start() throws Exception {
-    pg = PostgresFixture.start();
+  static void start(PostgresFixture fixture) throws Exception {
+    pg = fixture;
     pg.exec(
         "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, email text)",
         "CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers,"
@@ -67,11 +69,6 @@ class IncidentRepairIT {
             + " FROM generate_series(1, "
             + ORDERS
             + ") o, generate_series(1, 2) l");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    pg.close();
   }
 
   @TempDir Path dir;

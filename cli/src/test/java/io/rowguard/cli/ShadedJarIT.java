@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,9 +17,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -27,6 +28,7 @@ import picocli.CommandLine;
  * command loaded first, such as RocksDB's native library, hides a failure), with secrets in the
  * environment, and as a user who may not read the journal.
  */
+@ExtendWith(PostgresExtension.class)
 class ShadedJarIT {
   static final Path JAR = Path.of("target", "rowguard.jar").toAbsolutePath();
   static final String SECRET = "hunter2-not-for-help-texts";
@@ -35,14 +37,9 @@ class ShadedJarIT {
   @TempDir Path dir;
 
   @BeforeAll
-  static void start() {
+  static void start(PostgresFixture fixture) {
     assertThat(JAR).as("the shaded jar is built in the package phase").exists();
-    pg = PostgresFixture.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    pg.close();
+    pg = fixture;
   }
 
   record Run(int exit, String out, String err) {}

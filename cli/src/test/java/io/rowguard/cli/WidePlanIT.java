@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.JournalAwait;
+import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
@@ -13,9 +14,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * back from the journal as they are shown and staged. The issue's case is ten times this in 512 MB:
  * {@code -Drowguard.wide.rows=200000 -Drowguard.wide.heap=512m}.
  */
+@ExtendWith(PostgresExtension.class)
 class WidePlanIT {
   static final int ROWS = Integer.getInteger("rowguard.wide.rows", 20_000);
   static final String HEAP = System.getProperty("rowguard.wide.heap", "160m");
@@ -32,13 +34,8 @@ class WidePlanIT {
   static PostgresFixture pg;
 
   @BeforeAll
-  static void start() {
-    pg = PostgresFixture.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    pg.close();
+  static void start(PostgresFixture fixture) {
+    pg = fixture;
   }
 
   @TempDir Path dir;

@@ -19,25 +19,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyManager;
 
 /** Capture from a real PostgreSQL 17 into a real journal: what goes in is what comes out. */
+@ExtendWith(PostgresExtension.class)
 class CaptureIT {
   static PostgresFixture pg;
 
   @BeforeAll
-  static void startPostgres() {
-    pg = PostgresFixture.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    pg.close();
+  static void startPostgres(PostgresFixture fixture) {
+    pg = fixture;
   }
 
   @TempDir Path dir;

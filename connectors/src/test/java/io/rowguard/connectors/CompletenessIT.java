@@ -22,9 +22,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,17 +32,13 @@ import org.junit.jupiter.api.io.TempDir;
  * journaled or recorded as a gap, whatever happens to the database around the journal, and the
  * guard does not hold the database's WAL.
  */
+@ExtendWith(PostgresExtension.class)
 class CompletenessIT {
   static PostgresFixture pg;
 
   @BeforeAll
-  static void startPostgres() {
-    pg = PostgresFixture.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    pg.close();
+  static void startPostgres(PostgresFixture fixture) {
+    pg = fixture;
   }
 
   @TempDir Path dir;
@@ -360,7 +356,7 @@ class CompletenessIT {
     try (Journal journal = Journal.openWriter(journalDir)) {
       assertThatThrownBy(() -> Capture.start(there, journal))
           .isInstanceOf(InputException.class)
-          .hasMessageContaining("belongs to postgres database postgres (oid")
+          .hasMessageContaining("belongs to postgres database " + pg.database() + " (oid")
           .hasMessageContaining("this config points at postgres database elsewhere (oid");
       assertThat(journal.changeCount()).isEqualTo(1);
     }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -20,15 +21,17 @@ import org.junit.jupiter.api.io.TempDir;
  * journaled stays intact and verifiable, and once there is room again capture resumes without
  * losing anything. The disk is a small tmpfs the test mounts (root on Linux; skipped elsewhere).
  */
+@ExtendWith(PostgresExtension.class)
 class DiskFullIT {
   @TempDir Path dir;
 
   @Test
-  void aFullDiskStopsCaptureCleanlyAndNothingIsLostOnceThereIsRoom() throws Exception {
+  void aFullDiskStopsCaptureCleanlyAndNothingIsLostOnceThereIsRoom(PostgresFixture pg)
+      throws Exception {
     Path disk = dir.resolve("disk");
     Files.createDirectories(disk);
     assumeTrue(sh("mount -t tmpfs -o size=6m tmpfs " + disk), "cannot mount a tmpfs here");
-    try (PostgresFixture pg = PostgresFixture.start()) {
+    try {
       pg.exec(
           "CREATE TABLE full_t (id bigint PRIMARY KEY, payload text)",
           "ALTER TABLE full_t REPLICA IDENTITY FULL");

@@ -8,23 +8,19 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A plan is made only from a journal that holds everything the database committed before it. */
+@ExtendWith(PostgresExtension.class)
 class FreshnessIT {
   static PostgresFixture pg;
 
   @BeforeAll
-  static void startPostgres() {
-    pg = PostgresFixture.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    pg.close();
+  static void startPostgres(PostgresFixture fixture) {
+    pg = fixture;
   }
 
   @TempDir Path dir;

@@ -32,7 +32,7 @@ public final class MariaDbExtension implements ParameterResolver {
 
   /** Closed by JUnit with the root context, after the JVM's last test. */
   private record Server(MariaDbFixture fixture)
-      implements ExtensionContext.Store.CloseableResource {
+      implements ExtensionContext.Store.CloseableResource, AutoCloseable {
     @Override
     public void close() {
       try {

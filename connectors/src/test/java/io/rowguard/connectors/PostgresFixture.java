@@ -12,22 +12,28 @@ import java.sql.Statement;
 import java.util.HashMap;
 import java.util.Map;
 
-/** A private PostgreSQL 17 with logical replication, started for a test class. */
+/**
+ * A private PostgreSQL 17 with logical replication. Most test classes share one per test JVM
+ * through {@link PostgresExtension}, each in a database of its own; a test that restarts the server
+ * starts its own ({@link #startRestartable}).
+ */
 public final class PostgresFixture implements AutoCloseable {
   private EmbeddedPostgres pg;
   private final Path dataDir;
+  private final String database;
 
-  private PostgresFixture(EmbeddedPostgres pg, Path dataDir) {
+  private PostgresFixture(EmbeddedPostgres pg, Path dataDir, String database) {
     this.pg = pg;
     this.dataDir = dataDir;
+    this.database = database;
   }
 
-  private static EmbeddedPostgres.Builder builder() {
+  static EmbeddedPostgres.Builder builder() {
     return EmbeddedPostgres.builder()
         .setServerConfig("wal_level", "logical")
         // test classes start a capture, and so a slot, per test
-        .setServerConfig("max_wal_senders", "40")
-        .setServerConfig("max_replication_slots", "40")
+        .setServerConfig("max_wal_senders", "60")
+        .setServerConfig("max_replication_slots", "60")
         .setServerConfig("fsync", "off")
         // as on a default server: a commit has returned once its WAL is flushed, and so is what
         // logical decoding can see (the embedded server otherwise commits asynchronously, and a
@@ -37,7 +43,7 @@ public final class PostgresFixture implements AutoCloseable {
 
   public static PostgresFixture start() {
     try {
-      return new PostgresFixture(builder().start(), null);
+      return new PostgresFixture(builder().start(), null, "postgres");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -47,7 +53,9 @@ public final class PostgresFixture implements AutoCloseable {
   public static PostgresFixture startRestartable(Path dataDir) {
     try {
       return new PostgresFixture(
-          builder().setDataDirectory(dataDir).setCleanDataDirectory(false).start(), dataDir);
+          builder().setDataDirectory(dataDir).setCleanDataDirectory(false).start(),
+          dataDir,
+          "postgres");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -77,13 +85,27 @@ public final class PostgresFixture implements AutoCloseable {
     }
   }
 
+  /** The same server, in {@code database} (which the caller creates). */
+  static PostgresFixture in(EmbeddedPostgres pg, String database) {
+    return new PostgresFixture(pg, null, database);
+  }
+
   public int port() {
     return pg.getPort();
   }
 
+  /** The database this fixture's connections and configs use. */
+  public String database() {
+    return database;
+  }
+
+  /** The JDBC URL of {@link #database}. */
+  public String url() {
+    return "jdbc:postgresql://127.0.0.1:" + port() + "/" + database;
+  }
+
   public Connection connect() throws SQLException {
-    return DriverManager.getConnection(
-        "jdbc:postgresql://127.0.0.1:" + port() + "/postgres", "postgres", "");
+    return DriverManager.getConnection(url(), "postgres", "");
   }
 
   public void exec(String... sql) throws SQLException {
@@ -103,7 +125,7 @@ public final class PostgresFixture implements AutoCloseable {
     p.put("source.database.port", Integer.toString(port()));
     p.put("source.database.user", "postgres");
     p.put("source.database.password", "");
-    p.put("source.database.dbname", "postgres");
+    p.put("source.database.dbname", database);
     p.put("source.table.include.list", includeList);
     p.put("source.slot.name", "rg_" + name);
     p.put("source.publication.name", "rg_" + name);

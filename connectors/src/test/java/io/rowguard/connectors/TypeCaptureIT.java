@@ -12,26 +12,22 @@ import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Capture must journal whatever a real schema holds: every common PostgreSQL type, quoted mixed
  * case names with spaces and dots, composite keys of unusual types. Nothing may stop the capture.
  */
+@ExtendWith(PostgresExtension.class)
 class TypeCaptureIT {
   static PostgresFixture pg;
 
   @BeforeAll
-  static void startPostgres() throws Exception {
-    pg = PostgresFixture.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    pg.close();
+  static void startPostgres(PostgresFixture fixture) throws Exception {
+    pg = fixture;
   }
 
   @TempDir Path dir;

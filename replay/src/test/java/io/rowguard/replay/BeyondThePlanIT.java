@@ -3,6 +3,7 @@ package io.rowguard.replay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rowguard.connectors.Capture;
+import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.RowguardConfig;
@@ -12,9 +13,9 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Clock;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -23,17 +24,13 @@ import org.junit.jupiter.api.io.TempDir;
  * not "already done"); and rows of other tables that a foreign key's ON DELETE action removes with
  * the rows the plan deletes, shown before anything is written.
  */
+@ExtendWith(PostgresExtension.class)
 class BeyondThePlanIT {
   static PostgresFixture pg;
 
   @BeforeAll
-  static void start() {
-    pg = PostgresFixture.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    pg.close();
+  static void start(PostgresFixture fixture) {
+    pg = fixture;
   }
 
   @TempDir Path dir;

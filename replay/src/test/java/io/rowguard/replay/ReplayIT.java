@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.JournalAwait;
+import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowKey;
@@ -22,25 +23,21 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Rollback, backout and export against a real PostgreSQL, compared in its own text form. */
+@ExtendWith(PostgresExtension.class)
 class ReplayIT {
   static PostgresFixture pg;
   static int n;
 
   @BeforeAll
-  static void startPostgres() {
-    pg = PostgresFixture.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    pg.close();
+  static void startPostgres(PostgresFixture fixture) {
+    pg = fixture;
   }
 
   @TempDir Path dir;
@@ -72,36 +69,8 @@ class ReplayIT {
   }
 
   /** Waits until everything committed so far is journaled. */
-  void drain() throws Exception {
-    drain(pg, config);
-  }
-
-  /**
-   * Waits until everything committed on {@code db} so far is journaled by capture of {@code
-   * config}.
-   */
-  static void drain(PostgresFixture db, RowguardConfig config) throws Exception {
-    // the insert position: it is never behind a commit that already happened
-    String lsn = rowsOfQuery("SELECT pg_current_wal_insert_lsn()::text", db).get(0);
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      List<String> r =
-          rowsOfQuery(
-              "SELECT confirmed_flush_lsn >= '"
-                  + lsn
-                  + "'::pg_lsn FROM pg_replication_slots WHERE"
-                  + " slot_name = '"
-                  + config.source().get("slot.name")
-                  + "'",
-              db);
-      if (!r.isEmpty() && r.get(0).equals("t")) {
-        Thread.sleep(50);
-        return;
-      }
-      db.exec("SELECT pg_logical_emit_message(false, 'tick', 'x')");
-      Thread.sleep(50);
-    }
-    throw new AssertionError("capture did not catch up");
+  void drain() {
+    JournalAwait.caughtUp(config, journal);
   }
 
   static List<String> query(String sql) throws Exception {
@@ -714,7 +683,7 @@ class ReplayIT {
     drain();
     RollbackPlan plan =
         planner().backout(List.of(bad), Granularity.CELL, ConflictPolicy.ABORT, false);
-    String url = "jdbc:postgresql://127.0.0.1:" + pg.port() + "/postgres";
+    String url = pg.url();
     try (Connection c = java.sql.DriverManager.getConnection(url, "applier", "pw")) {
       assertThatThrownBy(
               () ->

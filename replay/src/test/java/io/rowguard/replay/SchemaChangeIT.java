@@ -3,6 +3,8 @@ package io.rowguard.replay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rowguard.connectors.Capture;
+import io.rowguard.connectors.JournalAwait;
+import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.RowguardConfig;
@@ -13,10 +15,10 @@ import java.sql.Connection;
 import java.time.Clock;
 import java.util.List;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,17 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
  * once; columns added since keep their values, and a row put back gets their defaults; a second run
  * has nothing to write.
  */
+@ExtendWith(PostgresExtension.class)
 class SchemaChangeIT {
   static PostgresFixture pg;
 
   @BeforeAll
-  static void start() {
-    pg = PostgresFixture.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    pg.close();
+  static void start(PostgresFixture fixture) {
+    pg = fixture;
   }
 
   @TempDir Path dir;
@@ -106,8 +104,8 @@ class SchemaChangeIT {
     return t;
   }
 
-  void drain() throws Exception {
-    ReplayIT.drain(pg, config);
+  void drain() {
+    JournalAwait.caughtUp(config, journal);
   }
 
   ApplyResult apply(RollbackPlan plan, ConflictPolicy policy) throws Exception {

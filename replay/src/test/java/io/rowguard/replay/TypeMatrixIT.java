@@ -3,6 +3,8 @@ package io.rowguard.replay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rowguard.connectors.Capture;
+import io.rowguard.connectors.JournalAwait;
+import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableId;
@@ -15,6 +17,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -23,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * NULLs, BC dates, microseconds, enums, network types, money, a composite key), is corrupted row by
  * row and rolled back; every row's {@code row::text} must equal the original.
  */
+@ExtendWith(PostgresExtension.class)
 class TypeMatrixIT {
   static final String COLUMNS =
       "k1 int, k2 text, si smallint, i int, b bigint, n numeric, np numeric(20,5), r real,"
@@ -87,79 +91,47 @@ class TypeMatrixIT {
   }
 
   @Test
-  void everyValueOfEveryRowComesBackExactly() throws Exception {
-    try (PostgresFixture pg = PostgresFixture.start()) {
+  void everyValueOfEveryRowComesBackExactly(PostgresFixture pg) throws Exception {
+    pg.exec(
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
+        "CREATE TABLE matrix (" + COLUMNS + ")",
+        "ALTER TABLE matrix REPLICA IDENTITY FULL",
+        // half the rows come from the snapshot, half from the stream
+        "INSERT INTO matrix VALUES " + ROWS.get(0) + ", " + ROWS.get(1));
+    RowguardConfig config = pg.config(dir, "public.matrix", "matrix");
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      pg.awaitStreaming(config);
+      // a streamed timetz is normalised to UTC by Debezium 3.5 (see docs): stream UTC ones
       pg.exec(
-          "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
-          "CREATE TABLE matrix (" + COLUMNS + ")",
-          "ALTER TABLE matrix REPLICA IDENTITY FULL",
-          // half the rows come from the snapshot, half from the stream
-          "INSERT INTO matrix VALUES " + ROWS.get(0) + ", " + ROWS.get(1));
-      RowguardConfig config = pg.config(dir, "public.matrix", "matrix");
-      try (Journal journal = Journal.openWriter(config.journalDir());
-          Capture capture = Capture.start(config, journal)) {
-        pg.awaitStreaming(config);
-        // a streamed timetz is normalised to UTC by Debezium 3.5 (see docs): stream UTC ones
-        pg.exec(
-            "INSERT INTO matrix VALUES "
-                + ROWS.get(2)
-                + ", "
-                + ROWS.get(3).replace("'00:00:00+14'", "'00:00:00+00'"));
-        List<String> original = rows(pg);
-        long t = ReplayIT.micros(pg);
-        Thread.sleep(5);
-        pg.exec(
-            "UPDATE matrix SET si = 7, i = 7, b = 7, n = 7, np = 7, r = 7, d = 7, t = 'x', vc = 'x',"
-                + " ch = 'x', by = '\\x07', bo = NOT coalesce(bo, false), da = '2020-01-01',"
-                + " ti = '01:01', ttz = '01:01+01', ts = '2020-01-01', tstz = '2020-01-01Z',"
-                + " iv = '7 days', u = gen_random_uuid(), js = '7', jb = '7', ia = '{7}',"
-                + " ta = '{x}', m2 = '{{7}}', mo = 'ok', mo_a = '{ok}', ip = '1.1.1.1',"
-                + " ci = '1.0.0.0/8', mac = '01:01:01:01:01:01', mon = 7, pt = '(7,7)',"
-                + " bits = B'0111', x = '<x/>' WHERE k1 IN (1, 3)",
-            "DELETE FROM matrix WHERE k1 IN (2, 4)",
-            "INSERT INTO matrix (k1, k2) VALUES (9, 'junk')");
-        drain(pg, config);
-        RollbackPlan plan =
-            new Planner(journal, Clock.systemUTC())
-                .rollbackTable(TableId.of("public", "matrix"), new PointInTime.At(t));
-        try (Connection c = pg.connect()) {
-          ApplyResult r =
-              new PlanApplier(c)
-                  .apply(plan, ConflictPolicy.ABORT, "t", "matrix", PlanApplier.Progress.NONE);
-          assertThat(r.conflicts()).isEmpty();
-        }
-        assertThat(rows(pg)).containsExactlyElementsOf(original);
+          "INSERT INTO matrix VALUES "
+              + ROWS.get(2)
+              + ", "
+              + ROWS.get(3).replace("'00:00:00+14'", "'00:00:00+00'"));
+      List<String> original = rows(pg);
+      long t = ReplayIT.micros(pg);
+      Thread.sleep(5);
+      pg.exec(
+          "UPDATE matrix SET si = 7, i = 7, b = 7, n = 7, np = 7, r = 7, d = 7, t = 'x', vc = 'x',"
+              + " ch = 'x', by = '\\x07', bo = NOT coalesce(bo, false), da = '2020-01-01',"
+              + " ti = '01:01', ttz = '01:01+01', ts = '2020-01-01', tstz = '2020-01-01Z',"
+              + " iv = '7 days', u = gen_random_uuid(), js = '7', jb = '7', ia = '{7}',"
+              + " ta = '{x}', m2 = '{{7}}', mo = 'ok', mo_a = '{ok}', ip = '1.1.1.1',"
+              + " ci = '1.0.0.0/8', mac = '01:01:01:01:01:01', mon = 7, pt = '(7,7)',"
+              + " bits = B'0111', x = '<x/>' WHERE k1 IN (1, 3)",
+          "DELETE FROM matrix WHERE k1 IN (2, 4)",
+          "INSERT INTO matrix (k1, k2) VALUES (9, 'junk')");
+      JournalAwait.caughtUp(config, journal);
+      RollbackPlan plan =
+          new Planner(journal, Clock.systemUTC())
+              .rollbackTable(TableId.of("public", "matrix"), new PointInTime.At(t));
+      try (Connection c = pg.connect()) {
+        ApplyResult r =
+            new PlanApplier(c)
+                .apply(plan, ConflictPolicy.ABORT, "t", "matrix", PlanApplier.Progress.NONE);
+        assertThat(r.conflicts()).isEmpty();
       }
+      assertThat(rows(pg)).containsExactlyElementsOf(original);
     }
-  }
-
-  /** Waits until capture has journaled everything committed so far: the slot has confirmed it. */
-  static void drain(PostgresFixture pg, RowguardConfig config) throws Exception {
-    try (Connection c = pg.connect();
-        Statement s = c.createStatement()) {
-      String lsn;
-      try (ResultSet rs = s.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
-        rs.next();
-        lsn = rs.getString(1);
-      }
-      long deadline = System.nanoTime() + 60_000_000_000L;
-      while (System.nanoTime() < deadline) {
-        try (ResultSet rs =
-            s.executeQuery(
-                "SELECT confirmed_flush_lsn >= '"
-                    + lsn
-                    + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = '"
-                    + config.source().get("slot.name")
-                    + "'")) {
-          if (rs.next() && rs.getBoolean(1)) {
-            return;
-          }
-        }
-        // moves the slot on when nothing else is left to send
-        s.execute("SELECT pg_logical_emit_message(false, 'tick', 'x')");
-        Thread.sleep(50);
-      }
-    }
-    throw new AssertionError("capture did not catch up");
   }
 }
