@@ -94,15 +94,6 @@ public final class BinlogSource implements Source {
 
   @Override
   public Checked check() {
-    if (!mariadb()) {
-      // the code reads both, but Debezium's MySQL connector is not bundled and MySQL is untested
-      throw new InputException(
-          "config "
-              + config.file()
-              + ": source.connector=mysql is not supported by this build of rowguard yet (its"
-              + " Debezium connector is not bundled, and MySQL is untested); MariaDB is:"
-              + " source.connector=mariadb");
-    }
     return new BinlogChecked(BinlogPreflight.check(config));
   }
 
