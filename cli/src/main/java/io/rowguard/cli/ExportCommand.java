@@ -80,7 +80,7 @@ final class ExportCommand implements Callable<Integer> {
     RowguardConfig cfg = config.load();
     try (Journal journal = Journal.openReader(cfg.journalDir())) {
       TableId id = TableResolver.resolve(table, journal.tables());
-      Exporter exporter = new Exporter(journal, clock);
+      Exporter exporter = new Exporter(journal, clock, PlanOptions.dialect(cfg));
       if (output == null) {
         exporter.export(id, micros, fmt, spec.commandLine().getOut());
         return Main.OK;

@@ -170,13 +170,6 @@ final class PlanOptions {
     if (plan.changes().isEmpty()) {
       return plan;
     }
-    if (dialect(config) != SqlDialect.POSTGRES) {
-      return plan.warning(
-          List.of(
-              "what foreign key actions (ON DELETE CASCADE and the like) would do beyond the plan"
-                  + " is not listed on MySQL/MariaDB yet: check the plan's deletes against the"
-                  + " tables' foreign keys"));
-    }
     try (Connection c = Database.connect(config)) {
       return plan.warning(Cascades.describe(c, plan));
     } catch (SQLException e) {

@@ -10,6 +10,8 @@ import io.rowguard.core.TableSchema;
 import io.rowguard.core.ValueSchema;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
+import io.rowguard.replay.internal.mysql.MySqlApplier;
+import io.rowguard.replay.internal.mysql.MySqlValues;
 import io.rowguard.replay.internal.postgres.PgText;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,8 +20,9 @@ import java.time.Clock;
 import java.util.Locale;
 
 /**
- * A table's contents at an earlier moment, from the journal alone: the database is not touched.
- * Values are written in PostgreSQL's text form, so the SQL and CSV forms load back exactly.
+ * A table's contents at an earlier moment, from the journal alone: the database is not touched. CSV
+ * and JSONL values are in PostgreSQL's text form; the SQL form is in the source database's own SQL
+ * (its quoting and literals), so it loads back exactly there.
  */
 public final class Exporter {
   /** The output formats. */
@@ -35,10 +38,18 @@ public final class Exporter {
 
   private final Journal journal;
   private final Clock clock;
+  private final SqlDialect dialect;
 
+  /** An exporter whose SQL form is PostgreSQL's. */
   public Exporter(Journal journal, Clock clock) {
+    this(journal, clock, SqlDialect.POSTGRES);
+  }
+
+  /** An exporter whose SQL form is {@code dialect}'s. */
+  public Exporter(Journal journal, Clock clock, SqlDialect dialect) {
     this.journal = journal;
     this.clock = clock;
+    this.dialect = dialect;
   }
 
   /** Writes every row that existed at {@code micros}; returns how many. */
@@ -52,6 +63,10 @@ public final class Exporter {
     try {
       JsonGenerator json =
           format == Format.JSONL ? new ObjectMapper().getFactory().createGenerator(out) : null;
+      if (format == Format.SQL && dialect == SqlDialect.MYSQL) {
+        // the statements' timestamps are UTC, as the journal has them
+        out.write("SET time_zone = '+00:00';\n");
+      }
       if (format == Format.CSV) {
         StringBuilder header = new StringBuilder();
         for (Column c : schema.columns()) {
@@ -140,16 +155,25 @@ public final class Exporter {
     return i < 0 ? null : PgText.of(row.get(i), row.schema().column(i).schema());
   }
 
-  private static String insert(TableId table, Row row) {
+  private String insert(TableId table, Row row) {
+    boolean mysql = dialect == SqlDialect.MYSQL;
     StringBuilder names = new StringBuilder();
     StringBuilder values = new StringBuilder();
     for (int i = 0; i < row.size(); i++) {
-      names.append(i == 0 ? "" : ", ").append(TableId.quote(row.schema().column(i).name()));
+      String name = row.schema().column(i).name();
+      ValueSchema schema = row.schema().column(i).schema();
+      names
+          .append(i == 0 ? "" : ", ")
+          .append(mysql ? MySqlApplier.quote(name) : TableId.quote(name));
       values
           .append(i == 0 ? "" : ", ")
-          .append(PgText.literal(PgText.of(row.get(i), row.schema().column(i).schema())));
+          .append(
+              mysql
+                  ? MySqlValues.literal(row.get(i), schema)
+                  : PgText.literal(PgText.of(row.get(i), schema)));
     }
-    return "INSERT INTO " + table.quoted() + " (" + names + ") VALUES (" + values + ");\n";
+    String into = mysql ? MySqlApplier.quote(table) : table.quoted();
+    return "INSERT INTO " + into + " (" + names + ") VALUES (" + values + ");\n";
   }
 
   private static void writeJson(JsonGenerator json, Row row) throws IOException {

@@ -13,6 +13,7 @@ import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableId;
 import io.rowguard.core.TableSchema;
 import io.rowguard.journal.Journal;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -77,6 +78,10 @@ class MariaDbTypeMatrixIT {
 
   /** Every row as the server's bytes of each column, read under a non-UTC session time zone. */
   static List<String> rows() throws Exception {
+    return rows("shop.matrix");
+  }
+
+  static List<String> rows(String table) throws Exception {
     List<String> exprs = new ArrayList<>();
     for (String n : (NAMES + ", gen").split(", ")) {
       exprs.add("COALESCE(HEX(CAST(" + n + " AS BINARY)), 'NULL')");
@@ -89,7 +94,9 @@ class MariaDbTypeMatrixIT {
           s.executeQuery(
               "SELECT CONCAT_WS('|', "
                   + String.join(", ", exprs)
-                  + ") FROM shop.matrix ORDER BY id")) {
+                  + ") FROM "
+                  + table
+                  + " ORDER BY id")) {
         while (rs.next()) {
           out.add(rs.getString(1));
         }
@@ -168,6 +175,20 @@ class MariaDbTypeMatrixIT {
       // the rollback's own writes are journaled and marked as the rollback
       drain(config, journal);
       assertThat(journal.tag(r.txId()).orElseThrow().rollback()).isEqualTo(plan.id());
+      // the table as of t, exported from the journal as MySQL's SQL, loads back exactly
+      StringWriter sql = new StringWriter();
+      assertThat(
+              new Exporter(journal, Clock.systemUTC(), SqlDialect.MYSQL)
+                  .export(matrix, t, Exporter.Format.SQL, sql))
+          .isEqualTo(4);
+      List<String> statements = new ArrayList<>();
+      statements.add("CREATE TABLE shop.matrix_copy AS SELECT * FROM shop.matrix LIMIT 0");
+      for (String line : sql.toString().split("\n")) {
+        statements.add(
+            line.replace("INSERT INTO `shop`.`matrix` ", "INSERT INTO shop.matrix_copy "));
+      }
+      exec(statements.toArray(String[]::new));
+      assertThat(rows("shop.matrix_copy")).containsExactlyElementsOf(original);
 
       // 2. two rows by key, after another bad write
       Thread.sleep(1_100);
@@ -292,6 +313,53 @@ class MariaDbTypeMatrixIT {
         assertThat(rs.getString(2)).isEqualTo("1,1");
       }
       assertThat(t).isPositive();
+    }
+  }
+
+  @Test
+  void rowsAForeignKeyActionRemovesWithThePlansRowsAreNamedInThePlan() throws Exception {
+    exec(
+        "CREATE TABLE shop.cp (id int PRIMARY KEY, k2 varchar(8))",
+        "CREATE TABLE shop.cc (id int PRIMARY KEY, parent int,"
+            + " CONSTRAINT cc_parent FOREIGN KEY (parent) REFERENCES shop.cp (id)"
+            + " ON DELETE CASCADE)",
+        "CREATE TABLE shop.cn (id int PRIMARY KEY, parent int,"
+            + " CONSTRAINT cn_parent FOREIGN KEY (parent) REFERENCES shop.cp (id)"
+            + " ON DELETE SET NULL)",
+        "INSERT INTO shop.cp VALUES (1, 'a')");
+    RowguardConfig config = db.config(dir, "shop\\.(cp|cc)", 34);
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      assertThat(capture.awaitReady(Duration.ofSeconds(60))).isTrue();
+      String loader;
+      try (Connection c = db.connect();
+          Statement s = c.createStatement()) {
+        s.execute("INSERT INTO shop.cp VALUES (2, 'b')");
+        try (ResultSet rs = s.executeQuery("SELECT @@last_gtid")) {
+          rs.next();
+          loader = rs.getString(1);
+        }
+      }
+      // later work refers to the row the loader inserted; one of it the plan lists itself
+      exec(
+          "INSERT INTO shop.cc VALUES (20, 2), (21, 2), (10, 1)",
+          "INSERT INTO shop.cn VALUES (30, 2)");
+      drain(config, journal);
+      RollbackPlan plan =
+          new Planner(journal, Clock.systemUTC())
+              .backout(List.of(loader), Granularity.CELL, ConflictPolicy.ABORT, false);
+      assertThat(plan.changes()).hasSize(1);
+      List<String> effects;
+      try (Connection c = Database.connectToApply(config)) {
+        effects = Cascades.describe(c, plan);
+      }
+      assertThat(effects)
+          .containsExactlyInAnyOrder(
+              "foreign key cc_parent deletes 2 row(s) of shop.cc that the plan does not list,"
+                  + " because it removes the rows of shop.cp they refer to (keys (20); (21))",
+              "foreign key cn_parent sets parent to NULL in 1 row(s) of shop.cn that the plan"
+                  + " does not list, because it removes the rows of shop.cp they refer to (keys"
+                  + " (30))");
     }
   }
 
