@@ -2,7 +2,6 @@ package io.rowguard.journal;
 
 import io.rowguard.core.Attribution;
 import io.rowguard.core.BinaryReader;
-import io.rowguard.core.BinaryWriter;
 import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.InputException;
 import io.rowguard.core.Op;
@@ -12,47 +11,38 @@ import io.rowguard.core.TableId;
 import io.rowguard.core.TableSchema;
 import io.rowguard.core.TransactionTag;
 import io.rowguard.core.Undo;
+import io.rowguard.journal.internal.BatchWrite;
 import io.rowguard.journal.internal.Chain;
-import io.rowguard.journal.internal.EntryCodec;
 import io.rowguard.journal.internal.Families;
 import io.rowguard.journal.internal.IndexReads;
+import io.rowguard.journal.internal.JournalFormat;
 import io.rowguard.journal.internal.JournalView;
+import io.rowguard.journal.internal.JournalWriter;
 import io.rowguard.journal.internal.Keys;
 import io.rowguard.journal.internal.LogCursor;
 import io.rowguard.journal.internal.LogReads;
 import io.rowguard.journal.internal.LogRecords;
 import io.rowguard.journal.internal.MetaKeys;
-import io.rowguard.journal.internal.Registry;
 import io.rowguard.journal.internal.RocksNative;
-import io.rowguard.journal.internal.SchemaCodec;
 import io.rowguard.journal.internal.SourceOffsets;
-import io.rowguard.journal.internal.StagedWrites;
 import io.rowguard.journal.internal.Store;
 import io.rowguard.journal.internal.TableReads;
 import io.rowguard.journal.internal.TransactionNotes;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
-import org.rocksdb.WriteBatch;
 
 /**
  * The RocksDB journal of one guarded database.
@@ -77,19 +67,8 @@ public final class Journal implements AutoCloseable {
     RocksNative.load();
   }
 
-  /**
-   * The journal format this version writes: 2 adds the hash chain, notes and actors; 3 adds
-   * truncated and absent rows, values the journal does not know, gaps of one table and the source
-   * binding. A format-2 journal is a format-3 journal without them: opening it for writing restamps
-   * it, so that an older rowguard refuses it rather than misread what follows.
-   */
-  static final int FORMAT = 3;
-
-  private static final byte[] EMPTY = new byte[0];
-
   private final Store store;
   private final Path dir;
-  private final boolean writer;
   final Families cf;
   private final JournalView view;
   private final LogReads logReads;
@@ -98,27 +77,15 @@ public final class Journal implements AutoCloseable {
   private final TransactionNotes notes;
   private final SourceOffsets sourceOffsets;
 
+  /** The writing side; null for a reader. */
+  private final JournalWriter writer;
+
   /** Gaps, the binding, base versions: the journal's records about its source. */
   private final SourceState sourceState;
-
-  // Writer state: changed under writeLock (held by an open Batch, or by a system record append).
-  private final Semaphore writeLock = new Semaphore(1);
-  private long nextSeq;
-  private byte[] lastHash;
-  private volatile long appended;
-  private long pendingChanges;
-  private final Map<String, TransactionTag> openTags = new HashMap<>();
-  private final List<BasedMark> pendingBased = new ArrayList<>();
-
-  /** A table's base version, journaled up to {@code seq} (exclusive). */
-  private record BasedMark(TableId table, long micros, long seq) {}
-
-  private Batch openBatch;
 
   private Journal(Store store) {
     this.store = store;
     this.dir = store.dir();
-    this.writer = store.isWriter();
     this.cf = store.families();
     this.view = new JournalView(store);
     this.logReads = new LogReads(store, view);
@@ -126,6 +93,10 @@ public final class Journal implements AutoCloseable {
     this.tableReads = new TableReads(store, view, logReads);
     this.notes = new TransactionNotes(store, view, indexReads);
     this.sourceOffsets = new SourceOffsets(store);
+    this.writer =
+        store.isWriter()
+            ? new JournalWriter(store, view, logReads, indexReads, notes, sourceOffsets)
+            : null;
     this.sourceState = new SourceState(this);
   }
 
@@ -136,11 +107,9 @@ public final class Journal implements AutoCloseable {
     Journal j = new Journal(Store.openWriter(dir, JournalException::new));
     try {
       j.view.reload();
-      j.openFormat();
-      j.truncateIncompleteTail();
-      j.nextSeq = j.view.watermark() + 1;
-      j.lastHash = j.hashAt(j.view.watermark());
-      j.appended = j.store.readCounter(MetaKeys.APPENDED);
+      new JournalFormat(j.store, j.view, j.logReads).checkOnWriter(j.writer);
+      j.writer.dropIncompleteTail();
+      j.writer.resume();
       j.store.registerWriter();
       return j;
     } catch (RuntimeException e) {
@@ -177,73 +146,12 @@ public final class Journal implements AutoCloseable {
   /** Catches a reader up with the writer's latest committed state. */
   public void refresh() {
     checkOpen();
-    if (!writer) {
+    if (writer == null) {
       store.catchUpWithPrimary();
       view.reload();
-      byte[] format = store.get(cf.meta(), MetaKeys.FORMAT_KEY, "read the format");
-      if (format != null && new BinaryReader(format).readInt() > FORMAT) {
-        throw new JournalException(
-            dir,
-            "was written by a newer rowguard (journal format "
-                + new BinaryReader(format).readInt()
-                + ", this version reads up to "
-                + FORMAT
-                + "); upgrade rowguard");
-      }
-      view.setChained(format != null || logReads.isLogEmpty());
-      byte[] id = store.get(cf.meta(), MetaKeys.JOURNAL_ID, "read the journal id");
-      view.setJournalId(id);
+      new JournalFormat(store, view, logReads).checkOnReader();
       notes.clear();
     }
-  }
-
-  /**
-   * Checks the format on the writer: stamps a new journal, upgrades one written before the hash
-   * chain existed, refuses one from a newer rowguard.
-   */
-  private void openFormat() {
-    byte[] format = store.get(cf.meta(), MetaKeys.FORMAT_KEY, "read the format");
-    if (format != null) {
-      int f = new BinaryReader(format).readInt();
-      if (f > FORMAT) {
-        throw new JournalException(
-            dir,
-            "was written by a newer rowguard (journal format "
-                + f
-                + ", this version reads up to "
-                + FORMAT
-                + "); upgrade rowguard");
-      }
-      view.setJournalId(store.get(cf.meta(), MetaKeys.JOURNAL_ID, "read the journal id"));
-      if (f < FORMAT) {
-        try (WriteBatch b = new WriteBatch()) {
-          b.put(cf.meta(), MetaKeys.FORMAT_KEY, new BinaryWriter(4).writeInt(FORMAT).toByteArray());
-          cf.db().write(store.syncWrite(), b);
-        } catch (RocksDBException e) {
-          throw new JournalException(dir, "stamp the journal format", e);
-        }
-      }
-      return;
-    }
-    if (logReads.isLogEmpty()) {
-      byte[] id = new byte[16];
-      new SecureRandom().nextBytes(id);
-      try (WriteBatch b = new WriteBatch()) {
-        b.put(cf.meta(), MetaKeys.JOURNAL_ID, id);
-        b.put(cf.meta(), MetaKeys.FORMAT_KEY, new BinaryWriter(4).writeInt(FORMAT).toByteArray());
-        cf.db().write(store.syncWrite(), b);
-      } catch (RocksDBException e) {
-        throw new JournalException(dir, "stamp the journal format", e);
-      }
-      view.setJournalId(id);
-      return;
-    }
-    view.setChained(false);
-    truncateIncompleteTail();
-    new LegacyUpgrade(this).run();
-    view.setChained(true);
-    view.setJournalId(store.get(cf.meta(), MetaKeys.JOURNAL_ID, "read the journal id"));
-    view.loadWatermark();
   }
 
   // ---------------------------------------------------------------- writing
@@ -253,24 +161,11 @@ public final class Journal implements AutoCloseable {
    * journal record of its own (retention, gap) is being written.
    */
   public Batch newBatch() {
-    checkOpen();
-    if (!writer) {
-      throw new IllegalStateException("journal " + dir + " is open for reading only");
-    }
-    writeLock.acquireUninterruptibly();
-    if (openBatch != null) {
-      writeLock.release();
-      throw new IllegalStateException("a batch is already open on journal " + dir);
-    }
-    openBatch = new Batch();
-    return openBatch;
+    return new Batch(writer().begin());
   }
 
-  /**
-   * Entries between two of these are written as one part of a batch, in the background while the
-   * batch goes on: on two cores that takes RocksDB's work off the thread that receives changes.
-   */
-  static final int PART_ENTRIES = 512;
+  /** For tests: how many entries a part of a batch holds ({@link BatchWrite#PART_ENTRIES}). */
+  static final int PART_ENTRIES = BatchWrite.PART_ENTRIES;
 
   /**
    * A set of entries, index records and offsets that becomes durable and visible at once. Parts of
@@ -279,42 +174,11 @@ public final class Journal implements AutoCloseable {
    * {@link #commit()}.
    */
   public final class Batch implements AutoCloseable {
-    private final StagedWrites writes = store.stagedWrites();
-    private Future<?> partWrite;
-    private String partRange;
-    private long partStart = nextSeq;
-    private boolean partsWritten;
-    private int partEntries;
-    private final BinaryWriter buffer = new BinaryWriter(4096);
-    private final Chain chain = new Chain();
-    private final long firstSeq = nextSeq;
-    // this batch's encoded changes, decoded again only if a later change needs a row's image:
-    // bytes rather than decoded rows, so that a young collection has little of the batch to copy
-    private final List<byte[]> batchRecords = new ArrayList<>();
-    // the latest image of each row this batch changed, built only when a change needs it
-    private Map<ByteBuffer, Row> latestImages;
-    private ChangeEvent lastAppended;
-    private long unknownValues;
-    // tables this batch truncated: a row of one of them that the batch did not write again is gone
-    private final Set<Integer> truncatedTables = new java.util.HashSet<>();
-    // table number and schema id per schema object: capture reuses one object per table version
-    private final Map<TableSchema, int[]> ids = new IdentityHashMap<>();
-    private final Map<TableId, Integer> newTables = new LinkedHashMap<>();
-    private final Map<TableSchema, Integer> newSchemas = new LinkedHashMap<>();
-    private final List<Pending> sinceMark = new ArrayList<>();
-    private final List<String> tagged = new ArrayList<>();
-    private long seq = nextSeq;
-    private byte[] hash = lastHash;
-    private long committedUpTo = -1;
-    private byte[] hashAtMark;
-    private boolean hasOffsets;
-    private boolean done;
-    private boolean released;
-    private int entries;
-    private int changes;
-    private int changesAtMark;
+    private final BatchWrite write;
 
-    private Batch() {}
+    private Batch(BatchWrite write) {
+      this.write = write;
+    }
 
     /**
      * Appends a change. A value the log left out ({@link Row#UNAVAILABLE}) is filled from the
@@ -322,44 +186,7 @@ public final class Journal implements AutoCloseable {
      * fails rather than store a placeholder.
      */
     public JournalEntry append(ChangeEvent event) {
-      checkUsable();
-      int[] tableAndSchema = ids(event.schema());
-      int tableNo = tableAndSchema[0];
-      int schemaId = tableAndSchema[1];
-      byte[] keyBytes = event.key().encode();
-      ChangeEvent complete = fillUnavailable(event, tableNo, keyBytes);
-      long s = seq;
-      buffer.reset();
-      EntryCodec.encode(buffer, schemaId, complete);
-      byte[] record = buffer.toByteArray();
-      String actor = Attribution.of(openTags.get(complete.txId()), complete).actor();
-      try {
-        putRecord(s, record);
-        cf.changeKeys(
-            tableNo,
-            keyBytes,
-            s,
-            complete.commitMicros(),
-            complete.txId(),
-            actor,
-            (family, key) -> writes.put(family, key, EMPTY));
-      } catch (RocksDBException e) {
-        throw new JournalException(dir, "stage entry " + s, e);
-      }
-      entries++;
-      changes++;
-      lastAppended = complete;
-      JournalEntry entry = new JournalEntry(s, complete);
-      sinceMark.add(new Pending(s, complete.txId(), complete.actor()));
-      if (latestImages != null) {
-        latestImages.put(rowId(tableNo, keyBytes), complete.after());
-      } else {
-        batchRecords.add(record);
-      }
-      if (++partEntries >= PART_ENTRIES) {
-        writePartAhead();
-      }
-      return entry;
+      return write.append(event);
     }
 
     /**
@@ -370,31 +197,7 @@ public final class Journal implements AutoCloseable {
      */
     public List<JournalEntry> truncate(
         TableId table, long commitMicros, String txId, String position, int firstOrder) {
-      checkUsable();
-      Integer no = tableNoIfKnown(table);
-      if (no == null) {
-        return List.of(); // the journal knows no row of it
-      }
-      // the rows this batch changed are now truncated: forget their images here
-      latestImages().keySet().removeIf(k -> new BinaryReader(k.array(), 0, 4).readInt() == no);
-      truncatedTables.add(no);
-      List<JournalEntry> out = new ArrayList<>();
-      forEachLiveRow(
-          no,
-          Long.MAX_VALUE,
-          last ->
-              out.add(
-                  append(
-                      new ChangeEvent(
-                          last.schema(),
-                          Op.TRUNCATE,
-                          last.after(),
-                          null,
-                          commitMicros,
-                          txId,
-                          position,
-                          firstOrder + out.size()))));
-      return out;
+      return write.truncate(table, commitMicros, txId, position, firstOrder);
     }
 
     /**
@@ -404,27 +207,7 @@ public final class Journal implements AutoCloseable {
      */
     public int removeUnread(
         TableId table, long snapshotFirstSeq, long micros, String txId, String position) {
-      checkUsable();
-      Integer no = tableNoIfKnown(table);
-      if (no == null) {
-        return 0;
-      }
-      int[] n = {0};
-      forEachLiveRow(
-          no,
-          snapshotFirstSeq,
-          last ->
-              append(
-                  new ChangeEvent(
-                      last.schema(),
-                      Op.ABSENT,
-                      last.after(),
-                      null,
-                      micros,
-                      txId,
-                      position,
-                      n[0]++)));
-      return n[0];
+      return write.removeUnread(table, snapshotFirstSeq, micros, txId, position);
     }
 
     /**
@@ -432,11 +215,7 @@ public final class Journal implements AutoCloseable {
      * included): empty when the journal knows no version of it, or its newest version removed it.
      */
     public Optional<Row> latestImage(TableId table, RowKey key) {
-      checkUsable();
-      Integer no = tableNoIfKnown(table);
-      return no == null
-          ? Optional.empty()
-          : Optional.ofNullable(previousImage(rowId(no, key.encode())));
+      return write.latestImage(table, key);
     }
 
     /** The journal this batch writes. */
@@ -446,205 +225,14 @@ public final class Journal implements AutoCloseable {
 
     /** The sequence number the next record of this batch gets. */
     public long nextSeq() {
-      return seq;
-    }
-
-    private Integer tableNoIfKnown(TableId table) {
-      Integer no = view.registry().tableNo(table);
-      return no != null ? no : newTables.get(table);
-    }
-
-    /**
-     * Visits the newest version of each row of a table that still exists and came before {@code
-     * beforeSeq}, in key order ({@link LiveRows}): what the journal committed, earlier parts of
-     * this transaction and this batch (written out first, so that the index has them).
-     */
-    private void forEachLiveRow(
-        int tableNo, long beforeSeq, java.util.function.Consumer<ChangeEvent> visitor) {
-      if (partEntries > 0) {
-        writePartAhead();
-      }
-      awaitPart();
-      // this batch's own schemas are not registered yet: decode through them
-      new LiveRows(Journal.this, this::schemaInBatch).forEach(tableNo, beforeSeq, visitor);
-    }
-
-    /** Hands what is staged to the background writer; at most one part is being written. */
-    private void writePartAhead() {
-      awaitPart();
-      byte[] part = writes.take();
-      partRange = partStart + ".." + (seq - 1);
-      partStart = seq;
-      partEntries = 0;
-      partsWritten = true;
-      partWrite = store.writeAhead(part);
-    }
-
-    private void awaitPart() {
-      Future<?> f = partWrite;
-      if (f == null) {
-        return;
-      }
-      partWrite = null;
-      try {
-        f.get();
-      } catch (ExecutionException e) {
-        throw store.fail(new JournalException(dir, "write of entries " + partRange, e.getCause()));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw store.fail(
-            new JournalException(dir, "wait for the write of entries " + partRange, e));
-      }
-    }
-
-    private int[] ids(TableSchema schema) {
-      int[] known = ids.get(schema);
-      if (known == null) {
-        known = new int[] {tableNo(schema.table()), schemaId(schema)};
-        ids.put(schema, known);
-      }
-      return known;
-    }
-
-    private static ByteBuffer rowId(int tableNo, byte[] keyBytes) {
-      return ByteBuffer.wrap(Keys.rowPrefix(tableNo, keyBytes));
-    }
-
-    private void putRecord(long s, byte[] record) throws RocksDBException {
-      hash = chain.link(hash, s, record);
-      writes.put(cf.log(), Keys.seq(s), LogRecords.value(record, hash));
-      seq = s + 1;
-    }
-
-    private ChangeEvent fillUnavailable(ChangeEvent e, int tableNo, byte[] keyBytes) {
-      Row before = e.before();
-      Row after = e.after();
-      boolean beforeMissing = before != null && before.hasUnavailable();
-      boolean afterMissing = after != null && after.hasUnavailable();
-      if (!beforeMissing && !afterMissing) {
-        return e;
-      }
-      ByteBuffer rowId = rowId(tableNo, keyBytes);
-      if (beforeMissing) {
-        before = fill(before, previousImage(rowId), e);
-      }
-      if (afterMissing) {
-        Row source = before != null ? before : previousImage(rowId);
-        if (source == null && e.op() == Op.INSERT) {
-          source = movedFrom(e);
-        }
-        after = fill(after, source, e);
-      }
-      return e.withImages(before, after);
-    }
-
-    /**
-     * The row an insert moved from: an update of a primary key arrives as a delete of the old key
-     * and an insert of the new, and the insert leaves out the unchanged TOASTed values the delete's
-     * before image has.
-     */
-    private Row movedFrom(ChangeEvent insert) {
-      ChangeEvent d = lastAppended;
-      return d != null
-              && d.op() == Op.DELETE
-              && d.txId().equals(insert.txId())
-              && d.table().equals(insert.table())
-          ? d.before()
-          : null;
-    }
-
-    /**
-     * Fills the values the log left out from {@code source}, the row's previous image. What that
-     * does not have either becomes {@link Row#MISSING}: stored as unknown, never written back, and
-     * a rollback that needs it refuses the row.
-     */
-    private Row fill(Row target, Row source, ChangeEvent e) {
-      Row filled = target;
-      for (int i = 0; i < target.size(); i++) {
-        if (target.get(i) != Row.UNAVAILABLE) {
-          continue;
-        }
-        String column = target.schema().column(i).name();
-        int j = source == null ? -1 : source.schema().indexOf(column);
-        Object value = j < 0 || source.get(j) == Row.UNAVAILABLE ? Row.MISSING : source.get(j);
-        if (value == Row.MISSING) {
-          unknownValues++;
-        }
-        filled = filled.with(i, value);
-      }
-      return filled;
+      return write.nextSeq();
     }
 
     /**
      * Values this batch stored as unknown: the log left them out and no earlier version had them.
      */
     public long unknownValues() {
-      return unknownValues;
-    }
-
-    /** The latest image of each row this batch changed, decoded when first needed. */
-    private Map<ByteBuffer, Row> latestImages() {
-      if (latestImages == null) {
-        latestImages = new HashMap<>();
-        for (byte[] record : batchRecords) {
-          ChangeEvent ev = EntryCodec.decode(record, this::schemaInBatch);
-          latestImages.put(rowId(ids(ev.schema())[0], ev.key().encode()), ev.after());
-        }
-        batchRecords.clear();
-      }
-      return latestImages;
-    }
-
-    private Row previousImage(ByteBuffer rowId) {
-      if (latestImages().containsKey(rowId)) {
-        return latestImages.get(rowId);
-      }
-      if (!truncatedTables.isEmpty()
-          && truncatedTables.contains(new BinaryReader(rowId.array(), 0, 4).readInt())) {
-        return null; // removed by a truncate earlier in this batch, not written since
-      }
-      Optional<JournalEntry> last = indexReads.lastVersion(rowId.array(), Long.MAX_VALUE);
-      return last.map(en -> en.event().after()).orElse(null);
-    }
-
-    private int tableNo(TableId table) {
-      Integer no = view.registry().tableNo(table);
-      if (no == null) {
-        no = newTables.get(table);
-      }
-      if (no == null) {
-        no = view.registry().tableCount() + newTables.size() + 1;
-        newTables.put(table, no);
-        byte[] key = Registry.key(Registry.TABLE_RECORD, no);
-        byte[] value = Registry.tableRecord(table);
-        try {
-          putRecord(seq, LogRecords.table(key, value));
-          writes.put(cf.schemas(), key, value);
-        } catch (RocksDBException e) {
-          throw new JournalException(dir, "stage table " + table, e);
-        }
-      }
-      return no;
-    }
-
-    private int schemaId(TableSchema schema) {
-      Integer id = view.registry().schemaId(schema);
-      if (id == null) {
-        id = newSchemas.get(schema);
-      }
-      if (id == null) {
-        id = view.registry().schemaCount() + newSchemas.size() + 1;
-        newSchemas.put(schema, id);
-        byte[] key = Registry.key(Registry.SCHEMA_RECORD, id);
-        byte[] value = SchemaCodec.encode(schema);
-        try {
-          putRecord(seq, LogRecords.schema(key, value));
-          writes.put(cf.schemas(), key, value);
-        } catch (RocksDBException e) {
-          throw new JournalException(dir, "stage schema of " + schema.table(), e);
-        }
-      }
-      return id;
+      return write.unknownValues();
     }
 
     /**
@@ -652,66 +240,8 @@ public final class Journal implements AutoCloseable {
      * that names an actor attributes every change of it, before and after the message.
      */
     public void tag(String txId, TransactionTag tag) {
-      checkUsable();
-      TransactionTag known = openTags.get(txId);
-      tagged.add(txId);
-      long s = seq;
-      try {
-        putRecord(s, LogRecords.note(txId, tag));
-        cf.noteKeys(
-            new LogRecords.Note(txId, tag), s, (family, key) -> writes.put(family, key, EMPTY));
-        if (tag.actor() != null && (known == null || known.actor() == null)) {
-          for (Pending earlier : changesOfOpenTransaction(txId)) {
-            if (earlier.actor() != null) {
-              writes.delete(cf.actors(), Keys.actor(earlier.actor(), earlier.seq()));
-            }
-            writes.put(cf.actors(), Keys.actor(tag.actor(), earlier.seq()), EMPTY);
-          }
-          openTags.put(txId, tag);
-        } else if (known == null) {
-          openTags.put(txId, tag);
-        }
-      } catch (RocksDBException e) {
-        throw new JournalException(dir, "stage the note of transaction " + txId, e);
-      }
-      entries++;
+      write.tag(txId, tag);
     }
-
-    /** Changes of {@code txId} appended but not yet committed: earlier batches' and this one's. */
-    private List<Pending> changesOfOpenTransaction(String txId) {
-      List<Pending> out = new ArrayList<>();
-      byte[] prefix = Keys.txPrefix(txId);
-      try (RocksIterator it = cf.db().newIterator(cf.tx())) {
-        for (it.seek(Keys.tx(txId, view.watermark() + 1));
-            it.isValid() && Keys.startsWith(it.key(), prefix);
-            it.next()) {
-          long s = Keys.seqAtEnd(it.key());
-          if (s < firstSeq && it.key().length == prefix.length + 8) {
-            out.add(new Pending(s, txId, entry(s).event().actor()));
-          }
-        }
-        store.checkIterator(it, "read transaction " + txId);
-      }
-      for (Pending p : sinceMark) {
-        if (p.txId().equals(txId)) {
-          out.add(p);
-        }
-      }
-      return out;
-    }
-
-    /** A schema by id, including those this batch registers. */
-    private TableSchema schemaInBatch(int id) {
-      for (Map.Entry<TableSchema, Integer> e : newSchemas.entrySet()) {
-        if (e.getValue() == id) {
-          return e.getKey();
-        }
-      }
-      return view.schemaById(id);
-    }
-
-    /** What a note arriving late needs of a change of its transaction. */
-    private record Pending(long seq, String txId, String actor) {}
 
     /**
      * Declares that everything appended so far, in this batch and earlier ones, completes the
@@ -719,19 +249,12 @@ public final class Journal implements AutoCloseable {
      * offsets: entries past the stored offsets would be delivered again after a crash.
      */
     public void markCommitted() {
-      checkUsable();
-      committedUpTo = seq - 1;
-      hashAtMark = hash;
-      changesAtMark = changes;
-      sinceMark.clear();
-      openTags.clear();
+      write.markCommitted();
     }
 
     /** Stages the source offsets to store with this batch's entries. */
     public void putOffsets(Map<ByteBuffer, ByteBuffer> values) {
-      checkUsable();
-      hasOffsets = true;
-      sourceOffsets.stage(writes, values);
+      write.putOffsets(values);
     }
 
     /**
@@ -740,11 +263,7 @@ public final class Journal implements AutoCloseable {
      * offsets: a journal that forgets its offsets forgets them in the same write.
      */
     public void putSchemaHistory(List<byte[]> records) {
-      checkUsable();
-      if (records.isEmpty()) {
-        return;
-      }
-      sourceOffsets.stageSchemaHistory(writes, records);
+      write.putSchemaHistory(records);
     }
 
     /**
@@ -752,25 +271,13 @@ public final class Journal implements AutoCloseable {
      * it becomes visible, and durable, with the batch.
      */
     public Gap recordGap(Gap gap) {
-      return writeGap(gap, 0);
+      return gap.at(write.writeGap(gap, 0));
     }
 
     /** Ends an open gap at {@code micros} and {@code position}, with the batch. */
     public Gap closeGap(Gap open, long micros, String position) {
-      return writeGap(open.closedAt(micros, position), open.seq());
-    }
-
-    private Gap writeGap(Gap gap, long closes) {
-      checkUsable();
-      long s = seq;
-      try {
-        putRecord(s, LogRecords.gap(gap, closes));
-        writes.put(cf.meta(), Keys.concat(MetaKeys.GAP_PREFIX, Keys.seq(s)), Keys.seq(s));
-      } catch (RocksDBException e) {
-        throw new JournalException(dir, "stage a gap record", e);
-      }
-      entries++;
-      return gap.at(s);
+      Gap closed = open.closedAt(micros, position);
+      return closed.at(write.writeGap(closed, open.seq()));
     }
 
     /**
@@ -779,74 +286,26 @@ public final class Journal implements AutoCloseable {
      * capture finds it.
      */
     public void markBased(TableId table, long micros) {
-      checkUsable();
-      // written once everything before it is committed: a snapshot dropped with an incomplete
-      // tail must not leave its table marked as based
-      pendingBased.add(new BasedMark(table, micros, seq));
+      write.markBased(table, micros);
     }
 
     /** Records (changes and notes) appended to this batch. */
     public int entries() {
-      return entries;
+      return write.entries();
     }
 
     /** Changes appended to this batch. */
     public int changes() {
-      return changes;
+      return write.changes();
     }
 
     public boolean isDone() {
-      return done;
+      return write.isDone();
     }
 
     /** Writes everything staged in one atomic, fsynced write. */
     public void commit() {
-      checkUsable();
-      boolean moves = committedUpTo >= 0 && hasOffsets && committedUpTo != view.watermark();
-      long counted = appended + pendingChanges + changesAtMark;
-      awaitPart();
-      try {
-        if (moves) {
-          writes.put(cf.meta(), MetaKeys.WATERMARK, Keys.seq(committedUpTo));
-          writes.put(cf.meta(), MetaKeys.HEAD, hashAtMark);
-          writes.put(cf.meta(), MetaKeys.APPENDED, Keys.seq(counted));
-          for (BasedMark m : pendingBased) {
-            if (m.seq() <= committedUpTo + 1) {
-              writes.put(
-                  cf.meta(),
-                  Keys.concat(MetaKeys.BASED_PREFIX, Registry.tableRecord(m.table())),
-                  new BinaryWriter(10).writeSignedVarLong(m.micros()).toByteArray());
-            }
-          }
-        }
-        try (WriteBatch last = writes.takeBatch()) {
-          cf.db().write(store.syncWrite(), last);
-        }
-      } catch (RocksDBException e) {
-        throw store.fail(
-            new JournalException(dir, "write of entries " + firstSeq + ".." + (seq - 1), e));
-      }
-      done = true;
-      tagged.forEach(notes::forgetTag);
-      view.publish(view.registry().with(newTables, newSchemas));
-      nextSeq = seq;
-      lastHash = hash;
-      if (moves) {
-        long upTo = committedUpTo;
-        pendingBased.removeIf(m -> m.seq() <= upTo + 1);
-        appended = counted;
-        pendingChanges = changes - changesAtMark;
-        view.moveWatermark(committedUpTo);
-      } else {
-        pendingChanges += changes;
-      }
-    }
-
-    private void checkUsable() {
-      checkOpen();
-      if (done) {
-        throw new IllegalStateException("batch already committed");
-      }
+      write.commit();
     }
 
     /**
@@ -855,113 +314,7 @@ public final class Journal implements AutoCloseable {
      */
     @Override
     public void close() {
-      boolean abandoned = !done && partsWritten;
-      done = true;
-      try {
-        awaitPart();
-      } catch (JournalException e) {
-        // already the journal's failure
-      }
-      if (abandoned) {
-        store.fail(
-            new JournalException(
-                dir, "a batch was given up after part of it was written; reopen the journal"));
-      }
-      if (!released) {
-        released = true;
-        openBatch = null;
-        writeLock.release();
-      }
-    }
-  }
-
-  /**
-   * Appends one of the journal's own records (retention, gap) and moves the watermark past it, with
-   * {@code metaPuts(seq)} written in the same write. Only possible between source transactions:
-   * returns -1, writing nothing, while one is still arriving; else the record's sequence number.
-   */
-  long appendSystemRecord(
-      byte[] record, java.util.function.LongFunction<Map<byte[], byte[]>> metaPuts) {
-    return appendSystemRecord(record, metaPuts, false);
-  }
-
-  long appendSystemRecord(
-      byte[] record,
-      java.util.function.LongFunction<Map<byte[], byte[]>> metaPuts,
-      boolean forgetOffsets) {
-    checkOpen();
-    if (!writer) {
-      throw new IllegalStateException("journal " + dir + " is open for reading only");
-    }
-    writeLock.acquireUninterruptibly();
-    try {
-      if (view.watermark() != nextSeq - 1) {
-        return -1;
-      }
-      long s = nextSeq;
-      byte[] hash = new Chain().link(lastHash, s, record);
-      try (WriteBatch b = new WriteBatch()) {
-        b.put(cf.log(), Keys.seq(s), LogRecords.value(record, hash));
-        b.put(cf.meta(), MetaKeys.WATERMARK, Keys.seq(s));
-        b.put(cf.meta(), MetaKeys.HEAD, hash);
-        for (Map.Entry<byte[], byte[]> e : metaPuts.apply(s).entrySet()) {
-          b.put(cf.meta(), e.getKey(), e.getValue());
-        }
-        if (forgetOffsets) {
-          sourceOffsets.forget(b);
-        }
-        cf.db().write(store.syncWrite(), b);
-      } catch (RocksDBException e) {
-        throw store.fail(new JournalException(dir, "write journal record " + s, e));
-      }
-      nextSeq = s + 1;
-      lastHash = hash;
-      view.moveWatermark(s);
-      return s;
-    } finally {
-      writeLock.release();
-    }
-  }
-
-  /**
-   * Appends {@code record} between two source transactions, waiting up to {@code timeoutMillis} for
-   * one; returns its sequence number.
-   */
-  long appendSystemRecordWaiting(
-      byte[] record,
-      java.util.function.LongFunction<Map<byte[], byte[]>> metaPuts,
-      long timeoutMillis,
-      String what) {
-    return appendSystemRecordWaiting(record, metaPuts, false, timeoutMillis, what);
-  }
-
-  /** As above; with {@code forgetOffsets} the stored source offsets go in the same write. */
-  long appendSystemRecordWaiting(
-      byte[] record,
-      java.util.function.LongFunction<Map<byte[], byte[]>> metaPuts,
-      boolean forgetOffsets,
-      long timeoutMillis,
-      String what) {
-    checkOpen();
-    if (!writer) {
-      throw new IllegalStateException("journal " + dir + " is open for reading only");
-    }
-    long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-    while (true) {
-      long s = appendSystemRecord(record, metaPuts, forgetOffsets);
-      if (s > 0) {
-        return s;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new JournalException(
-            dir,
-            "could not write "
-                + what
-                + ": a source transaction kept arriving for "
-                + timeoutMillis / 1000
-                + " s");
-      }
-      Store.sleep(50);
+      write.close();
     }
   }
 
@@ -1302,13 +655,13 @@ public final class Journal implements AutoCloseable {
   /** Changes ever committed to the journal, pruned ones included: it only grows. */
   public long changesCommitted() {
     checkOpen();
-    return writer ? appended : store.readCounter(MetaKeys.APPENDED);
+    return writer != null ? writer.appended() : store.readCounter(MetaKeys.APPENDED);
   }
 
   /** The number of committed changes the journal holds. */
   public long changeCount() {
     checkOpen();
-    long committed = writer ? appended : store.readCounter(MetaKeys.APPENDED);
+    long committed = writer != null ? writer.appended() : store.readCounter(MetaKeys.APPENDED);
     return committed - store.readCounter(MetaKeys.PRUNED);
   }
 
@@ -1437,10 +790,7 @@ public final class Journal implements AutoCloseable {
    * writing the journal.
    */
   public PruneResult prune(long cutMicros, Clock clock, Progress progress) {
-    checkOpen();
-    if (!writer) {
-      throw new IllegalStateException("journal " + dir + " is open for reading only");
-    }
+    writer();
     return new Pruner(this, clock, progress).prune(cutMicros);
   }
 
@@ -1454,18 +804,6 @@ public final class Journal implements AutoCloseable {
 
   // ---------------------------------------------------------------- internals
 
-  /** The chain hash of record {@code seq}; the genesis hash for 0. */
-  byte[] hashAt(long seq) {
-    if (seq == 0) {
-      return Chain.genesis(view.journalId());
-    }
-    byte[] value = store.get(cf.log(), Keys.seq(seq), "read record " + seq);
-    if (value == null) {
-      throw new JournalException(dir, "record " + seq + " (the watermark) is missing");
-    }
-    return LogRecords.hash(value);
-  }
-
   /**
    * Drops records past the watermark: a transaction that was still arriving when the last capture
    * stopped. A capture calls this before it starts, because the source redelivers that transaction
@@ -1473,32 +811,10 @@ public final class Journal implements AutoCloseable {
    */
   public void discardIncomplete() {
     checkOpen();
-    if (!writer) {
+    if (writer == null) {
       throw new IllegalStateException("discardIncomplete needs the writer");
     }
-    // under the write lock: a system record (retention, gap) waits for exactly the state this
-    // sets, the next sequence number and the hash to chain from, and must see both or neither
-    writeLock.acquireUninterruptibly();
-    try {
-      if (openBatch != null) {
-        throw new IllegalStateException("discardIncomplete needs the writer with no open batch");
-      }
-      truncateIncompleteTail();
-      nextSeq = view.watermark() + 1;
-      lastHash = hashAt(view.watermark());
-      pendingChanges = 0;
-      openTags.clear();
-      pendingBased.clear();
-    } finally {
-      writeLock.release();
-    }
-  }
-
-  /** Drops the records past the watermark ({@link TailTruncation}). */
-  private void truncateIncompleteTail() {
-    if (new TailTruncation(this).run()) {
-      view.loadRegistry();
-    }
+    writer.discardIncomplete();
   }
 
   private void checkOpen() {
@@ -1507,6 +823,15 @@ public final class Journal implements AutoCloseable {
 
   Store store() {
     return store;
+  }
+
+  /** The writing side, for the journal's own records: refused on a reader. */
+  JournalWriter writer() {
+    checkOpen();
+    if (writer == null) {
+      throw new IllegalStateException("journal " + dir + " is open for reading only");
+    }
+    return writer;
   }
 
   JournalView view() {

@@ -117,11 +117,13 @@ final class Pruner {
         new LogRecords.Retention(
             cutMicros, end, check.hash, kept.count(), kept.digest(), clock.millis() * 1000L);
     long retentionSeq =
-        journal.appendSystemRecordWaiting(
-            LogRecords.retention(retention),
-            seq -> Map.of(MetaKeys.RETENTION, Keys.seq(seq)),
-            600_000,
-            "the retention record");
+        journal
+            .writer()
+            .appendSystemRecordWaiting(
+                LogRecords.retention(retention),
+                seq -> Map.of(MetaKeys.RETENTION, Keys.seq(seq)),
+                600_000,
+                "the retention record");
     // pass 2: delete the rest
     long[] removed = delete(end);
     markDone(end, retentionSeq);
@@ -137,11 +139,13 @@ final class Pruner {
 
   /** Records in the chain that the prune up to {@code end} finished. */
   private void markDone(long end, long retentionSeq) {
-    journal.appendSystemRecordWaiting(
-        LogRecords.pruned(new LogRecords.Pruned(end, retentionSeq)),
-        seq -> Map.of(MetaKeys.PRUNE_DONE, Keys.seq(end)),
-        600_000,
-        "the end of a prune");
+    journal
+        .writer()
+        .appendSystemRecordWaiting(
+            LogRecords.pruned(new LogRecords.Pruned(end, retentionSeq)),
+            seq -> Map.of(MetaKeys.PRUNE_DONE, Keys.seq(end)),
+            600_000,
+            "the end of a prune");
   }
 
   /**

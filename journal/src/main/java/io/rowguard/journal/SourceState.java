@@ -58,26 +58,35 @@ final class SourceState {
   /** Appends a gap record between two transactions; with {@code forgetOffsets}, in one write. */
   Gap recordGap(Gap gap, boolean forgetOffsets, long timeoutMillis) {
     long s =
-        journal.appendSystemRecordWaiting(
-            LogRecords.gap(gap, 0), SourceState::gapPointer, forgetOffsets, timeoutMillis, "a gap");
+        journal
+            .writer()
+            .appendSystemRecordWaiting(
+                LogRecords.gap(gap, 0),
+                SourceState::gapPointer,
+                forgetOffsets,
+                timeoutMillis,
+                "a gap");
     return gap.at(s);
   }
 
   /** A gap record now, if no transaction is arriving; empty (nothing written) otherwise. */
   Optional<Gap> tryRecordGap(Gap gap) {
-    long s = journal.appendSystemRecord(LogRecords.gap(gap, 0), SourceState::gapPointer, false);
+    long s =
+        journal.writer().appendSystemRecord(LogRecords.gap(gap, 0), SourceState::gapPointer, false);
     return s > 0 ? Optional.of(gap.at(s)) : Optional.empty();
   }
 
   Gap closeGap(Gap open, long micros, String position, long timeoutMillis) {
     Gap closed = open.closedAt(micros, position);
     long s =
-        journal.appendSystemRecordWaiting(
-            LogRecords.gap(closed, open.seq()),
-            SourceState::gapPointer,
-            false,
-            timeoutMillis,
-            "the end of a gap");
+        journal
+            .writer()
+            .appendSystemRecordWaiting(
+                LogRecords.gap(closed, open.seq()),
+                SourceState::gapPointer,
+                false,
+                timeoutMillis,
+                "the end of a gap");
     return closed.at(s);
   }
 
@@ -122,11 +131,13 @@ final class SourceState {
   }
 
   void bind(SourceBinding binding, long timeoutMillis) {
-    journal.appendSystemRecordWaiting(
-        LogRecords.binding(binding),
-        seq -> Map.of(MetaKeys.BINDING, Keys.seq(seq)),
-        false,
-        timeoutMillis,
-        "the source binding");
+    journal
+        .writer()
+        .appendSystemRecordWaiting(
+            LogRecords.binding(binding),
+            seq -> Map.of(MetaKeys.BINDING, Keys.seq(seq)),
+            false,
+            timeoutMillis,
+            "the source binding");
   }
 }

@@ -70,7 +70,7 @@ public final class IndexReads {
   }
 
   /** The newest version of a row (its key prefix) up to {@code maxSeq}, past the watermark too. */
-  public Optional<JournalEntry> lastVersion(byte[] rowPrefix, long maxSeq) {
+  Optional<JournalEntry> lastVersion(byte[] rowPrefix, long maxSeq) {
     try (RocksIterator it = cf.db().newIterator(cf.rows())) {
       byte[] end = Keys.prefixEnd(rowPrefix);
       if (end == null) {

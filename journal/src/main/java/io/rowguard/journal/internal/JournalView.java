@@ -44,7 +44,7 @@ public final class JournalView {
     return chained;
   }
 
-  public void setChained(boolean chained) {
+  void setChained(boolean chained) {
     this.chained = chained;
   }
 
@@ -52,17 +52,17 @@ public final class JournalView {
     return journalId;
   }
 
-  public void setJournalId(byte[] journalId) {
+  void setJournalId(byte[] journalId) {
     this.journalId = journalId;
   }
 
   /** Moves the watermark to {@code seq}, which the caller has just committed. */
-  public void moveWatermark(long seq) {
+  void moveWatermark(long seq) {
     watermark = seq;
   }
 
   /** Publishes the registry with a committed batch's registrations. */
-  public void publish(Registry withNew) {
+  void publish(Registry withNew) {
     registry = withNew;
   }
 
@@ -72,7 +72,7 @@ public final class JournalView {
     loadWatermark();
   }
 
-  public void loadWatermark() {
+  void loadWatermark() {
     watermark = readWatermark();
   }
 
@@ -82,7 +82,7 @@ public final class JournalView {
   }
 
   /** Reads the registry as stored and publishes it whole. */
-  public void loadRegistry() {
+  void loadRegistry() {
     registry =
         Registry.load(
             visitor -> {
@@ -113,7 +113,7 @@ public final class JournalView {
     }
   }
 
-  public TableSchema schemaById(int id) {
+  TableSchema schemaById(int id) {
     TableSchema s = registry.schema(id);
     if (s == null) {
       loadRegistry();

@@ -1,11 +1,8 @@
-package io.rowguard.journal;
+package io.rowguard.journal.internal;
 
 import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.TableSchema;
-import io.rowguard.journal.internal.EntryCodec;
-import io.rowguard.journal.internal.JournalView;
-import io.rowguard.journal.internal.Keys;
-import io.rowguard.journal.internal.Store;
+import io.rowguard.journal.JournalException;
 import java.util.Arrays;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
@@ -17,25 +14,25 @@ import org.rocksdb.RocksIterator;
  * written, past the watermark too: the writer asks, in the middle of the transaction it is writing.
  */
 final class LiveRows {
-  private final Journal journal;
   private final Store store;
+  private final Families cf;
   private final JournalView view;
   private final IntFunction<TableSchema> schemas;
 
   /**
    * @param schemas schema ids as the writer knows them, those of its open batch included
    */
-  LiveRows(Journal journal, IntFunction<TableSchema> schemas) {
-    this.journal = journal;
-    this.store = journal.store();
-    this.view = journal.view();
+  LiveRows(Store store, JournalView view, IntFunction<TableSchema> schemas) {
+    this.store = store;
+    this.cf = store.families();
+    this.view = view;
     this.schemas = schemas;
   }
 
   /** Visits each live row's newest version that came before {@code beforeSeq}, in key order. */
   void forEach(int tableNo, long beforeSeq, Consumer<ChangeEvent> visitor) {
     byte[] tablePrefix = Keys.tablePrefix(tableNo);
-    try (RocksIterator it = journal.cf.db().newIterator(journal.cf.rows())) {
+    try (RocksIterator it = cf.db().newIterator(cf.rows())) {
       byte[] row = null;
       long newest = -1;
       for (it.seek(tablePrefix);
@@ -61,10 +58,10 @@ final class LiveRows {
     if (newest < 0 || newest >= beforeSeq) {
       return;
     }
-    byte[] value = store.get(journal.cf.log(), Keys.seq(newest), "read entry " + newest);
+    byte[] value = store.get(cf.log(), Keys.seq(newest), "read entry " + newest);
     if (value == null) {
       throw new JournalException(
-          journal.dir(), "entry " + newest + " is indexed but missing from the log");
+          store.dir(), "entry " + newest + " is indexed but missing from the log");
     }
     ChangeEvent e = EntryCodec.decode(view.record(newest, value), schemas);
     if (!e.op().removesRow()) {

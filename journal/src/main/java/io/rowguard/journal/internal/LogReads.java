@@ -220,7 +220,7 @@ public final class LogReads {
     return lo;
   }
 
-  public boolean isLogEmpty() {
+  boolean isLogEmpty() {
     try (RocksIterator it = cf.db().newIterator(cf.log())) {
       it.seekToFirst();
       boolean empty = !it.isValid();

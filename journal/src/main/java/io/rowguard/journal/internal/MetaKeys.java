@@ -16,10 +16,10 @@ public final class MetaKeys {
   public static final byte[] HEAD = utf8("head");
 
   /** The journal format, an int. */
-  public static final byte[] FORMAT_KEY = utf8("format");
+  static final byte[] FORMAT_KEY = utf8("format");
 
   /** The journal's random identity, which the chain starts from. */
-  public static final byte[] JOURNAL_ID = utf8("journal-id");
+  static final byte[] JOURNAL_ID = utf8("journal-id");
 
   /** Changes ever committed. */
   public static final byte[] APPENDED = utf8("changes-appended");
@@ -34,7 +34,7 @@ public final class MetaKeys {
   public static final byte[] PRUNE_DONE = utf8("prune-done");
 
   /** How far an upgrade from a journal without the chain has got. */
-  public static final byte[] MIGRATED = utf8("migrated-up-to");
+  static final byte[] MIGRATED = utf8("migrated-up-to");
 
   /** Before a gap record's sequence number; the value is that number too. */
   public static final byte[] GAP_PREFIX = utf8("gap:");

@@ -17,8 +17,8 @@ import java.util.TreeSet;
  * schemas, or a registry half cleared while the writer drops an incomplete tail.
  */
 public final class Registry {
-  public static final byte SCHEMA_RECORD = 'S';
-  public static final byte TABLE_RECORD = 'T';
+  static final byte SCHEMA_RECORD = 'S';
+  static final byte TABLE_RECORD = 'T';
 
   static final Registry EMPTY = new Registry(Map.of(), Map.of(), Map.of());
 
@@ -36,12 +36,12 @@ public final class Registry {
   }
 
   /** The key of a registration in the {@code schemas} family: its kind and id. */
-  public static byte[] key(byte kind, int id) {
+  static byte[] key(byte kind, int id) {
     return new BinaryWriter(5).writeByte(kind).writeInt(id).toByteArray();
   }
 
   /** A table's name as a registration stores it (and a base version's meta key ends with it). */
-  public static byte[] tableRecord(TableId table) {
+  static byte[] tableRecord(TableId table) {
     return new BinaryWriter().writeString(table.schema()).writeString(table.name()).toByteArray();
   }
 
@@ -83,7 +83,7 @@ public final class Registry {
   }
 
   /** This registry with a committed batch's new tables and schemas. */
-  public Registry with(Map<TableId, Integer> newTables, Map<TableSchema, Integer> newSchemas) {
+  Registry with(Map<TableId, Integer> newTables, Map<TableSchema, Integer> newSchemas) {
     if (newTables.isEmpty() && newSchemas.isEmpty()) {
       return this;
     }
@@ -107,7 +107,7 @@ public final class Registry {
     return schemasById.get(id);
   }
 
-  public Integer schemaId(TableSchema schema) {
+  Integer schemaId(TableSchema schema) {
     return schemaIds.get(schema);
   }
 
@@ -115,7 +115,7 @@ public final class Registry {
     return tableNos.size();
   }
 
-  public int schemaCount() {
+  int schemaCount() {
     return schemaIds.size();
   }
 

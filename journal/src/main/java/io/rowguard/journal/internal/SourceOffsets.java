@@ -72,7 +72,7 @@ public final class SourceOffsets {
   }
 
   /** Stages the source offsets (a null value removes one) to store with a batch's entries. */
-  public void stage(StagedWrites writes, Map<ByteBuffer, ByteBuffer> values) {
+  void stage(StagedWrites writes, Map<ByteBuffer, ByteBuffer> values) {
     for (Map.Entry<ByteBuffer, ByteBuffer> e : values.entrySet()) {
       byte[] key = bytes(e.getKey());
       if (e.getValue() == null) {
@@ -84,7 +84,7 @@ public final class SourceOffsets {
   }
 
   /** Stages schema history records to store with a batch, after those stored already. */
-  public void stageSchemaHistory(StagedWrites writes, List<byte[]> records) {
+  void stageSchemaHistory(StagedWrites writes, List<byte[]> records) {
     long next = lastSchemaHistoryNumber() + 1;
     for (byte[] r : records) {
       writes.put(cf.offsets(), Keys.concat(SCHEMA_HISTORY_PREFIX, Keys.seq(next++)), r);
@@ -92,7 +92,7 @@ public final class SourceOffsets {
   }
 
   /** Deletes the stored offsets in {@code b}. */
-  public void forget(WriteBatch b) throws RocksDBException {
+  void forget(WriteBatch b) throws RocksDBException {
     // with the offsets, the schema history they belong to
     b.deleteRange(cf.offsets(), SCHEMA_HISTORY_PREFIX, Keys.prefixEnd(SCHEMA_HISTORY_PREFIX));
     for (ByteBuffer key : offsets().keySet()) {

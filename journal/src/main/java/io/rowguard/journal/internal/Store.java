@@ -191,7 +191,7 @@ public final class Store {
   }
 
   /** A buffer for a write to every column family of this store. */
-  public StagedWrites stagedWrites() {
+  StagedWrites stagedWrites() {
     return new StagedWrites(handles.toArray(ColumnFamilyHandle[]::new));
   }
 
@@ -209,7 +209,7 @@ public final class Store {
   }
 
   /** Writes a part of a batch ({@link StagedWrites#take()}), unsynced, in the background. */
-  public Future<?> writeAhead(byte[] part) {
+  Future<?> writeAhead(byte[] part) {
     return partWriter()
         .submit(
             () -> {
@@ -285,7 +285,7 @@ public final class Store {
     }
   }
 
-  public static void sleep(long millis) {
+  static void sleep(long millis) {
     try {
       Thread.sleep(millis);
     } catch (InterruptedException e) {
@@ -305,7 +305,7 @@ public final class Store {
   }
 
   /** Stops the journal after a failed write: nothing more is written until it is reopened. */
-  public JournalException fail(JournalException e) {
+  JournalException fail(JournalException e) {
     if (state.compareAndSet(State.OPEN, State.FAILED)) {
       failure = e;
     }

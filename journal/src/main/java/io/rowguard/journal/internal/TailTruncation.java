@@ -1,14 +1,9 @@
-package io.rowguard.journal;
+package io.rowguard.journal.internal;
 
 import io.rowguard.core.Attribution;
 import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.TransactionTag;
-import io.rowguard.journal.internal.JournalView;
-import io.rowguard.journal.internal.Keys;
-import io.rowguard.journal.internal.LogReads;
-import io.rowguard.journal.internal.LogRecords;
-import io.rowguard.journal.internal.MetaKeys;
-import io.rowguard.journal.internal.Store;
+import io.rowguard.journal.JournalException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -32,16 +27,14 @@ final class TailTruncation {
   private static final Logger LOG = LoggerFactory.getLogger(TailTruncation.class);
   private static final int CHUNK = 50_000;
 
-  private final Journal journal;
   private final Store store;
   private final JournalView view;
   private final LogReads logReads;
 
-  TailTruncation(Journal journal) {
-    this.journal = journal;
-    this.store = journal.store();
-    this.view = journal.view();
-    this.logReads = journal.logReads();
+  TailTruncation(Store store, JournalView view, LogReads logReads) {
+    this.store = store;
+    this.view = view;
+    this.logReads = logReads;
   }
 
   /** Returns whether anything was dropped (the registry then changed too). */
@@ -61,7 +54,7 @@ final class TailTruncation {
         });
     long[] changes = {0};
     List<Long> others = new ArrayList<>();
-    var cf = journal.cf;
+    var cf = store.families();
     WriteBatch[] batch = {new WriteBatch()};
     try {
       logReads.forEachRecord(
@@ -91,7 +84,7 @@ final class TailTruncation {
                 batch[0] = new WriteBatch();
               }
             } catch (RocksDBException ex) {
-              throw new JournalException(journal.dir(), "remove the incomplete tail", ex);
+              throw new JournalException(store.dir(), "remove the incomplete tail", ex);
             }
             return true;
           });
@@ -108,7 +101,7 @@ final class TailTruncation {
       }
       cf.db().write(store.syncWrite(), batch[0]);
     } catch (RocksDBException e) {
-      throw new JournalException(journal.dir(), "remove the incomplete tail", e);
+      throw new JournalException(store.dir(), "remove the incomplete tail", e);
     } finally {
       batch[0].close();
     }

@@ -162,7 +162,7 @@ public final class TransactionNotes {
   }
 
   /** Forgets the cached tag of {@code txId}: a note of it was just committed. */
-  public void forgetTag(String txId) {
+  void forgetTag(String txId) {
     tagCache.remove(txId);
   }
 

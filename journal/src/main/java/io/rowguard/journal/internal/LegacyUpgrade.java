@@ -1,12 +1,8 @@
-package io.rowguard.journal;
+package io.rowguard.journal.internal;
 
 import io.rowguard.core.TransactionTag;
-import io.rowguard.journal.internal.Chain;
-import io.rowguard.journal.internal.Keys;
-import io.rowguard.journal.internal.LogRecords;
-import io.rowguard.journal.internal.MetaKeys;
-import io.rowguard.journal.internal.Registry;
-import io.rowguard.journal.internal.Store;
+import io.rowguard.journal.JournalException;
+import io.rowguard.journal.TransactionTags;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,16 +21,15 @@ final class LegacyUpgrade {
   private static final Logger LOG = LoggerFactory.getLogger(LegacyUpgrade.class);
   private static final int CHUNK = 10_000;
 
-  private final Journal journal;
   private final Store store;
+  private final Families cf;
 
-  LegacyUpgrade(Journal journal) {
-    this.journal = journal;
-    this.store = journal.store();
+  LegacyUpgrade(Store store) {
+    this.store = store;
+    this.cf = store.families();
   }
 
   void run() {
-    var cf = journal.cf;
     long watermark = store.readCounter(MetaKeys.WATERMARK);
     byte[] id = store.get(cf.meta(), MetaKeys.JOURNAL_ID, "read the journal id");
     try {
@@ -46,8 +41,8 @@ final class LegacyUpgrade {
       long done = store.readCounter(MetaKeys.MIGRATED);
       LOG.info(
           "Upgrading journal {} to format {}: chaining {} entries",
-          journal.dir(),
-          Journal.FORMAT,
+          store.dir(),
+          JournalFormat.FORMAT,
           watermark - done);
       Chain chain = new Chain();
       byte[] hash = done == 0 ? Chain.genesis(id) : hashOf(done);
@@ -108,25 +103,25 @@ final class LegacyUpgrade {
         batch.put(
             cf.meta(),
             MetaKeys.FORMAT_KEY,
-            new io.rowguard.core.BinaryWriter(4).writeInt(Journal.FORMAT).toByteArray());
+            new io.rowguard.core.BinaryWriter(4).writeInt(JournalFormat.FORMAT).toByteArray());
         batch.delete(cf.meta(), MetaKeys.MIGRATED);
         cf.db().write(store.syncWrite(), batch);
         batch.close();
       }
     } catch (RocksDBException e) {
-      throw new JournalException(journal.dir(), "upgrade to format " + Journal.FORMAT, e);
+      throw new JournalException(store.dir(), "upgrade to format " + JournalFormat.FORMAT, e);
     }
   }
 
   private byte[] hashOf(long seq) {
-    byte[] v = store.get(journal.cf.log(), Keys.seq(seq), "read entry " + seq);
+    byte[] v = store.get(cf.log(), Keys.seq(seq), "read entry " + seq);
     return LogRecords.hash(v);
   }
 
   /** The table and schema registry: key, value; tables first, as they were registered. */
   private List<byte[][]> registry() {
     List<byte[][]> out = new ArrayList<>();
-    try (RocksIterator it = journal.cf.db().newIterator(journal.cf.schemas())) {
+    try (RocksIterator it = cf.db().newIterator(cf.schemas())) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         out.add(new byte[][] {it.key(), it.value()});
       }
@@ -140,7 +135,7 @@ final class LegacyUpgrade {
   /** Format 1 kept each rowguard message under its bare transaction id: id, json, key. */
   private List<Object[]> oldMessages() {
     List<Object[]> out = new ArrayList<>();
-    try (RocksIterator it = journal.cf.db().newIterator(journal.cf.txinfo())) {
+    try (RocksIterator it = cf.db().newIterator(cf.txinfo())) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         byte[] k = it.key();
         boolean newForm = k.length >= 9 && k[k.length - 9] == 0 && it.value().length == 0;
@@ -161,7 +156,7 @@ final class LegacyUpgrade {
   private List<Long> changesOf(String txId) {
     List<Long> out = new ArrayList<>();
     byte[] prefix = Keys.txPrefix(txId);
-    try (RocksIterator it = journal.cf.db().newIterator(journal.cf.tx())) {
+    try (RocksIterator it = cf.db().newIterator(cf.tx())) {
       for (it.seek(prefix); it.isValid() && Keys.startsWith(it.key(), prefix); it.next()) {
         if (it.key().length == prefix.length + 8) {
           out.add(Keys.seqAtEnd(it.key()));
