@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.InputException;
 import io.rowguard.core.Op;
+import io.rowguard.core.Row;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableId;
@@ -284,6 +285,40 @@ class MariaDbCaptureIT {
     try (ResultSet rs = s.executeQuery("SELECT @@last_gtid")) {
       rs.next();
       return rs.getString(1);
+    }
+  }
+
+  /**
+   * Zero dates are accepted by MariaDB's default sql_mode, and the binlog reader gives them as NULL
+   * (the epoch in a NOT NULL column): the journal cannot hold them, so capture warns, naming the
+   * columns, and says how to rule them out. (Replay never writes over one unseen: the live zero
+   * date differs from the journal's NULL, a conflict; see MariaDbTypeMatrixIT.)
+   */
+  @Test
+  void zeroDatesTheJournalCannotHoldAreWarnedOfWithTheColumnsAndTheFix() throws Exception {
+    db.exec(
+        "CREATE TABLE shop.zd (id int PRIMARY KEY, d date NULL, dt datetime NOT NULL, n int)",
+        "CREATE TABLE shop.zd_none (id int PRIMARY KEY, n int)");
+    RowguardConfig config = config("shop\\.zd");
+    assertThat(io.rowguard.connectors.internal.mysql.BinlogPreflight.check(config).warnings())
+        .singleElement()
+        .asString()
+        .contains("accepts zero dates")
+        .contains("in shop.zd.d, shop.zd.dt.")
+        .contains("NO_ZERO_DATE,NO_ZERO_IN_DATE");
+    assertThat(
+            io.rowguard.connectors.internal.mysql.BinlogPreflight.check(config("shop\\.zd_none"))
+                .warnings())
+        .isEmpty();
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      assertThat(capture.awaitReady(Duration.ofSeconds(60))).isTrue();
+      db.exec("INSERT INTO shop.zd VALUES (1, '0000-00-00', '0000-00-00 00:00:00', 1)");
+      JournalAwait.caughtUp(config, journal);
+      Row after =
+          journal.tableChanges(TableId.of("shop", "zd"), 0, Long.MAX_VALUE).get(0).event().after();
+      assertThat(after.get(after.schema().indexOf("d"))).as("a nullable zero date").isNull();
+      assertThat(after.get(after.schema().indexOf("dt"))).as("a NOT NULL zero date").isEqualTo(0L);
     }
   }
 

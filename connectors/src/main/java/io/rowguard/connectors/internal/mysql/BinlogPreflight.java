@@ -40,7 +40,8 @@ public final class BinlogPreflight {
   public record Identity(String server, String version, boolean mariadb, boolean gtids) {}
 
   /** The checked server: its tables, its time, what it is. */
-  public record Result(List<TableId> tables, long serverMicros, Identity identity) {}
+  public record Result(
+      List<TableId> tables, long serverMicros, Identity identity, List<String> warnings) {}
 
   /** Opens a JDBC connection as the capture user; failures are one-line input errors. */
   public static Connection connect(RowguardConfig config) {
@@ -138,7 +139,7 @@ public final class BinlogPreflight {
                 + " is not ready for capture:\n  "
                 + String.join("\n  ", problems));
       }
-      return new Result(tables, serverMicros(c), identity);
+      return new Result(tables, serverMicros(c), identity, zeroDates(c, tables));
     } catch (SQLException e) {
       throw describe(config, e);
     }
@@ -403,6 +404,57 @@ public final class BinlogPreflight {
               + " would be captured");
     }
     return tables;
+  }
+
+  /** Columns named per warning, before "and N more". */
+  private static final int NAMED = 5;
+
+  /**
+   * A warning when the server's default {@code sql_mode} lets zero dates ({@code 0000-00-00},
+   * {@code 2026-00-10}) into a captured table's date, datetime or timestamp columns: the binlog
+   * reader (Debezium) gives such a value as NULL, or as 1970-01-01 in a NOT NULL column, so the
+   * journal cannot put it back. Empty when the mode refuses them (a session can still change its
+   * own mode).
+   */
+  static List<String> zeroDates(Connection c, List<TableId> tables) throws SQLException {
+    String mode;
+    try (PreparedStatement ps = c.prepareStatement("SELECT @@GLOBAL.sql_mode");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      mode = rs.getString(1) == null ? "" : rs.getString(1).toUpperCase(Locale.ROOT);
+    }
+    boolean strict = mode.contains("STRICT_TRANS_TABLES") || mode.contains("STRICT_ALL_TABLES");
+    if (strict && mode.contains("NO_ZERO_DATE") && mode.contains("NO_ZERO_IN_DATE")) {
+      return List.of();
+    }
+    Set<TableId> captured = new HashSet<>(tables);
+    List<String> columns = new ArrayList<>();
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS"
+                    + " WHERE DATA_TYPE IN ('date', 'datetime', 'timestamp')"
+                    + " ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        TableId t = TableId.of(rs.getString(1), rs.getString(2));
+        if (captured.contains(t)) {
+          columns.add(t + "." + rs.getString(3));
+        }
+      }
+    }
+    if (columns.isEmpty()) {
+      return List.of();
+    }
+    String named = String.join(", ", columns.subList(0, Math.min(NAMED, columns.size())));
+    return List.of(
+        "the server's sql_mode accepts zero dates ('0000-00-00'), which the binlog reader gives as"
+            + " NULL (1970-01-01 in a NOT NULL column): a rollback would write that back instead"
+            + " of the zero date, in "
+            + named
+            + (columns.size() > NAMED ? " and " + (columns.size() - NAMED) + " more" : "")
+            + ". To rule them out: SET GLOBAL sql_mode ="
+            + " CONCAT(@@GLOBAL.sql_mode, ',STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE')"
+            + " (and in the server's config file)");
   }
 
   private static long serverMicros(Connection c) throws SQLException {

@@ -94,7 +94,9 @@ public final class BinlogSource implements Source {
 
   @Override
   public Checked check() {
-    return new BinlogChecked(BinlogPreflight.check(config));
+    BinlogPreflight.Result result = BinlogPreflight.check(config);
+    result.warnings().forEach(LOG::warn);
+    return new BinlogChecked(result);
   }
 
   private record BinlogChecked(BinlogPreflight.Result result) implements Checked {

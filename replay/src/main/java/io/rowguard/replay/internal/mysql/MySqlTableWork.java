@@ -291,20 +291,30 @@ final class MySqlTableWork {
     List<ApplyResult.Conflict> out = new ArrayList<>();
     String live = MySqlApplier.quote(table);
     StringBuilder same = new StringBuilder();
+    StringBuilder differing = new StringBuilder("CONCAT_WS(', '");
     for (int i = 0; i < columns.size(); i++) {
       String l = "l." + MySqlApplier.quote(columns.get(i));
       String c = "s.c_" + (i + 1);
-      same.append(same.length() == 0 ? "" : " AND ")
-          .append(
-              TEXT.contains(types.get(columns.get(i)))
-                  ? "BINARY " + l + " <=> BINARY " + c
-                  : l + " <=> " + c);
+      String equal =
+          TEXT.contains(types.get(columns.get(i)))
+              ? "BINARY " + l + " <=> BINARY " + c
+              : l + " <=> " + c;
+      same.append(same.length() == 0 ? "" : " AND ").append(equal);
+      differing
+          .append(", IF(")
+          .append(equal)
+          .append(", NULL, ")
+          .append(MySqlValues.quote(columns.get(i)))
+          .append(")");
     }
+    differing.append(")");
     String firstKey = "l." + MySqlApplier.quote(keys.get(0));
     String sql =
         "SELECT s.rg_ord, "
             + firstKey
-            + " IS NULL FROM "
+            + " IS NULL, "
+            + differing
+            + " FROM "
             + stage
             + " s LEFT JOIN "
             + live
@@ -317,13 +327,15 @@ final class MySqlTableWork {
             + ")) FOR UPDATE";
     conflicts(
         sql,
-        gone ->
-            gone
+        rs ->
+            rs.getBoolean(2)
                 ? "the row is gone from the database (deleted since the journal's last version)"
-                : "the row's values differ from the journal's last version: it changed since",
+                : "the row changed after the journal's last version (written since, or being"
+                    + " written now): "
+                    + rs.getString(3),
         out);
     String present =
-        "SELECT s.rg_ord, FALSE FROM "
+        "SELECT s.rg_ord FROM "
             + stage
             + " s JOIN "
             + live
@@ -331,23 +343,24 @@ final class MySqlTableWork {
             + join("t_")
             + " WHERE s.rg_action = 'I' FOR UPDATE";
     conflicts(
-        present, gone -> "a row with this key exists in the database: it was inserted since", out);
+        present, rs -> "a row with this key exists in the database: it was inserted since", out);
     return out;
   }
 
-  /** Runs a locking read of (ordinal, flag) rows: each a conflict, why told by {@code reason}. */
-  private void conflicts(
-      String sql,
-      java.util.function.Function<Boolean, String> reason,
-      List<ApplyResult.Conflict> out)
+  /** Why a row read by a locking read is a conflict, from the rest of its columns. */
+  private interface Reason {
+    String of(ResultSet row) throws SQLException;
+  }
+
+  /** Runs a locking read of rows (ordinal first): each a conflict, why told by {@code reason}. */
+  private void conflicts(String sql, Reason reason, List<ApplyResult.Conflict> out)
       throws SQLException {
     try (Statement s = connection.createStatement();
         ResultSet rs = s.executeQuery(sql)) {
       while (rs.next()) {
         int ord = rs.getInt(1);
         conflicting.add(ord);
-        out.add(
-            new ApplyResult.Conflict(table, rows.get(ord).key(), reason.apply(rs.getBoolean(2))));
+        out.add(new ApplyResult.Conflict(table, rows.get(ord).key(), reason.of(rs)));
       }
     }
   }
