@@ -243,8 +243,10 @@ public final class JournalingConsumer
           }
         }
       }
-      for (int i = 0; i <= boundary; i++) {
-        committer.markProcessed(records.get(i));
+      if (boundary >= 0) {
+        // the offsets stored are the last processed record's: marking the boundary alone stores
+        // the same ones, without Debezium's per-record offset bookkeeping
+        committer.markProcessed(records.get(boundary));
       }
       int appended = batch.changes();
       committer.markBatchFinished();
