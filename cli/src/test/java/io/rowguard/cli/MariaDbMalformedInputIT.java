@@ -19,8 +19,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link BadInputFuzz} on MariaDB, with the binlog's own bad inputs added: malformed and unknown
- * GTIDs for {@code --before-tx} and {@code --tx}, and a config naming the MySQL connector, which is
- * not bundled. Each ends in exit code 2 and one line; neither the journal nor the tables change.
+ * GTIDs for {@code --before-tx} and {@code --tx}, and a config naming MySQL for this MariaDB
+ * server. Each ends in exit code 2 and one line; neither the journal nor the tables change.
  */
 @ExtendWith(MariaDbExtension.class)
 class MariaDbMalformedInputIT extends BadInputFuzz {

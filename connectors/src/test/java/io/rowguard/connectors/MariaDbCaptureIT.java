@@ -323,14 +323,17 @@ class MariaDbCaptureIT {
   }
 
   @Test
-  void mySqlIsRefusedInOneLineUntilItsConnectorIsBundled() {
+  void aMariaDbServerConfiguredAsMySqlIsRefusedInOneLineNamingTheRightConnector() {
     Map<String, String> p = db.configProperties(dir, "shop\\.m1", ++serverIds);
     p.put("source.connector", "mysql");
     RowguardConfig config = RowguardConfig.of(dir.resolve("mysql.properties"), p, env -> null);
     assertThatThrownBy(() -> Capture.check(config))
         .isInstanceOf(InputException.class)
-        .hasMessageContaining("source.connector=mysql is not supported by this build")
-        .hasMessageContaining("source.connector=mariadb");
+        .hasMessageContaining("the server is MariaDB")
+        .hasMessageContaining("set source.connector=mariadb");
+    assertThatThrownBy(() -> SourceStatus.probe(config))
+        .isInstanceOf(InputException.class)
+        .hasMessageContaining("set source.connector=mariadb");
   }
 
   private static Integer[] range(int from, int to) {

@@ -64,6 +64,10 @@ public final class BinlogPreflight {
     props.setProperty("connectTimeout", "10000");
     // rowguard's own writes and comparisons must see the session as the binlog does
     props.setProperty("sessionVariables", "time_zone='+00:00'");
+    if (config.connector() == ConnectorKind.MYSQL) {
+      // MySQL 8's caching_sha2_password over a plain connection needs the server's RSA key
+      props.setProperty("allowPublicKeyRetrieval", "true");
+    }
     try {
       return DriverManager.getConnection(
           "jdbc:mariadb://" + config.host() + ":" + config.port() + "/", props);
@@ -162,7 +166,7 @@ public final class BinlogPreflight {
     return vars;
   }
 
-  private static Identity identity(Connection c, Map<String, String> vars) {
+  static Identity identity(Connection c, Map<String, String> vars) {
     String version = vars.getOrDefault("version", "");
     boolean mariadb = version.toLowerCase(Locale.ROOT).contains("mariadb");
     String server =
@@ -173,16 +177,24 @@ public final class BinlogPreflight {
     return new Identity(server, version, mariadb, gtids);
   }
 
+  /** A server of the other kind than the config names: what to set instead; else null. */
+  static String otherKind(RowguardConfig config, Identity id) {
+    if (id.mariadb() == (config.connector() == ConnectorKind.MARIADB)) {
+      return null;
+    }
+    return "the server is "
+        + (id.mariadb() ? "MariaDB" : "MySQL")
+        + " "
+        + id.version()
+        + ": set source.connector="
+        + (id.mariadb() ? "mariadb" : "mysql");
+  }
+
   private static void checkBinlog(
       RowguardConfig config, Map<String, String> vars, Identity id, List<String> problems) {
-    if (id.mariadb() != (config.connector() == ConnectorKind.MARIADB)) {
-      problems.add(
-          "the server is "
-              + (id.mariadb() ? "MariaDB" : "MySQL")
-              + " "
-              + id.version()
-              + ": set source.connector="
-              + (id.mariadb() ? "mariadb" : "mysql"));
+    String other = otherKind(config, id);
+    if (other != null) {
+      problems.add(other);
     }
     if (!"ON".equalsIgnoreCase(vars.get("log_bin"))) {
       problems.add(

@@ -263,6 +263,7 @@ public final class BinlogSource implements Source {
   @Override
   public SourceStatus status() {
     String replica = "replica id " + DebeziumSettings.engineSetting(config, "database.server.id");
+    String wrongKind;
     try (Connection c = connect()) {
       String file = "";
       long pos = -1;
@@ -281,16 +282,21 @@ public final class BinlogSource implements Source {
         }
       }
       Map<String, String> vars = BinlogPreflight.variables(c);
+      wrongKind = BinlogPreflight.otherKind(config, BinlogPreflight.identity(c, vars));
       String expiry =
           vars.containsKey("binlog_expire_logs_seconds")
               ? vars.get("binlog_expire_logs_seconds") + " s"
               : vars.getOrDefault("expire_logs_days", "0") + " days";
-      return new SourceStatus(
-          Optional.empty(), replica, true, false, file + ":" + pos, "", -1, total, "", expiry);
+      if (wrongKind == null) {
+        return new SourceStatus(
+            Optional.empty(), replica, true, false, file + ":" + pos, "", -1, total, "", expiry);
+      }
     } catch (RowguardException | SQLException e) {
       return new SourceStatus(
           Optional.of(e.getMessage()), replica, false, false, "", "", -1, -1, "", "");
     }
+    // a config naming the other kind of server is bad input, not a status to report
+    throw new InputException("config " + config.file() + ": " + wrongKind);
   }
 
   @Override
