@@ -14,8 +14,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A batch's view of its rows' latest images, to fill in the values a log left out ({@link
- * Row#UNAVAILABLE}): the images the batch wrote itself, else the row's previous version in the
+ * The latest image of each row a batch changes, to fill in the values a log left out ({@link
+ * Row#UNAVAILABLE}): the image the batch wrote itself, else the row's previous version in the
  * journal. Values neither has are stored as unknown ({@link Row#MISSING}) and counted.
  */
 final class LatestImages {
@@ -36,7 +36,7 @@ final class LatestImages {
     this.indexReads = indexReads;
   }
 
-  /** Notes a change the batch appended ({@code record}, as encoded): its row's image is now its. */
+  /** Notes a change the batch appended ({@code record}, as encoded): its row's latest image. */
   void appended(int tableNo, byte[] keyBytes, byte[] record, ChangeEvent complete) {
     lastAppended = complete;
     if (latestImages != null) {
@@ -66,6 +66,7 @@ final class LatestImages {
     return ByteBuffer.wrap(Keys.rowPrefix(tableNo, keyBytes));
   }
 
+  /** The change with the values the log left out filled in; the change itself when it has all. */
   ChangeEvent fillUnavailable(ChangeEvent e, int tableNo, byte[] keyBytes) {
     Row before = e.before();
     Row after = e.after();

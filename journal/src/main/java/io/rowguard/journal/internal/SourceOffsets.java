@@ -41,10 +41,7 @@ public final class SourceOffsets {
     return out;
   }
 
-  /**
-   * The stored schema history records, oldest first (see {@link
-   * io.rowguard.journal.Journal.Batch#putSchemaHistory}).
-   */
+  /** The stored schema history records, oldest first (see {@link BatchWrite#putSchemaHistory}). */
   public List<byte[]> schemaHistory() {
     store.checkOpen();
     List<byte[]> out = new ArrayList<>();
