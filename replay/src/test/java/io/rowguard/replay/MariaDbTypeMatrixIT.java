@@ -115,6 +115,18 @@ class MariaDbTypeMatrixIT {
     }
   }
 
+  /** Runs one statement in a transaction of its own; returns that transaction's GTID. */
+  static String gtidOf(String sql) throws Exception {
+    try (Connection c = db.connect();
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+      try (ResultSet rs = s.executeQuery("SELECT @@last_gtid")) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
+
   static long micros() throws Exception {
     try (Connection c = db.connect();
         Statement s = c.createStatement();
@@ -331,15 +343,7 @@ class MariaDbTypeMatrixIT {
     try (Journal journal = Journal.openWriter(config.journalDir());
         Capture capture = Capture.start(config, journal)) {
       assertThat(capture.awaitReady(Duration.ofSeconds(60))).isTrue();
-      String loader;
-      try (Connection c = db.connect();
-          Statement s = c.createStatement()) {
-        s.execute("INSERT INTO shop.cp VALUES (2, 'b')");
-        try (ResultSet rs = s.executeQuery("SELECT @@last_gtid")) {
-          rs.next();
-          loader = rs.getString(1);
-        }
-      }
+      String loader = gtidOf("INSERT INTO shop.cp VALUES (2, 'b')");
       // later work refers to the row the loader inserted; one of it the plan lists itself
       exec(
           "INSERT INTO shop.cc VALUES (20, 2), (21, 2), (10, 1)",
@@ -377,15 +381,7 @@ class MariaDbTypeMatrixIT {
     try (Journal journal = Journal.openWriter(config.journalDir());
         Capture capture = Capture.start(config, journal)) {
       assertThat(capture.awaitReady(Duration.ofSeconds(60))).isTrue();
-      String bad;
-      try (Connection c = db.connect();
-          Statement s = c.createStatement()) {
-        s.execute("UPDATE shop.zd SET n = 2");
-        try (ResultSet rs = s.executeQuery("SELECT @@last_gtid")) {
-          rs.next();
-          bad = rs.getString(1);
-        }
-      }
+      String bad = gtidOf("UPDATE shop.zd SET n = 2");
       drain(config, journal);
       RollbackPlan plan =
           new Planner(journal, Clock.systemUTC())
