@@ -161,6 +161,10 @@ final class MariaDbDemo {
 
   private static void createShop(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
+      // as the user guide advises: zero dates refused, so none can reach the journal as NULL
+      s.execute(
+          "SET GLOBAL sql_mode ="
+              + " CONCAT(@@GLOBAL.sql_mode, ',STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE')");
       s.execute("CREATE DATABASE shop");
       s.execute("USE shop");
       s.execute(
