@@ -51,8 +51,14 @@ public final class Capture implements AutoCloseable {
   private final RowguardConfig config;
   private final CaptureSession session;
   private final JournalingConsumer consumer;
-  private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
-  private final Thread thread;
+  private final java.util.function.Supplier<DebeziumEngine<RecordChangeEvent<SourceRecord>>>
+      engines;
+  private volatile DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+  private volatile Thread thread;
+
+  /** Waits to start the engine again after it lost its connection while starting; else null. */
+  private volatile Thread restarter;
+
   private final CountDownLatch finished = new CountDownLatch(1);
   private final AtomicReference<State> state = new AtomicReference<>(State.RUNNING);
   private final AtomicReference<CaptureException> failure = new AtomicReference<>();
@@ -161,13 +167,15 @@ public final class Capture implements AutoCloseable {
               }
             });
     session.onSnapshotNotice(companion::snapshotNotice);
-    this.engine =
-        DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-            .using(DebeziumSettings.engineProperties(config, session.id(), prepared.settled()))
-            .using(OffsetCommitPolicy.always())
-            .using(this::completed)
-            .notifying(consumer)
-            .build();
+    this.engines =
+        () ->
+            DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+                .using(DebeziumSettings.engineProperties(config, session.id(), prepared.settled()))
+                .using(OffsetCommitPolicy.always())
+                .using(this::completed)
+                .notifying(consumer)
+                .build();
+    this.engine = engines.get();
     this.thread = new Thread(engine, "rowguard-capture");
   }
 
@@ -218,6 +226,13 @@ public final class Capture implements AutoCloseable {
   }
 
   private void completed(boolean success, String message, Throwable error) {
+    if (!success
+        && state.get() == State.RUNNING
+        && ownCause(error) == null
+        && Reconnects.lostConnection(error)) {
+      restartLater(error);
+      return; // the next engine's end counts down finished, or a close meanwhile does
+    }
     if (!success && state.get() == State.RUNNING) {
       String why = message == null ? "the capture engine stopped" : message;
       io.rowguard.core.RowguardException own = ownCause(error);
@@ -233,6 +248,51 @@ public final class Capture implements AutoCloseable {
       failure.compareAndSet(null, new CaptureException(message, error));
     }
     finished.countDown();
+  }
+
+  /**
+   * Debezium retries a connection lost while streaming, but not one lost while its task starts
+   * again (a server restarting just then: "Couldn't initialize type registry"), and the engine
+   * stops. Capture then starts a new engine after Debezium's own retry wait; it resumes from the
+   * journal's last transaction, as any restart does.
+   */
+  private void restartLater(Throwable error) {
+    long waitMillis =
+        Long.parseLong(
+            java.util.Objects.requireNonNullElse(
+                DebeziumSettings.engineSetting(config, "retriable.restart.connector.wait.ms"),
+                "10000"));
+    LOG.warn(
+        "Capture lost its connection to {} at {}:{} while the source was starting again ({});"
+            + " starting again in {} ms from the journal's last transaction",
+        config.database(),
+        config.host(),
+        config.port(),
+        rootMessage(error),
+        waitMillis);
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(waitMillis);
+              } catch (InterruptedException e) {
+                // a close: the state says so below
+              }
+              synchronized (this) {
+                restarter = null;
+                if (state.get() != State.RUNNING) {
+                  finished.countDown();
+                  return;
+                }
+                engine = engines.get();
+                thread = new Thread(engine, "rowguard-capture");
+                thread.start();
+              }
+            },
+            "rowguard-capture-restart");
+    t.setDaemon(true);
+    restarter = t;
+    t.start();
   }
 
   private static io.rowguard.core.RowguardException ownCause(Throwable t) {
@@ -341,8 +401,16 @@ public final class Capture implements AutoCloseable {
     }
     companion.close();
     try {
-      if (finished.getCount() > 0) { // a failed engine has stopped already
-        closeEngine(engine, finished);
+      DebeziumEngine<?> running;
+      synchronized (this) { // no restart starts an engine once the state is STOPPING
+        Thread waiting = restarter;
+        running = waiting == null ? engine : null;
+        if (waiting != null) {
+          waiting.interrupt();
+        }
+      }
+      if (running != null && finished.getCount() > 0) { // a failed engine has stopped already
+        closeEngine(running, finished);
       }
       if (!finished.await(60, TimeUnit.SECONDS)) {
         LOG.warn("Capture engine did not stop within 60 s");

@@ -63,6 +63,11 @@ public final class PostgresFixture implements AutoCloseable {
 
   /** Stops the server (a fast shutdown: clients are cut off) and starts it again, same port. */
   public void restart() {
+    restart(java.time.Duration.ZERO);
+  }
+
+  /** {@link #restart}, with the server down for {@code down} in between. */
+  public void restart(java.time.Duration down) {
     if (dataDir == null) {
       throw new IllegalStateException("start the fixture with startRestartable to restart it");
     }
@@ -79,9 +84,13 @@ public final class PostgresFixture implements AutoCloseable {
     }
     try {
       pg.close();
+      Thread.sleep(down.toMillis());
       pg = builder().setDataDirectory(dataDir).setCleanDataDirectory(false).setPort(port).start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the server was down", e);
     }
   }
 
