@@ -8,6 +8,7 @@ import io.debezium.engine.spi.OffsetCommitPolicy;
 import io.rowguard.connectors.internal.CaptureSession;
 import io.rowguard.connectors.internal.DebeziumSettings;
 import io.rowguard.connectors.internal.JournalingConsumer;
+import io.rowguard.connectors.internal.Reconnects;
 import io.rowguard.connectors.internal.RecordTranslator;
 import io.rowguard.connectors.internal.Source;
 import io.rowguard.core.InputException;

@@ -440,17 +440,27 @@ public final class BinlogPreflight {
       return List.of();
     }
     Set<TableId> captured = new HashSet<>(tables);
+    List<String> databases = tables.stream().map(TableId::schema).distinct().toList();
+    if (databases.isEmpty()) {
+      return List.of();
+    }
     List<String> columns = new ArrayList<>();
+    // only the captured databases' columns: a server's catalog of every column can be large
     try (PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS"
-                    + " WHERE DATA_TYPE IN ('date', 'datetime', 'timestamp')"
-                    + " ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION");
-        ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        TableId t = TableId.of(rs.getString(1), rs.getString(2));
-        if (captured.contains(t)) {
-          columns.add(t + "." + rs.getString(3));
+        c.prepareStatement(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS"
+                + " WHERE DATA_TYPE IN ('date', 'datetime', 'timestamp') AND TABLE_SCHEMA IN ("
+                + String.join(", ", java.util.Collections.nCopies(databases.size(), "?"))
+                + ") ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION")) {
+      for (int i = 0; i < databases.size(); i++) {
+        ps.setString(i + 1, databases.get(i));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          TableId t = TableId.of(rs.getString(1), rs.getString(2));
+          if (captured.contains(t)) {
+            columns.add(t + "." + rs.getString(3));
+          }
         }
       }
     }

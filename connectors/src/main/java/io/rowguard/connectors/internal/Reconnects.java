@@ -1,11 +1,11 @@
-package io.rowguard.connectors;
+package io.rowguard.connectors.internal;
 
 import java.net.SocketException;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 
 /** Which engine failures are a lost connection to the source, worth starting again after. */
-final class Reconnects {
+public final class Reconnects {
   private Reconnects() {}
 
   /**
@@ -13,7 +13,7 @@ final class Reconnects {
    * (connection exception) or 57P01 to 57P03 (the server shutting down or starting up). A refused
    * login or a missing privilege is not: starting again would not change it.
    */
-  static boolean lostConnection(Throwable error) {
+  public static boolean lostConnection(Throwable error) {
     for (Throwable c = error; c != null; c = c.getCause() == c ? null : c.getCause()) {
       if (c instanceof SocketException || c instanceof SQLTransientConnectionException) {
         return true;

@@ -1,4 +1,4 @@
-package io.rowguard.connectors;
+package io.rowguard.connectors.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
