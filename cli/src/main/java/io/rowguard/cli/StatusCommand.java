@@ -125,7 +125,8 @@ final class StatusCommand implements Callable<Integer> {
           Durations.format(cfg.retention()));
     }
     GapView.print(out, "gap           ", gaps);
-    String where = cfg.host() + ":" + cfg.port() + "/" + cfg.database();
+    String where =
+        cfg.host() + ":" + cfg.port() + (cfg.database().isEmpty() ? "" : "/" + cfg.database());
     if (ss.error().isPresent()) {
       out.printf("database      %s: not reachable: %s%n", where, ss.error().get());
     } else if (cfg.connector() != io.rowguard.core.ConnectorKind.POSTGRES) {
@@ -134,9 +135,13 @@ final class StatusCommand implements Callable<Integer> {
           "database      %s: binlog at %s; capture reads as %s%n",
           where, ss.serverLsn(), ss.slot());
       out.printf(
-          "binlogs       %s on the server's disk, expired after %s (a journal stopped longer than"
-              + " that has a gap)%n",
-          bytes(ss.retainedBytes()), ss.maxSlotWalKeepSize());
+          ss.maxSlotWalKeepSize().isEmpty()
+              ? "binlogs       %s on the server's disk, kept until purged (the server sets no"
+                  + " expiry)%n"
+              : "binlogs       %s on the server's disk, expired after %s (a journal stopped"
+                  + " longer than that has a gap)%n",
+          bytes(ss.retainedBytes()),
+          ss.maxSlotWalKeepSize());
     } else if (!ss.slotExists()) {
       out.printf(
           "database      %s: slot %s does not exist yet (capture has not started)%n",

@@ -322,6 +322,41 @@ class MariaDbCaptureIT {
     }
   }
 
+  /**
+   * InnoDB makes a foreign key action's changes itself, and the binlog never carries them: capture
+   * warns, naming the key, so nobody trusts a history that stops there.
+   */
+  @Test
+  void foreignKeyActionsTheBinlogDoesNotCarryAreWarnedOfByName() throws Exception {
+    db.exec(
+        "CREATE TABLE shop.fk_parent (id int PRIMARY KEY)",
+        "CREATE TABLE shop.fk_child (id int PRIMARY KEY, parent int, CONSTRAINT fk_child_parent"
+            + " FOREIGN KEY (parent) REFERENCES shop.fk_parent (id) ON DELETE CASCADE)",
+        "INSERT INTO shop.fk_parent VALUES (1)",
+        "INSERT INTO shop.fk_child VALUES (10, 1)");
+    assertThat(
+            io.rowguard.connectors.internal.mysql.BinlogPreflight.check(config("shop\\.fk_.*"))
+                .warnings())
+        .singleElement()
+        .asString()
+        .contains(
+            "shop.fk_child.fk_child_parent (ON DELETE CASCADE, ON UPDATE RESTRICT from"
+                + " shop.fk_parent)")
+        .contains("never sees them");
+    RowguardConfig config = config("shop\\.fk_.*");
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      assertThat(capture.awaitReady(Duration.ofSeconds(60))).isTrue();
+      db.exec("DELETE FROM shop.fk_parent WHERE id = 1");
+      JournalAwait.caughtUp(config, journal);
+      // the parent's delete is journaled, the cascade's is not: what the warning says
+      assertThat(journal.tableChanges(TableId.of("shop", "fk_parent"), 0, Long.MAX_VALUE))
+          .hasSize(2);
+      assertThat(journal.tableChanges(TableId.of("shop", "fk_child"), 0, Long.MAX_VALUE))
+          .hasSize(1);
+    }
+  }
+
   @Test
   void aMariaDbServerConfiguredAsMySqlIsRefusedInOneLineNamingTheRightConnector() {
     Map<String, String> p = db.configProperties(dir, "shop\\.m1", ++serverIds);

@@ -143,7 +143,9 @@ public final class BinlogPreflight {
                 + " is not ready for capture:\n  "
                 + String.join("\n  ", problems));
       }
-      return new Result(tables, serverMicros(c), identity, zeroDates(c, tables));
+      List<String> warnings = new ArrayList<>(zeroDates(c, tables));
+      warnings.addAll(foreignKeyActions(c, tables));
+      return new Result(tables, serverMicros(c), identity, List.copyOf(warnings));
     } catch (SQLException e) {
       throw describe(config, e);
     }
@@ -477,6 +479,52 @@ public final class BinlogPreflight {
             + ". To rule them out: SET GLOBAL sql_mode ="
             + " CONCAT(@@GLOBAL.sql_mode, ',STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE')"
             + " (and in the server's config file)");
+  }
+
+  /**
+   * A warning naming each foreign key whose action (ON DELETE or ON UPDATE CASCADE, SET NULL, SET
+   * DEFAULT) changes a captured table's rows: the storage engine makes those changes itself and the
+   * binlog never carries them, so the journal does not see them.
+   */
+  static List<String> foreignKeyActions(Connection c, List<TableId> tables) throws SQLException {
+    Set<TableId> captured = new HashSet<>(tables);
+    List<String> keys = new ArrayList<>();
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, UNIQUE_CONSTRAINT_SCHEMA,"
+                    + " REFERENCED_TABLE_NAME, DELETE_RULE, UPDATE_RULE FROM"
+                    + " information_schema.REFERENTIAL_CONSTRAINTS WHERE DELETE_RULE IN"
+                    + " ('CASCADE', 'SET NULL', 'SET DEFAULT') OR UPDATE_RULE IN ('CASCADE', 'SET"
+                    + " NULL', 'SET DEFAULT') ORDER BY 1, 2, 3");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        TableId child = TableId.of(rs.getString(1), rs.getString(2));
+        if (captured.contains(child)) {
+          keys.add(
+              child
+                  + "."
+                  + rs.getString(3)
+                  + " (ON DELETE "
+                  + rs.getString(6)
+                  + ", ON UPDATE "
+                  + rs.getString(7)
+                  + " from "
+                  + TableId.of(rs.getString(4), rs.getString(5))
+                  + ")");
+        }
+      }
+    }
+    if (keys.isEmpty()) {
+      return List.of();
+    }
+    return List.of(
+        "the binlog does not carry the changes foreign key actions make, so the journal never sees"
+            + " them: "
+            + String.join(", ", keys.subList(0, Math.min(NAMED, keys.size())))
+            + (keys.size() > NAMED ? " and " + (keys.size() - NAMED) + " more" : "")
+            + ". Those rows' history stops at the action, and a rollback finds them changed (a"
+            + " conflict, never overwritten unseen); delete or update the child rows in the"
+            + " application's own statements to have them journaled");
   }
 
   private static long serverMicros(Connection c) throws SQLException {

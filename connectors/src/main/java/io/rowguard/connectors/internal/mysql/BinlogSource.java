@@ -287,6 +287,9 @@ public final class BinlogSource implements Source {
           vars.containsKey("binlog_expire_logs_seconds")
               ? vars.get("binlog_expire_logs_seconds") + " s"
               : vars.getOrDefault("expire_logs_days", "0") + " days";
+      if (expiry.startsWith("0 ")) {
+        expiry = ""; // 0 is no expiry: binlogs stay until purged
+      }
       if (wrongKind == null) {
         return new SourceStatus(
             Optional.empty(), replica, true, false, file + ":" + pos, "", -1, total, "", expiry);
