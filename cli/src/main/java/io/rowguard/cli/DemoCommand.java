@@ -196,7 +196,7 @@ final class DemoCommand implements Callable<Integer> {
         capture,
         badTx,
         journaled + changed,
-        io.rowguard.replay.SqlDialect.POSTGRES,
+        io.rowguard.core.SqlDialect.POSTGRES,
         "row::text of every row",
         before,
         () -> orders(pg));
@@ -214,7 +214,7 @@ final class DemoCommand implements Callable<Integer> {
       Capture capture,
       String badTx,
       long journaled,
-      io.rowguard.replay.SqlDialect dialect,
+      io.rowguard.core.SqlDialect dialect,
       String comparedBy,
       List<String> before,
       Callable<List<String>> orders)

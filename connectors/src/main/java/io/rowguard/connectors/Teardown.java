@@ -1,5 +1,7 @@
 package io.rowguard.connectors;
 
+import static io.rowguard.core.SqlDialect.POSTGRES;
+
 import io.rowguard.connectors.internal.DebeziumSettings;
 import io.rowguard.connectors.internal.postgres.PostgresPreflight;
 import io.rowguard.connectors.internal.postgres.Publication;
@@ -115,7 +117,7 @@ public record Teardown(List<Teardown.Item> items) {
                     ? "belongs to another rowguard journal; kept"
                     : "not created by rowguard for this journal; kept (its owner drops it: DROP"
                         + " PUBLICATION "
-                        + io.rowguard.core.TableId.quote(publication)
+                        + POSTGRES.quote(publication)
                         + ";)"));
       }
     } catch (SQLException e) {
@@ -141,7 +143,7 @@ public record Teardown(List<Teardown.Item> items) {
             ps.execute();
           }
         } else {
-          s.execute("DROP PUBLICATION IF EXISTS " + io.rowguard.core.TableId.quote(i.name()));
+          s.execute("DROP PUBLICATION IF EXISTS " + POSTGRES.quote(i.name()));
         }
       }
     } catch (SQLException e) {

@@ -10,7 +10,8 @@ import java.util.Objects;
  *
  * <p>{@link #parse} accepts {@code schema.table}, a bare {@code table} (schema left empty for the
  * caller to resolve) and SQL-quoted parts such as {@code "Sales"."Order.Items"}, where a quote
- * inside a quoted part is doubled.
+ * inside a quoted part is doubled. That notation is rowguard's own, for people to type and read;
+ * SQL quoting belongs to the database's {@link SqlDialect}.
  */
 public record TableId(String schema, String name) implements Comparable<TableId> {
 
@@ -96,13 +97,9 @@ public record TableId(String schema, String name) implements Comparable<TableId>
     return parts;
   }
 
-  /** The SQL form with both parts quoted, safe to splice into a statement. */
-  public String quoted() {
-    return schema.isEmpty() ? quote(name) : quote(schema) + "." + quote(name);
-  }
-
-  public static String quote(String identifier) {
-    return '"' + identifier.replace("\"", "\"\"") + '"';
+  /** The notation {@link #parse} reads: double quotes, a double quote inside doubled. */
+  private static String quote(String part) {
+    return '"' + part.replace("\"", "\"\"") + '"';
   }
 
   /** {@code schema.table}, quoting only the parts that need it to read back unambiguously. */

@@ -26,12 +26,6 @@ class TableIdTest {
   }
 
   @Test
-  void theSqlFormQuotesBothParts() {
-    assertThat(TableId.of("public", "Odd \"Name\"").quoted())
-        .isEqualTo("\"public\".\"Odd \"\"Name\"\"\"");
-  }
-
-  @Test
   void malformedNamesSayWhatIsWrong() {
     assertThatThrownBy(() -> TableId.parse("a.b.c"))
         .isInstanceOf(InputException.class)

@@ -1,6 +1,7 @@
 package io.rowguard.replay;
 
 import io.rowguard.core.Row;
+import io.rowguard.core.SqlDialect;
 import io.rowguard.core.TableId;
 import io.rowguard.replay.internal.ForeignKeys;
 import io.rowguard.replay.internal.ForeignKeys.ForeignKey;
@@ -31,7 +32,7 @@ public final class Cascades {
   public static List<String> describe(Connection connection, RollbackPlan plan)
       throws SQLException {
     ForeignKeys catalog =
-        SqlDialect.of(connection) == SqlDialect.MYSQL
+        PlanApplier.dialectOf(connection) == SqlDialect.MYSQL
             ? new MySqlForeignKeys(connection)
             : new PgForeignKeys(connection);
     Set<TableId> parents = new LinkedHashSet<>();

@@ -5,12 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rowguard.core.Column;
 import io.rowguard.core.InputException;
 import io.rowguard.core.Row;
+import io.rowguard.core.SqlDialect;
 import io.rowguard.core.TableId;
 import io.rowguard.core.TableSchema;
 import io.rowguard.core.ValueSchema;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
-import io.rowguard.replay.internal.mysql.MySqlApplier;
 import io.rowguard.replay.internal.mysql.MySqlValues;
 import io.rowguard.replay.internal.postgres.PgText;
 import java.io.IOException;
@@ -162,9 +162,7 @@ public final class Exporter {
     for (int i = 0; i < row.size(); i++) {
       String name = row.schema().column(i).name();
       ValueSchema schema = row.schema().column(i).schema();
-      names
-          .append(i == 0 ? "" : ", ")
-          .append(mysql ? MySqlApplier.quote(name) : TableId.quote(name));
+      names.append(i == 0 ? "" : ", ").append(dialect.quote(name));
       values
           .append(i == 0 ? "" : ", ")
           .append(
@@ -172,7 +170,7 @@ public final class Exporter {
                   ? MySqlValues.literal(row.get(i), schema)
                   : PgText.literal(PgText.of(row.get(i), schema)));
     }
-    String into = mysql ? MySqlApplier.quote(table) : table.quoted();
+    String into = dialect.quote(table);
     return "INSERT INTO " + into + " (" + names + ") VALUES (" + values + ");\n";
   }
 

@@ -1,6 +1,10 @@
 package io.rowguard.replay;
 
+import static io.rowguard.core.SqlDialect.MYSQL;
+import static io.rowguard.core.SqlDialect.POSTGRES;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rowguard.core.SqlDialect;
 import io.rowguard.core.TableId;
 import io.rowguard.replay.internal.RowSql;
 import io.rowguard.replay.internal.mysql.MySqlApplier;
@@ -9,7 +13,9 @@ import io.rowguard.replay.internal.postgres.PgText;
 import io.rowguard.replay.internal.postgres.PostgresApplier;
 import java.io.IOException;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -43,7 +49,7 @@ public final class PlanApplier {
 
   /** The caller owns the connection; it is left in auto-commit mode afterwards. */
   public PlanApplier(Connection connection) {
-    boolean mysql = SqlDialect.of(connection) == SqlDialect.MYSQL;
+    boolean mysql = dialectOf(connection) == SqlDialect.MYSQL;
     this.postgres = mysql ? null : new PostgresApplier(connection);
     this.binlog = mysql ? new MySqlApplier(connection) : null;
   }
@@ -100,13 +106,28 @@ public final class PlanApplier {
   /** For callers that show a row's SQL: the statement that puts one row to its target state. */
   public static String sqlFor(RowChange c, SqlDialect dialect) {
     return dialect == SqlDialect.MYSQL
-        ? RowSql.sqlFor(c, MySqlApplier.quote(c.table()), MySqlApplier::quote, MySqlValues::literal)
+        ? RowSql.sqlFor(c, MYSQL.quote(c.table()), MYSQL::quote, MySqlValues::literal)
         : sqlFor(c);
   }
 
   /** {@link #sqlFor(RowChange, SqlDialect)} in PostgreSQL's SQL. */
   public static String sqlFor(RowChange c) {
     return RowSql.sqlFor(
-        c, c.table().quoted(), TableId::quote, (v, schema) -> PgText.literal(PgText.of(v, schema)));
+        c,
+        POSTGRES.quote(c.table()),
+        POSTGRES::quote,
+        (v, schema) -> PgText.literal(PgText.of(v, schema)));
+  }
+
+  /** The dialect of the database {@code connection} is to. */
+  static SqlDialect dialectOf(Connection connection) {
+    try {
+      String product = connection.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT);
+      return product.contains("mysql") || product.contains("mariadb")
+          ? SqlDialect.MYSQL
+          : SqlDialect.POSTGRES;
+    } catch (SQLException e) {
+      throw new ReplayException("could not tell which database the connection is to", e);
+    }
   }
 }

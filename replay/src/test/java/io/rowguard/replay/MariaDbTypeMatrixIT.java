@@ -10,6 +10,7 @@ import io.rowguard.connectors.MariaDbExtension;
 import io.rowguard.connectors.MariaDbFixture;
 import io.rowguard.core.RowKey;
 import io.rowguard.core.RowguardConfig;
+import io.rowguard.core.SqlDialect;
 import io.rowguard.core.TableId;
 import io.rowguard.core.TableSchema;
 import io.rowguard.journal.Journal;

@@ -6,6 +6,7 @@ import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.Database;
 import io.rowguard.connectors.JournalAwait;
 import io.rowguard.core.RowguardConfig;
+import io.rowguard.core.SqlDialect;
 import io.rowguard.core.TableId;
 import io.rowguard.journal.Journal;
 import java.io.StringWriter;

@@ -1,5 +1,7 @@
 package io.rowguard.connectors.internal;
 
+import static io.rowguard.core.SqlDialect.POSTGRES;
+
 import io.rowguard.core.ChangeEvent;
 import io.rowguard.core.Op;
 import io.rowguard.core.Row;
@@ -79,7 +81,7 @@ final class BeforeImages {
       case PARTIAL -> {
         whole.put(e.schema(), false);
         if (!open.containsKey(e.table())) {
-          String fix = "ALTER TABLE " + e.table().quoted() + " REPLICA IDENTITY FULL;";
+          String fix = "ALTER TABLE " + POSTGRES.quote(e.table()) + " REPLICA IDENTITY FULL;";
           Gap gap =
               batch.recordGap(
                   Gap.openForTable(

@@ -1,5 +1,7 @@
 package io.rowguard.connectors.internal.postgres;
 
+import static io.rowguard.core.SqlDialect.POSTGRES;
+
 import io.rowguard.core.Column;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableSchema;
@@ -62,7 +64,7 @@ public final class ColumnNumbers implements UnaryOperator<TableSchema>, AutoClos
         connection.prepareStatement(
             "SELECT attname, attnum FROM pg_attribute WHERE attrelid = to_regclass(?)"
                 + " AND attnum > 0 AND NOT attisdropped")) {
-      ps.setString(1, schema.table().quoted());
+      ps.setString(1, POSTGRES.quote(schema.table()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.put(rs.getString(1), rs.getInt(2));

@@ -1,5 +1,7 @@
 package io.rowguard.connectors.internal.postgres;
 
+import static io.rowguard.core.SqlDialect.POSTGRES;
+
 import io.rowguard.connectors.internal.DebeziumSettings;
 import io.rowguard.connectors.internal.TableFilter;
 import io.rowguard.core.InputException;
@@ -214,7 +216,7 @@ public final class PostgresPreflight {
         }
         List<String> fixes =
             t.notFull().stream()
-                .map(r -> "ALTER TABLE " + r.quoted() + " REPLICA IDENTITY FULL;")
+                .map(r -> "ALTER TABLE " + POSTGRES.quote(r) + " REPLICA IDENTITY FULL;")
                 .toList();
         if (config.fixReplicaIdentity()) {
           try (Statement s = c.createStatement()) {
@@ -313,7 +315,7 @@ public final class PostgresPreflight {
       superuser = rs.getBoolean(1);
       replication = rs.getBoolean(2);
     }
-    String user = TableId.quote(config.user());
+    String user = POSTGRES.quote(config.user());
     if (!superuser && !replication) {
       problems.add(
           "user "
@@ -331,7 +333,7 @@ public final class PostgresPreflight {
                 + t.table()
                 + " (the snapshot"
                 + " needs it); run: GRANT SELECT ON "
-                + t.table().quoted()
+                + POSTGRES.quote(t.table())
                 + " TO "
                 + user
                 + ";");

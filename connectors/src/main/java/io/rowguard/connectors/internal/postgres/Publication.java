@@ -1,5 +1,7 @@
 package io.rowguard.connectors.internal.postgres;
 
+import static io.rowguard.core.SqlDialect.POSTGRES;
+
 import io.rowguard.core.InputException;
 import io.rowguard.core.TableId;
 import java.sql.Connection;
@@ -168,12 +170,12 @@ public final class Publication {
       String user,
       int versionNum) {
     String name = state.name();
-    String quoted = TableId.quote(name);
+    String quoted = POSTGRES.quote(name);
     List<String> statements = new ArrayList<>();
     List<String> problems = new ArrayList<>();
     Set<TableId> wanted = new LinkedHashSet<>();
     captured.forEach(t -> wanted.add(t.table()));
-    String tableList = String.join(", ", wanted.stream().map(TableId::quoted).toList());
+    String tableList = String.join(", ", wanted.stream().map(POSTGRES::quote).toList());
     String options =
         "publish = 'insert, update, delete, truncate'"
             + (versionNum >= 130000 ? ", publish_via_partition_root = true" : "");
@@ -270,7 +272,7 @@ public final class Publication {
           "ALTER PUBLICATION "
               + quoted
               + " ADD TABLE "
-              + String.join(", ", missing.stream().map(TableId::quoted).toList())
+              + String.join(", ", missing.stream().map(POSTGRES::quote).toList())
               + ";");
     }
     if (!state.publishesAll() || (partitioned && !state.viaRoot())) {

@@ -1,5 +1,7 @@
 package io.rowguard.connectors.internal.postgres;
 
+import static io.rowguard.core.SqlDialect.POSTGRES;
+
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableId;
@@ -240,9 +242,9 @@ public final class TableWatch implements io.rowguard.connectors.internal.Source.
           + "user "
           + config.user()
           + " may not read it; run: GRANT SELECT ON "
-          + t.table().quoted()
+          + POSTGRES.quote(t.table())
           + " TO "
-          + TableId.quote(config.user())
+          + POSTGRES.quote(config.user())
           + ";";
     }
     if (versionNum < 140000) {
@@ -256,7 +258,10 @@ public final class TableWatch implements io.rowguard.connectors.internal.Source.
   /** Adds a table to this journal's publication; false (and a gap) where it may not. */
   private boolean addToPublication(Connection c, PostgresPreflight.CapturedTable t) {
     String add =
-        "ALTER PUBLICATION " + TableId.quote(publication) + " ADD TABLE " + t.table().quoted();
+        "ALTER PUBLICATION "
+            + POSTGRES.quote(publication)
+            + " ADD TABLE "
+            + POSTGRES.quote(t.table());
     if (!publicationOurs) {
       gap(
           t.table(),
@@ -293,8 +298,8 @@ public final class TableWatch implements io.rowguard.connectors.internal.Source.
     if (config.fixReplicaIdentity()) {
       try (Statement s = c.createStatement()) {
         for (TableId r : t.notFull()) {
-          s.execute("ALTER TABLE " + r.quoted() + " REPLICA IDENTITY FULL");
-          LOG.info("Ran ALTER TABLE {} REPLICA IDENTITY FULL", r.quoted());
+          s.execute("ALTER TABLE " + POSTGRES.quote(r) + " REPLICA IDENTITY FULL");
+          LOG.info("Ran ALTER TABLE {} REPLICA IDENTITY FULL", POSTGRES.quote(r));
         }
       }
       return;
@@ -304,7 +309,7 @@ public final class TableWatch implements io.rowguard.connectors.internal.Source.
             + " previous versions; run ALTER TABLE {} REPLICA IDENTITY FULL; (or set"
             + " capture.fix-replica-identity=true)",
         t.table(),
-        t.table().quoted());
+        POSTGRES.quote(t.table()));
   }
 
   /**

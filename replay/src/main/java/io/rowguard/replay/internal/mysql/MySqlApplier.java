@@ -41,15 +41,6 @@ public final class MySqlApplier {
     this.connection = connection;
   }
 
-  /** Backtick quoting, with a backtick doubled. */
-  public static String quote(String identifier) {
-    return "`" + identifier.replace("`", "``") + "`";
-  }
-
-  public static String quote(TableId t) {
-    return quote(t.schema()) + "." + quote(t.name());
-  }
-
   /**
    * Applies {@code plan}, each write carrying {@code markJson} (the rollback's tag); {@code
    * progress} hears of the staging ({@code phase}, done, total). Conflicts under {@link

@@ -1,5 +1,7 @@
 package io.rowguard.replay.internal.mysql;
 
+import static io.rowguard.core.SqlDialect.MYSQL;
+
 import io.rowguard.core.TableId;
 import io.rowguard.core.ValueSchema;
 import io.rowguard.replay.internal.ForeignKeys;
@@ -116,7 +118,7 @@ public final class MySqlForeignKeys implements ForeignKeys {
             "SELECT "
                 + key
                 + " FROM "
-                + MySqlApplier.quote(fk.child())
+                + MYSQL.quote(fk.child())
                 + " t WHERE ("
                 + columns(fk.childColumns())
                 + ") IN ("
@@ -138,7 +140,7 @@ public final class MySqlForeignKeys implements ForeignKeys {
   private static String columns(List<String> columns) {
     StringBuilder sb = new StringBuilder();
     for (String c : columns) {
-      sb.append(sb.length() == 0 ? "" : ", ").append("t.").append(MySqlApplier.quote(c));
+      sb.append(sb.length() == 0 ? "" : ", ").append("t.").append(MYSQL.quote(c));
     }
     return sb.toString();
   }

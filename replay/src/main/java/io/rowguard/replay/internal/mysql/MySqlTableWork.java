@@ -1,5 +1,7 @@
 package io.rowguard.replay.internal.mysql;
 
+import static io.rowguard.core.SqlDialect.MYSQL;
+
 import io.rowguard.core.Row;
 import io.rowguard.core.TableId;
 import io.rowguard.core.ValueSchema;
@@ -60,7 +62,7 @@ final class MySqlTableWork {
     this.connection = connection;
     this.table = table;
     // in the table's database: a connection need not have one selected
-    this.stage = MySqlApplier.quote(table.schema()) + ".rg_stage_" + n;
+    this.stage = MYSQL.quote(table.schema()) + ".rg_stage_" + n;
   }
 
   void add(int ord, RowChange c, boolean settled) {
@@ -175,7 +177,7 @@ final class MySqlTableWork {
     StringBuilder select = new StringBuilder();
     for (String prefix : new String[] {"c_", "t_"}) {
       for (int i = 0; i < columns.size(); i++) {
-        select.append(", l.").append(MySqlApplier.quote(columns.get(i)));
+        select.append(", l.").append(MYSQL.quote(columns.get(i)));
         select.append(" AS ").append(prefix).append(i + 1);
       }
     }
@@ -189,7 +191,7 @@ final class MySqlTableWork {
               + " AS SELECT 0 AS rg_ord, 'U' AS rg_action, 0 AS rg_pattern, 0 AS rg_cur"
               + select
               + " FROM (SELECT 1) rg_one LEFT JOIN "
-              + MySqlApplier.quote(table)
+              + MYSQL.quote(table)
               + " l ON FALSE LIMIT 0");
     }
     staged = true;
@@ -289,11 +291,11 @@ final class MySqlTableWork {
    */
   List<ApplyResult.Conflict> lockAndCompare() throws SQLException {
     List<ApplyResult.Conflict> out = new ArrayList<>();
-    String live = MySqlApplier.quote(table);
+    String live = MYSQL.quote(table);
     StringBuilder same = new StringBuilder();
     StringBuilder differing = new StringBuilder("CONCAT_WS(', '");
     for (int i = 0; i < columns.size(); i++) {
-      String l = "l." + MySqlApplier.quote(columns.get(i));
+      String l = "l." + MYSQL.quote(columns.get(i));
       String c = "s.c_" + (i + 1);
       String equal =
           TEXT.contains(types.get(columns.get(i)))
@@ -304,11 +306,11 @@ final class MySqlTableWork {
           .append(", IF(")
           .append(equal)
           .append(", NULL, ")
-          .append(MySqlValues.quote(columns.get(i)))
+          .append(MySqlValues.stringLiteral(columns.get(i)))
           .append(")");
     }
     differing.append(")");
-    String firstKey = "l." + MySqlApplier.quote(keys.get(0));
+    String firstKey = "l." + MYSQL.quote(keys.get(0));
     String sql =
         "SELECT s.rg_ord, "
             + firstKey
@@ -385,7 +387,7 @@ final class MySqlTableWork {
     // a multi-table DELETE names its target by alias, which MariaDB resolves in the current
     // database
     connection.setCatalog(table.schema());
-    String live = MySqlApplier.quote(table);
+    String live = MYSQL.quote(table);
     return switch (action) {
       case DELETE ->
           update(
@@ -419,7 +421,7 @@ final class MySqlTableWork {
           StringBuilder assign = new StringBuilder();
           for (String c : set) {
             assign.append(assign.length() == 0 ? "" : ", ");
-            assign.append("l.").append(MySqlApplier.quote(c)).append(" = ").append(target(c));
+            assign.append("l.").append(MYSQL.quote(c)).append(" = ").append(target(c));
           }
           n +=
               update(
@@ -443,7 +445,7 @@ final class MySqlTableWork {
   /** Inserts the staged targets of the rows {@code where} selects. */
   private String insertSelect(String where) {
     return "INSERT INTO "
-        + MySqlApplier.quote(table)
+        + MYSQL.quote(table)
         + " ("
         + names(columns)
         + ") SELECT "
@@ -457,7 +459,7 @@ final class MySqlTableWork {
   private String onDuplicate(List<String> set) {
     StringBuilder sb = new StringBuilder(" ON DUPLICATE KEY UPDATE ");
     for (int i = 0; i < set.size(); i++) {
-      String q = MySqlApplier.quote(set.get(i));
+      String q = MYSQL.quote(set.get(i));
       sb.append(i == 0 ? "" : ", ").append(q).append(" = VALUES(").append(q).append(")");
     }
     return sb.toString();
@@ -477,7 +479,7 @@ final class MySqlTableWork {
     for (String k : keys) {
       sb.append(sb.length() == 0 ? "" : " AND ")
           .append("l.")
-          .append(MySqlApplier.quote(k))
+          .append(MYSQL.quote(k))
           .append(" = s.")
           .append(image)
           .append(columns.indexOf(k) + 1);
@@ -501,7 +503,7 @@ final class MySqlTableWork {
   private static String names(List<String> names) {
     StringBuilder sb = new StringBuilder();
     for (String n : names) {
-      sb.append(sb.length() == 0 ? "" : ", ").append(MySqlApplier.quote(n));
+      sb.append(sb.length() == 0 ? "" : ", ").append(MYSQL.quote(n));
     }
     return sb.toString();
   }

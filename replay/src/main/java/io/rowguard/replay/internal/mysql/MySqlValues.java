@@ -87,12 +87,12 @@ public final class MySqlValues {
     }
     String logical = schema.logicalName() == null ? "" : schema.logicalName();
     return switch (logical) {
-      case "io.debezium.time.MicroTimestamp" -> quote(datetime((Long) value, 1));
-      case "io.debezium.time.Timestamp" -> quote(datetime((Long) value, 1000));
+      case "io.debezium.time.MicroTimestamp" -> stringLiteral(datetime((Long) value, 1));
+      case "io.debezium.time.Timestamp" -> stringLiteral(datetime((Long) value, 1000));
       case "io.debezium.time.Date" ->
-          quote(LocalDate.ofEpochDay(((Number) value).longValue()).toString());
-      case "io.debezium.time.MicroTime" -> quote(time(((Number) value).longValue()));
-      case "io.debezium.time.ZonedTimestamp" -> quote(zoned((String) value));
+          stringLiteral(LocalDate.ofEpochDay(((Number) value).longValue()).toString());
+      case "io.debezium.time.MicroTime" -> stringLiteral(time(((Number) value).longValue()));
+      case "io.debezium.time.ZonedTimestamp" -> stringLiteral(zoned((String) value));
       case "io.debezium.data.Bits" ->
           "X'" + HexFormat.of().formatHex(bigEndian((byte[]) value)) + "'";
       case "io.debezium.data.geometry.Geometry",
@@ -101,7 +101,7 @@ public final class MySqlValues {
           "X'" + HexFormat.of().formatHex(internalGeometry(value)) + "'";
       default -> {
         if (value instanceof String s) {
-          yield quote(s);
+          yield stringLiteral(s);
         }
         if (value instanceof byte[] b) {
           yield "X'" + HexFormat.of().formatHex(b) + "'";
@@ -114,7 +114,7 @@ public final class MySqlValues {
     };
   }
 
-  static String quote(String s) {
+  static String stringLiteral(String s) {
     StringBuilder sb = new StringBuilder(s.length() + 2).append('\'');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);

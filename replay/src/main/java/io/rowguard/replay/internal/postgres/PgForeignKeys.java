@@ -1,5 +1,7 @@
 package io.rowguard.replay.internal.postgres;
 
+import static io.rowguard.core.SqlDialect.POSTGRES;
+
 import io.rowguard.core.TableId;
 import io.rowguard.core.ValueSchema;
 import io.rowguard.replay.internal.ForeignKeys;
@@ -43,7 +45,7 @@ public final class PgForeignKeys implements ForeignKeys {
             + " AND (c.confdeltype IN ('c', 'n', 'd') OR c.confupdtype IN ('c', 'n', 'd'))";
     List<ForeignKey> out = new ArrayList<>();
     try (PreparedStatement ps = connection.prepareStatement(sql)) {
-      ps.setString(1, parent.quoted());
+      ps.setString(1, POSTGRES.quote(parent));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           List<String> childKey = List.of((String[]) rs.getArray(6).getArray());
@@ -79,7 +81,7 @@ public final class PgForeignKeys implements ForeignKeys {
         new StringBuilder("SELECT ROW(")
             .append(columnsAsText(fk.childKey()))
             .append(")::text FROM ")
-            .append(fk.child().quoted())
+            .append(POSTGRES.quote(fk.child()))
             .append(" t WHERE ROW(")
             .append(columnsAsText(fk.childColumns()))
             .append(") IN (SELECT * FROM unnest(")
@@ -112,7 +114,7 @@ public final class PgForeignKeys implements ForeignKeys {
 
   private static String columnsAsText(List<String> columns) {
     return columns.stream()
-        .map(c -> "t." + TableId.quote(c) + "::text")
+        .map(c -> "t." + POSTGRES.quote(c) + "::text")
         .collect(Collectors.joining(", "));
   }
 

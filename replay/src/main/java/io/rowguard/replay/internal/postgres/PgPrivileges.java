@@ -1,5 +1,7 @@
 package io.rowguard.replay.internal.postgres;
 
+import static io.rowguard.core.SqlDialect.POSTGRES;
+
 import io.rowguard.core.InputException;
 import io.rowguard.core.TableId;
 import io.rowguard.replay.Action;
@@ -73,9 +75,9 @@ final class PgPrivileges {
               "GRANT "
                   + String.join(", ", missing)
                   + " ON "
-                  + e.getKey().quoted()
+                  + POSTGRES.quote(e.getKey())
                   + " TO "
-                  + TableId.quote(user));
+                  + POSTGRES.quote(user));
         }
       }
     }

@@ -1,7 +1,8 @@
 package io.rowguard.replay.internal.postgres;
 
+import static io.rowguard.core.SqlDialect.POSTGRES;
+
 import io.rowguard.core.RowKey;
-import io.rowguard.core.TableId;
 import io.rowguard.core.TableSchema;
 import io.rowguard.core.ValueSchema;
 import io.rowguard.replay.Action;
@@ -41,7 +42,7 @@ final class PgTableChecks {
       String col = w.keyColumns.get(i);
       sb.append(i == 0 ? "" : " AND ")
           .append("t.")
-          .append(TableId.quote(col))
+          .append(POSTGRES.quote(col))
           .append(" = p.k")
           .append(i)
           .append("::")
@@ -55,7 +56,7 @@ final class PgTableChecks {
         ResultSet rs =
             s.executeQuery(
                 "SELECT 1 FROM "
-                    + w.table.quoted()
+                    + POSTGRES.quote(w.table)
                     + " t JOIN "
                     + w.temp
                     + " p ON "
@@ -76,7 +77,7 @@ final class PgTableChecks {
   String differs(int i) {
     String col = w.columns.get(i);
     String type = w.types.get(col);
-    String live = "t." + TableId.quote(col);
+    String live = "t." + POSTGRES.quote(col);
     String journaled = "p.c" + i + "::" + type;
     if (type.startsWith("time")
         && type.endsWith("with time zone")
@@ -120,7 +121,7 @@ final class PgTableChecks {
             + " END FROM "
             + w.temp
             + " p LEFT JOIN "
-            + w.table.quoted()
+            + POSTGRES.quote(w.table)
             + " t ON "
             + keyMatch()
             + " WHERE (p.cur_present AND (t.ctid IS NULL OR "

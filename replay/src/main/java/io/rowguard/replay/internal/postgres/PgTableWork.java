@@ -1,5 +1,7 @@
 package io.rowguard.replay.internal.postgres;
 
+import static io.rowguard.core.SqlDialect.POSTGRES;
+
 import io.rowguard.core.Column;
 import io.rowguard.core.Row;
 import io.rowguard.core.TableId;
@@ -156,7 +158,7 @@ final class PgTableWork {
                 + " format_type(a.atttypid, NULL) END, a.attnum, a.atttypmod FROM pg_attribute a"
                 + " JOIN pg_class c ON c.oid = a.attrelid WHERE a.attrelid = to_regclass(?)"
                 + " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")) {
-      ps.setString(1, table.quoted());
+      ps.setString(1, POSTGRES.quote(table));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           live.put(rs.getString(1), rs.getString(2));

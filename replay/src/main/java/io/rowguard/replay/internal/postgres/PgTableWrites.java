@@ -1,6 +1,7 @@
 package io.rowguard.replay.internal.postgres;
 
-import io.rowguard.core.TableId;
+import static io.rowguard.core.SqlDialect.POSTGRES;
+
 import io.rowguard.replay.Action;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -54,7 +55,7 @@ final class PgTableWrites {
       return write(
           s,
           "DELETE FROM "
-              + w.table.quoted()
+              + POSTGRES.quote(w.table)
               + " t USING "
               + w.temp
               + " p WHERE "
@@ -95,16 +96,16 @@ final class PgTableWrites {
         for (String col : settable) {
           int i = w.columns.indexOf(col);
           set.append(set.length() == 0 ? "" : ", ")
-              .append(TableId.quote(col))
+              .append(POSTGRES.quote(col))
               .append(" = CASE WHEN substr(p.w_cols, ")
               .append(i + 1)
               .append(", 1) = '1' THEN ")
               .append(checks.value(i))
               .append(" ELSE t.")
-              .append(TableId.quote(col))
+              .append(POSTGRES.quote(col))
               .append(" END");
         }
-        return write(s, "UPDATE " + w.table.quoted() + " t SET " + set + where);
+        return write(s, "UPDATE " + POSTGRES.quote(w.table) + " t SET " + set + where);
       }
       // a few shapes (a mass write changes the same columns of every row): one plain statement
       // each
@@ -114,20 +115,20 @@ final class PgTableWrites {
           int i = w.columns.indexOf(col);
           if (pattern.charAt(i) == '1') {
             set.append(set.length() == 0 ? "" : ", ")
-                .append(TableId.quote(col))
+                .append(POSTGRES.quote(col))
                 .append(" = ")
                 .append(checks.value(i));
           }
         }
         if (set.length() == 0) { // nothing to write, but the row is checked and counted
-          String col = TableId.quote(settable.get(0));
+          String col = POSTGRES.quote(settable.get(0));
           set.append(col).append(" = t.").append(col);
         }
         updated +=
             write(
                 s,
                 "UPDATE "
-                    + w.table.quoted()
+                    + POSTGRES.quote(w.table)
                     + " t SET "
                     + set
                     + where
@@ -165,7 +166,7 @@ final class PgTableWrites {
         // inserted from them, never a row that went away meanwhile
         (w.lean ? "p.tgt_present AND p.cur_xid IS NULL" : "p.tgt_present")
             + " AND NOT EXISTS (SELECT 1 FROM "
-            + w.table.quoted()
+            + POSTGRES.quote(w.table)
             + " t WHERE "
             + checks.keyMatch()
             + ")";
@@ -183,14 +184,14 @@ final class PgTableWrites {
       for (int i = 0; i < w.columns.size(); i++) {
         String col = w.columns.get(i);
         if (pattern.charAt(i) == '1' && w.writable.contains(col)) {
-          names.add(TableId.quote(col));
+          names.add(POSTGRES.quote(col));
           values.add("p.t" + i + "::" + w.types.get(col));
         }
       }
       try (PreparedStatement ps =
           connection.prepareStatement(
               "INSERT INTO "
-                  + w.table.quoted()
+                  + POSTGRES.quote(w.table)
                   + " ("
                   + String.join(", ", names)
                   + ")"

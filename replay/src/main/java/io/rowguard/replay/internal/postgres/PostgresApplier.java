@@ -1,5 +1,7 @@
 package io.rowguard.replay.internal.postgres;
 
+import static io.rowguard.core.SqlDialect.POSTGRES;
+
 import io.rowguard.core.Column;
 import io.rowguard.core.TableId;
 import io.rowguard.replay.Action;
@@ -173,7 +175,7 @@ public final class PostgresApplier {
   }
 
   boolean userTriggers(Set<TableId> ids) throws SQLException {
-    List<String> tables = ids.stream().map(TableId::quoted).toList();
+    List<String> tables = ids.stream().map(POSTGRES::quote).toList();
     try (PreparedStatement ps =
         connection.prepareStatement(
             "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal"
