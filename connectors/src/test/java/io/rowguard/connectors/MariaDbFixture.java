@@ -12,7 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 
 /** A private MariaDB server ({@link LocalMariaDb}) for a test class, with a database to use. */
-public final class MariaDbFixture implements AutoCloseable {
+public final class MariaDbFixture implements BinlogServer, AutoCloseable {
   /** The database tests create their tables in. */
   public static final String DATABASE = "shop";
 
@@ -50,7 +50,16 @@ public final class MariaDbFixture implements AutoCloseable {
     return server.dataDir();
   }
 
+  @Override
+  public String lastGtid(Statement s) throws SQLException {
+    try (java.sql.ResultSet rs = s.executeQuery("SELECT @@last_gtid")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
   /** A connection as root to {@link #DATABASE}. */
+  @Override
   public Connection connect() throws SQLException {
     return server.connect(DATABASE);
   }
@@ -89,6 +98,7 @@ public final class MariaDbFixture implements AutoCloseable {
     return p;
   }
 
+  @Override
   public RowguardConfig config(Path journalDir, String includeList, int serverId) {
     return RowguardConfig.of(
         journalDir.resolve("rowguard.properties"),

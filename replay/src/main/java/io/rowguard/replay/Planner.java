@@ -955,10 +955,12 @@ public final class Planner {
   }
 
   /**
-   * A binlog's commit times have one-second resolution: a transaction journaled at second S
-   * committed somewhere in [S, S+1). A time inside a second in which {@code table} changed can't
-   * say whether those changes came before or after it: refused, naming the transactions, for the
-   * caller to choose with {@code --before-tx}. Never guessed.
+   * MariaDB's binlog dates commits to the second: a transaction journaled at second S committed
+   * somewhere in [S, S+1). A time inside a second in which {@code table} changed so can't say
+   * whether those changes came before or after it: refused, naming the transactions, for the caller
+   * to choose with {@code --before-tx}. Never guessed. MySQL 8.0.1 and later date a commit to the
+   * microsecond (its GTID event's commit timestamp): a commit time with a fraction of a second is
+   * exact and orders by itself.
    */
   static void checkSecond(Journal journal, long micros, TableId table) {
     String connector = journal.binding().map(b -> b.connector()).orElse("");
@@ -968,7 +970,7 @@ public final class Planner {
     long second = Math.floorDiv(micros, 1_000_000L) * 1_000_000L;
     Set<String> txs = new LinkedHashSet<>();
     for (JournalEntry e : journal.tableChanges(table, second, second + 1_000_000L)) {
-      if (e.event().op() != io.rowguard.core.Op.READ) {
+      if (e.event().op() != io.rowguard.core.Op.READ && e.event().commitMicros() == second) {
         txs.add(e.event().txId());
       }
     }

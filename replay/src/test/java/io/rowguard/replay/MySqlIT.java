@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.Database;
 import io.rowguard.connectors.JournalAwait;
+import io.rowguard.connectors.MySqlFixture;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.SqlDialect;
 import io.rowguard.core.TableId;
@@ -12,67 +13,50 @@ import io.rowguard.journal.Journal;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.testcontainers.containers.MySQLContainer;
-import org.testcontainers.junit.jupiter.Container;
-import org.testcontainers.junit.jupiter.Testcontainers;
 
 /**
- * MySQL 8 end to end, on the official image, where a Docker engine runs (skipped, saying so, where
- * none does): capture with GTIDs, a bad write found and undone by a whole-table rollback and by a
+ * MySQL end to end on a real server ({@link MySqlFixture}: a private {@code mysqld} from the root
+ * {@code .ci/mysql-root} builds, else {@code mysql:8.4} where a Docker engine runs, else skipped,
+ * saying so): capture with GTIDs, a bad write found and undone by a whole-table rollback and by a
  * backout while later work is kept, the checked write refusing a row changed since, and an export
- * that loads back. What runs only here on MySQL is listed in docs/user-guide.md.
+ * that loads back.
  */
-@Testcontainers(disabledWithoutDocker = true)
 class MySqlIT {
-  @Container
-  static final MySQLContainer<?> MYSQL =
-      new MySQLContainer<>("mysql:8.4")
-          .withDatabaseName("shop")
-          .withCommand(
-              "--server-id=1",
-              "--log-bin=binlog",
-              "--binlog-format=ROW",
-              "--binlog-row-image=FULL",
-              "--gtid-mode=ON",
-              "--enforce-gtid-consistency=ON",
-              "--binlog-rows-query-log-events=ON");
+  static MySqlFixture mysql;
 
   @TempDir Path dir;
 
+  @BeforeAll
+  static void startMySql() {
+    mysql = MySqlFixture.start();
+  }
+
+  @AfterAll
+  static void stopMySql() throws Exception {
+    if (mysql != null) {
+      mysql.close();
+    }
+  }
+
   private RowguardConfig config(String table) {
-    Map<String, String> p = new HashMap<>();
-    p.put("source.connector", "mysql");
-    p.put("source.database.hostname", MYSQL.getHost());
-    p.put("source.database.port", Integer.toString(MYSQL.getMappedPort(3306)));
-    p.put("source.database.user", "root");
-    p.put("source.database.password", MYSQL.getPassword());
-    p.put("source.database.include.list", "shop");
-    p.put("source.table.include.list", "shop\\." + table);
-    p.put("source.database.server.id", "4711");
-    p.put("journal.dir", dir.resolve(table).toString());
-    return RowguardConfig.of(dir.resolve(table + ".properties"), p, env -> null);
+    return RowguardConfig.of(
+        dir.resolve(table + ".properties"),
+        mysql.configProperties(dir.resolve(table), "shop\\." + table, 4711),
+        env -> null);
   }
 
   private static Connection connect() throws Exception {
-    return DriverManager.getConnection(
-        "jdbc:mariadb://"
-            + MYSQL.getHost()
-            + ":"
-            + MYSQL.getMappedPort(3306)
-            + "/shop?allowPublicKeyRetrieval=true",
-        "root",
-        MYSQL.getPassword());
+    return mysql.connect();
   }
 
   private static void exec(String... sql) throws Exception {
@@ -149,9 +133,12 @@ class MySqlIT {
           journal.tableChanges(orders, 0, Long.MAX_VALUE).stream()
               .filter(
                   e ->
-                      "BAD"
-                          .equals(
-                              e.event().after().get(e.event().after().schema().indexOf("status"))))
+                      e.event().after() != null
+                          && "BAD"
+                              .equals(
+                                  e.event()
+                                      .after()
+                                      .get(e.event().after().schema().indexOf("status"))))
               .findFirst()
               .orElseThrow()
               .event()

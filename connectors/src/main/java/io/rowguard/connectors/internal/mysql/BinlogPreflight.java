@@ -274,23 +274,23 @@ public final class BinlogPreflight {
               + " is the server's own server_id: give capture an id no server or replica uses");
       return;
     }
-    if (!privileges.contains("REPLICATION MASTER ADMIN") && !privileges.contains("SUPER")) {
-      return; // the list is not shown to this user
+    boolean mariadb = identity(c, vars).mariadb();
+    if (mariadb
+        && !privileges.contains("REPLICATION MASTER ADMIN")
+        && !privileges.contains("SUPER")) {
+      return; // MariaDB shows the list only to these
     }
-    try (PreparedStatement ps = c.prepareStatement("SHOW SLAVE HOSTS");
-        ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        if (ours.equals(rs.getString("Server_id"))) {
-          problems.add(
-              "source.database.server.id="
-                  + ours
-                  + " is in use by a replica of this server (SHOW SLAVE HOSTS): give capture an"
-                  + " id of its own");
-        }
+    try {
+      if (BinlogStatements.replicaServerIds(c, mariadb).contains(ours)) {
+        problems.add(
+            "source.database.server.id="
+                + ours
+                + " is in use by a replica of this server ("
+                + (mariadb ? "SHOW SLAVE HOSTS" : "SHOW REPLICAS")
+                + "): give capture an id of its own");
       }
     } catch (SQLException e) {
-      // without REPLICATION MASTER ADMIN the list is hidden; replicas that do not register are
-      // not in it anyway
+      // the list is hidden from this user; replicas that do not register are not in it anyway
     }
   }
 

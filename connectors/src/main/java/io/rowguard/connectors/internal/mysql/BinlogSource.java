@@ -265,15 +265,10 @@ public final class BinlogSource implements Source {
     String replica = "replica id " + DebeziumSettings.engineSetting(config, "database.server.id");
     String wrongKind;
     try (Connection c = connect()) {
-      String file = "";
-      long pos = -1;
-      try (PreparedStatement ps = c.prepareStatement("SHOW MASTER STATUS");
-          ResultSet rs = ps.executeQuery()) {
-        if (rs.next()) {
-          file = rs.getString(1);
-          pos = rs.getLong(2);
-        }
-      }
+      Map<String, String> vars = BinlogPreflight.variables(c);
+      BinlogPreflight.Identity id = BinlogPreflight.identity(c, vars);
+      wrongKind = BinlogPreflight.otherKind(config, id);
+      String end = BinlogStatements.end(c, id.mariadb()).orElse(":-1");
       long total = 0;
       try (PreparedStatement ps = c.prepareStatement("SHOW BINARY LOGS");
           ResultSet rs = ps.executeQuery()) {
@@ -281,8 +276,6 @@ public final class BinlogSource implements Source {
           total += rs.getLong(2);
         }
       }
-      Map<String, String> vars = BinlogPreflight.variables(c);
-      wrongKind = BinlogPreflight.otherKind(config, BinlogPreflight.identity(c, vars));
       String expiry =
           vars.containsKey("binlog_expire_logs_seconds")
               ? vars.get("binlog_expire_logs_seconds") + " s"
@@ -292,7 +285,7 @@ public final class BinlogSource implements Source {
       }
       if (wrongKind == null) {
         return new SourceStatus(
-            Optional.empty(), replica, true, false, file + ":" + pos, "", -1, total, "", expiry);
+            Optional.empty(), replica, true, false, end, "", -1, total, "", expiry);
       }
     } catch (RowguardException | SQLException e) {
       return new SourceStatus(
@@ -318,10 +311,7 @@ public final class BinlogSource implements Source {
         return gtid;
       }
       // a server without GTIDs: where its binlog ends
-      try (PreparedStatement ps = c.prepareStatement("SHOW MASTER STATUS");
-          ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? rs.getString(1) + ":" + rs.getLong(2) : "";
-      }
+      return BinlogStatements.end(c, mariadb()).orElse("");
     } catch (SQLException e) {
       throw BinlogPreflight.describe(config, e);
     }

@@ -96,8 +96,10 @@ public final class MySqlApplier {
           int n = step.table().write(step.action(), overwrite, marker);
           applied.merge(step.action(), n, Integer::sum);
         }
+        String before = gtidsBefore();
         connection.commit();
-        return new ApplyResult(plan.id(), lastTransaction(), applied, conflicts, false, warnings);
+        return new ApplyResult(
+            plan.id(), lastTransaction(before), applied, conflicts, false, warnings);
       } catch (SQLException | RuntimeException e) {
         connection.rollback();
         throw e;
@@ -144,13 +146,41 @@ public final class MySqlApplier {
     return parents;
   }
 
-  /** The GTID of the transaction just committed (MariaDB), or empty. */
-  private String lastTransaction() {
+  /**
+   * The GTID of the transaction just committed, or empty when the server cannot tell: MariaDB's
+   * {@code @@last_gtid}; on MySQL the session's last transaction in performance_schema (8.0.16 and
+   * later, where the {@code events_transactions_current} consumer is on, its default), else the one
+   * GTID added to {@code @@gtid_executed} since {@code before} if no other writer committed then.
+   */
+  private String lastTransaction(String before) {
+    for (String sql :
+        new String[] {
+          "SELECT @@last_gtid",
+          "SELECT GTID FROM performance_schema.events_transactions_current"
+              + " WHERE THREAD_ID = PS_CURRENT_THREAD_ID()",
+          "SELECT GTID_SUBTRACT(@@gtid_executed, '" + before.replace("'", "") + "')"
+        }) {
+      try (Statement s = connection.createStatement();
+          ResultSet rs = s.executeQuery(sql)) {
+        String gtid = rs.next() && rs.getString(1) != null ? rs.getString(1).strip() : "";
+        // one GTID (MySQL's uuid:n, MariaDB's domain-server-n), not a set of several
+        if (gtid.matches("[0-9a-fA-F-]{36}:[0-9]+|[0-9]+-[0-9]+-[0-9]+")) {
+          return gtid;
+        }
+      } catch (SQLException e) {
+        // not this server's way: try the next
+      }
+    }
+    return "";
+  }
+
+  /** {@code @@gtid_executed} before the commit (MySQL), for {@link #lastTransaction}. */
+  private String gtidsBefore() {
     try (Statement s = connection.createStatement();
-        ResultSet rs = s.executeQuery("SELECT @@last_gtid")) {
-      return rs.next() && rs.getString(1) != null ? rs.getString(1) : "";
+        ResultSet rs = s.executeQuery("SELECT @@gtid_executed")) {
+      return rs.next() && rs.getString(1) != null ? rs.getString(1).replace("\n", "") : "";
     } catch (SQLException e) {
-      return ""; // MySQL has no @@last_gtid
+      return ""; // MariaDB has no @@gtid_executed
     }
   }
 
