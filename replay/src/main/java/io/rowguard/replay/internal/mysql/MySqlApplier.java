@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BiConsumer;
@@ -152,14 +153,15 @@ public final class MySqlApplier {
    * later, where the {@code events_transactions_current} consumer is on, its default), else the one
    * GTID added to {@code @@gtid_executed} since {@code before} if no other writer committed then.
    */
-  private String lastTransaction(String before) {
-    for (String sql :
-        new String[] {
-          "SELECT @@last_gtid",
-          "SELECT GTID FROM performance_schema.events_transactions_current"
-              + " WHERE THREAD_ID = PS_CURRENT_THREAD_ID()",
-          "SELECT GTID_SUBTRACT(@@gtid_executed, '" + before.replace("'", "") + "')"
-        }) {
+  private String lastTransaction(String before) throws SQLException {
+    List<String> queries =
+        mariadb()
+            ? List.of("SELECT @@last_gtid")
+            : List.of(
+                "SELECT GTID FROM performance_schema.events_transactions_current"
+                    + " WHERE THREAD_ID = PS_CURRENT_THREAD_ID()",
+                "SELECT GTID_SUBTRACT(@@gtid_executed, '" + before.replace("'", "") + "')");
+    for (String sql : queries) {
       try (Statement s = connection.createStatement();
           ResultSet rs = s.executeQuery(sql)) {
         String gtid = rs.next() && rs.getString(1) != null ? rs.getString(1).strip() : "";
@@ -168,19 +170,28 @@ public final class MySqlApplier {
           return gtid;
         }
       } catch (SQLException e) {
-        // not this server's way: try the next
+        // not readable by this user (performance_schema): try the next
       }
     }
     return "";
   }
 
+  private boolean mariadb() throws SQLException {
+    return connection
+        .getMetaData()
+        .getDatabaseProductName()
+        .toLowerCase(Locale.ROOT)
+        .contains("mariadb");
+  }
+
   /** {@code @@gtid_executed} before the commit (MySQL), for {@link #lastTransaction}. */
-  private String gtidsBefore() {
+  private String gtidsBefore() throws SQLException {
+    if (mariadb()) {
+      return "";
+    }
     try (Statement s = connection.createStatement();
         ResultSet rs = s.executeQuery("SELECT @@gtid_executed")) {
       return rs.next() && rs.getString(1) != null ? rs.getString(1).replace("\n", "") : "";
-    } catch (SQLException e) {
-      return ""; // MariaDB has no @@gtid_executed
     }
   }
 
