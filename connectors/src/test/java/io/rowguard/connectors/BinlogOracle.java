@@ -13,33 +13,44 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * What a MariaDB server committed, read independently of Debezium: its own {@code mariadb-binlog
- * --verbose} decoding of the binlog files from a position on. Changes come as "gtid table op id"
- * lines, in binlog order, as {@link ChangeOracle#journaled} writes the journal's.
+ * What a MariaDB or MySQL server committed, read independently of Debezium: its own {@code
+ * mariadb-binlog} or {@code mysqlbinlog --verbose} decoding of the binlog files from a position on.
+ * Changes come as "gtid table op id" lines, in binlog order, as {@link ChangeOracle#journaled}
+ * writes the journal's.
  */
 public final class BinlogOracle {
-  private static final Pattern GTID = Pattern.compile("\\bGTID (\\d+-\\d+-\\d+)\\b");
+  /** MariaDB's "GTID 0-1-5", MySQL's "SET @@SESSION.GTID_NEXT= 'uuid:5'". */
+  private static final Pattern GTID =
+      Pattern.compile("\\bGTID (\\d+-\\d+-\\d+)\\b|GTID_NEXT= '([0-9a-f-]{36}:\\d+)'");
+
   private static final Pattern ROW =
       Pattern.compile("^### (INSERT INTO|UPDATE|DELETE FROM) `[^`]+`\\.`([^`]+)`$");
   private static final Pattern FIRST_COLUMN = Pattern.compile("^###\\s+@1=(-?\\d+)");
 
-  private final MariaDbFixture db;
+  private final BinlogServer db;
   private final String file;
   private final long position;
 
-  private BinlogOracle(MariaDbFixture db, String file, long position) {
+  private BinlogOracle(BinlogServer db, String file, long position) {
     this.db = db;
     this.file = file;
     this.position = position;
   }
 
   /** Starts recording: every change committed from now on. */
-  public static BinlogOracle start(MariaDbFixture db) throws Exception {
+  public static BinlogOracle start(BinlogServer db) throws Exception {
     try (Connection c = db.connect();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SHOW MASTER STATUS")) {
-      rs.next();
-      return new BinlogOracle(db, rs.getString(1), rs.getLong(2));
+        Statement s = c.createStatement()) {
+      ResultSet status;
+      try {
+        status = s.executeQuery("SHOW BINARY LOG STATUS"); // MySQL 8.2 and later
+      } catch (java.sql.SQLException e) {
+        status = s.executeQuery("SHOW MASTER STATUS");
+      }
+      try (ResultSet rs = status) {
+        rs.next();
+        return new BinlogOracle(db, rs.getString(1), rs.getLong(2));
+      }
     }
   }
 
@@ -51,17 +62,11 @@ public final class BinlogOracle {
         ResultSet rs = s.executeQuery("SHOW BINARY LOGS")) {
       while (rs.next()) {
         if (rs.getString(1).compareTo(file) >= 0) {
-          files.add(db.dataDir().resolve(rs.getString(1)).toString());
+          files.add(rs.getString(1));
         }
       }
     }
-    List<String> cmd = new ArrayList<>();
-    cmd.add("mariadb-binlog");
-    cmd.add("--no-defaults");
-    cmd.add("--verbose");
-    cmd.add("--base64-output=DECODE-ROWS");
-    cmd.add("--start-position=" + position);
-    cmd.addAll(files);
+    List<String> cmd = db.decodeBinlog(files, position);
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     List<String> out = new ArrayList<>();
     String gtid = "";
@@ -73,7 +78,7 @@ public final class BinlogOracle {
       for (String line; (line = r.readLine()) != null; ) {
         Matcher g = GTID.matcher(line);
         if (!line.startsWith("###") && g.find()) {
-          gtid = g.group(1);
+          gtid = g.group(1) != null ? g.group(1) : g.group(2);
           continue;
         }
         Matcher row = ROW.matcher(line);
@@ -106,7 +111,7 @@ public final class BinlogOracle {
       }
     }
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new AssertionError("mariadb-binlog failed with " + p.exitValue());
+      throw new AssertionError(cmd.get(0) + " failed with " + p.exitValue());
     }
     return out;
   }

@@ -16,4 +16,17 @@ public interface BinlogServer {
 
   /** The GTID of the last transaction {@code s}'s session committed. */
   String lastGtid(Statement s) throws SQLException;
+
+  /** A config's properties capturing {@code includeList} as replica {@code serverId}. */
+  java.util.Map<String, String> configProperties(Path journalDir, String includeList, int serverId);
+
+  /** Runs {@code sql}, each in turn on one connection as root. */
+  void exec(String... sql) throws SQLException;
+
+  /**
+   * The server's own binlog decoder ({@code mariadb-binlog}, {@code mysqlbinlog}) with {@code
+   * --verbose} decoding {@code files} (names as {@code SHOW BINARY LOGS} gives them) from {@code
+   * position}: the command line to run.
+   */
+  java.util.List<String> decodeBinlog(java.util.List<String> files, long position);
 }

@@ -156,6 +156,20 @@ final class LocalMySql implements AutoCloseable {
     }
   }
 
+  /** {@code mysqlbinlog --verbose} of {@code files} from {@code position}, run in the root. */
+  List<String> decodeBinlog(List<String> files, long position) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add("chroot");
+    cmd.add(root.toString());
+    cmd.add("/usr/bin/mysqlbinlog");
+    cmd.add("--no-defaults");
+    cmd.add("--verbose");
+    cmd.add("--base64-output=DECODE-ROWS");
+    cmd.add("--start-position=" + position);
+    files.forEach(f -> cmd.add(inside("data/" + f)));
+    return cmd;
+  }
+
   int port() {
     return port;
   }

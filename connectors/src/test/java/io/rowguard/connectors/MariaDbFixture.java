@@ -64,6 +64,19 @@ public final class MariaDbFixture implements BinlogServer, AutoCloseable {
     return server.connect(DATABASE);
   }
 
+  @Override
+  public java.util.List<String> decodeBinlog(java.util.List<String> files, long position) {
+    java.util.List<String> cmd = new java.util.ArrayList<>();
+    cmd.add("mariadb-binlog");
+    cmd.add("--no-defaults");
+    cmd.add("--verbose");
+    cmd.add("--base64-output=DECODE-ROWS");
+    cmd.add("--start-position=" + position);
+    files.forEach(f -> cmd.add(dataDir().resolve(f).toString()));
+    return cmd;
+  }
+
+  @Override
   public void exec(String... sql) throws SQLException {
     try (Connection c = server.connect("");
         Statement s = c.createStatement()) {
@@ -84,6 +97,7 @@ public final class MariaDbFixture implements BinlogServer, AutoCloseable {
   }
 
   /** A config for this server capturing {@code includeList} (db.table patterns). */
+  @Override
   public Map<String, String> configProperties(Path journalDir, String includeList, int serverId) {
     Map<String, String> p = new HashMap<>();
     p.put("source.connector", "mariadb");

@@ -125,6 +125,13 @@ public final class MySqlFixture implements BinlogServer, AutoCloseable {
         password());
   }
 
+  @Override
+  public java.util.List<String> decodeBinlog(java.util.List<String> files, long position) {
+    Assumptions.assumeTrue(local != null, "the container's binlog is not decoded here");
+    return local.decodeBinlog(files, position);
+  }
+
+  @Override
   public void exec(String... sql) throws SQLException {
     try (Connection c = connect("");
         Statement s = c.createStatement()) {
@@ -145,6 +152,7 @@ public final class MySqlFixture implements BinlogServer, AutoCloseable {
   }
 
   /** A config for this server capturing {@code includeList} (db.table patterns). */
+  @Override
   public Map<String, String> configProperties(Path journalDir, String includeList, int serverId) {
     Map<String, String> p = new HashMap<>();
     p.put("source.connector", "mysql");
