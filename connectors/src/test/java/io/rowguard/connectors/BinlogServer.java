@@ -7,7 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /** What tests that run on MariaDB and MySQL alike ask of either server. */
-public interface BinlogServer {
+public interface BinlogServer extends AutoCloseable {
   /** A connection as root to the tests' database. */
   Connection connect() throws SQLException;
 
@@ -29,4 +29,7 @@ public interface BinlogServer {
    * position}: the command line to run.
    */
   java.util.List<String> decodeBinlog(java.util.List<String> files, long position);
+
+  /** Kills the server (SIGKILL) and starts it again on the same port and data. */
+  void crashAndRestart() throws java.io.IOException;
 }

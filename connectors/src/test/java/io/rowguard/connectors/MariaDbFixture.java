@@ -121,6 +121,7 @@ public final class MariaDbFixture implements BinlogServer, AutoCloseable {
   }
 
   /** Kills the server (SIGKILL) and starts it again on the same port and data. */
+  @Override
   public void crashAndRestart() throws IOException {
     server.crashAndRestart();
   }

@@ -176,6 +176,7 @@ public final class MySqlFixture implements BinlogServer, AutoCloseable {
   }
 
   /** Kills the server (SIGKILL) and starts it again on the same port and data; local only. */
+  @Override
   public void crashAndRestart() throws IOException {
     Assumptions.assumeTrue(local != null, "a container's server is not restarted in place");
     local.crashAndRestart();
