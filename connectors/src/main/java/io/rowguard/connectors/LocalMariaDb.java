@@ -1,7 +1,6 @@
 package io.rowguard.connectors;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,11 +8,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A private MariaDB server with the binlog settings capture needs, run from the machine's own
@@ -108,33 +105,8 @@ public final class LocalMariaDb implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    SQLException last = null;
-    while (System.nanoTime() < deadline) {
-      if (!server.isAlive()) {
-        throw new IOException("mariadbd exited with " + server.exitValue() + ": " + errorLog());
-      }
-      try (Connection c = connect("")) {
-        return;
-      } catch (SQLException e) {
-        last = e;
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while starting MariaDB", e);
-      }
-    }
-    throw new IOException("mariadbd did not accept connections in 60 s: " + last);
-  }
-
-  private String errorLog() {
-    try {
-      return Files.readString(dir.resolve("err.log")).strip();
-    } catch (IOException e) {
-      return "(no error log)";
-    }
+    ServerProcess.awaitAccepting(
+        "mariadbd", server, () -> connect(""), () -> ServerProcess.read(dir.resolve("err.log")));
   }
 
   public int port() {
@@ -154,32 +126,13 @@ public final class LocalMariaDb implements AutoCloseable {
 
   /** Kills the server (SIGKILL) and starts it again on the same port and data. */
   public void crashAndRestart() throws IOException {
-    server.destroyForcibly();
-    try {
-      server.waitFor(30, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    ServerProcess.kill(server);
     launch();
   }
 
   /** Stops the server (SIGTERM, then SIGKILL after 30 s) and deletes its files. */
   @Override
   public void close() throws IOException {
-    if (server != null) {
-      server.destroy();
-      try {
-        if (!server.waitFor(30, TimeUnit.SECONDS)) {
-          server.destroyForcibly();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (UncheckedIOException e) {
-      // a file removed meanwhile
-    }
+    ServerProcess.stopAndDelete(server, dir);
   }
 }

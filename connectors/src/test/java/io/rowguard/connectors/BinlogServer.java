@@ -12,13 +12,21 @@ public interface BinlogServer extends AutoCloseable {
   Connection connect() throws SQLException;
 
   /** A config capturing {@code includeList} (db.table patterns) as replica {@code serverId}. */
-  RowguardConfig config(Path journalDir, String includeList, int serverId);
+  default RowguardConfig config(Path journalDir, String includeList, int serverId) {
+    return RowguardConfig.of(
+        journalDir.resolve("rowguard.properties"),
+        configProperties(journalDir, includeList, serverId),
+        env -> null);
+  }
 
   /** The GTID of the last transaction {@code s}'s session committed. */
   String lastGtid(Statement s) throws SQLException;
 
   /** A config's properties capturing {@code includeList} as replica {@code serverId}. */
   java.util.Map<String, String> configProperties(Path journalDir, String includeList, int serverId);
+
+  /** Creates a least-privilege capture user: what the docs tell users to grant. */
+  void createCaptureUser(String user, String password) throws SQLException;
 
   /** Runs {@code sql}, each in turn on one connection as root. */
   void exec(String... sql) throws SQLException;

@@ -1,7 +1,6 @@
 package io.rowguard.connectors;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,11 +8,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A private MySQL server run from a Debian root that {@code .ci/mysql-root} builds (Debian ships
@@ -127,33 +124,11 @@ final class LocalMySql implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    SQLException last = null;
-    while (System.nanoTime() < deadline) {
-      if (!server.isAlive()) {
-        throw new IOException("mysqld exited with " + server.exitValue() + ": " + log("error.log"));
-      }
-      try (Connection c = connect("")) {
-        return;
-      } catch (SQLException e) {
-        last = e;
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while starting MySQL", e);
-      }
-    }
-    throw new IOException("mysqld did not accept connections in 60 s: " + last);
+    ServerProcess.awaitAccepting("mysqld", server, () -> connect(""), () -> log("error.log"));
   }
 
   private String log(String file) {
-    try {
-      return Files.readString(onHost(file)).strip();
-    } catch (IOException e) {
-      return "(no " + file + ")";
-    }
+    return ServerProcess.read(onHost(file));
   }
 
   /** {@code mysqlbinlog --verbose} of {@code files} from {@code position}, run in the root. */
@@ -189,32 +164,13 @@ final class LocalMySql implements AutoCloseable {
 
   /** Kills the server (SIGKILL) and starts it again on the same port and data. */
   void crashAndRestart() throws IOException {
-    server.destroyForcibly();
-    try {
-      server.waitFor(30, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    ServerProcess.kill(server);
     launch();
   }
 
   /** Stops the server (SIGTERM, then SIGKILL after 30 s) and deletes its files. */
   @Override
   public void close() throws IOException {
-    if (server != null) {
-      server.destroy();
-      try {
-        if (!server.waitFor(30, TimeUnit.SECONDS)) {
-          server.destroyForcibly();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    try (Stream<Path> walk = Files.walk(root.resolve("srv").resolve(name))) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (UncheckedIOException e) {
-      // a file removed meanwhile
-    }
+    ServerProcess.stopAndDelete(server, root.resolve("srv").resolve(name));
   }
 }

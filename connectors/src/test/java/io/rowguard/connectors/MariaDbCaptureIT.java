@@ -13,7 +13,6 @@ import io.rowguard.core.TableId;
 import io.rowguard.core.TableSchema;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -26,24 +25,18 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Capture from a real MariaDB binlog into a real journal: what goes in is what comes out. */
 @ExtendWith(MariaDbExtension.class)
-class MariaDbCaptureIT {
-  static MariaDbFixture db;
-
+class MariaDbCaptureIT extends BinlogCaptureChecks {
   @BeforeAll
   static void mariaDb(MariaDbFixture shared) {
     db = shared;
   }
 
-  @TempDir Path dir;
-
-  private static int serverIds = 1000;
-
-  private RowguardConfig config(String tables) {
-    return db.config(dir, tables, ++serverIds);
+  @Override
+  String monitorPrivilege() {
+    return "BINLOG MONITOR";
   }
 
   @Test
@@ -181,113 +174,6 @@ class MariaDbCaptureIT {
     }
   }
 
-  @Test
-  void aServerWithoutRowImagesOrWithoutPrimaryKeysIsRefusedWithTheStatementsToRun()
-      throws Exception {
-    db.exec("CREATE TABLE shop.m4 (id int, v int)");
-    db.exec("SET GLOBAL binlog_row_image = 'MINIMAL'");
-    try {
-      RowguardConfig config = config("shop\\.m4");
-      assertThatThrownBy(() -> Capture.check(config))
-          .isInstanceOf(InputException.class)
-          .hasMessageContaining("SET GLOBAL binlog_row_image = 'FULL';")
-          .hasMessageContaining("table shop.m4 has no primary key");
-    } finally {
-      db.exec("SET GLOBAL binlog_row_image = 'FULL'");
-    }
-  }
-
-  @Test
-  void aLeastPrivilegeUserCapturesAndOneMissingAGrantIsToldWhichToRun() throws Exception {
-    db.exec("CREATE TABLE shop.m5 (id int PRIMARY KEY, v int)");
-    db.createCaptureUser("guard", "secret");
-    db.exec(
-        "CREATE USER 'weak'@'%' IDENTIFIED BY 'secret'", "GRANT SELECT ON shop.* TO 'weak'@'%'");
-    Map<String, String> weak = db.configProperties(dir, "shop\\.m5", ++serverIds);
-    weak.put("source.database.user", "weak");
-    weak.put("source.database.password", "secret");
-    RowguardConfig weakConfig =
-        RowguardConfig.of(dir.resolve("weak.properties"), weak, env -> null);
-    assertThatThrownBy(() -> Capture.check(weakConfig))
-        .isInstanceOf(InputException.class)
-        .hasMessageContaining("user weak lacks REPLICATION SLAVE, BINLOG MONITOR, RELOAD");
-
-    Map<String, String> guard = db.configProperties(dir, "shop\\.m5", ++serverIds);
-    guard.put("source.database.user", "guard");
-    guard.put("source.database.password", "secret");
-    RowguardConfig config = RowguardConfig.of(dir.resolve("guard.properties"), guard, env -> null);
-    try (Journal journal = Journal.openWriter(config.journalDir());
-        Capture capture = Capture.start(config, journal)) {
-      assertThat(capture.awaitReady(Duration.ofSeconds(60))).isTrue();
-      db.exec("INSERT INTO shop.m5 VALUES (1, 1)");
-      JournalAwait.entries(journal, 1);
-    }
-  }
-
-  @Test
-  void aStatementCommentNamesWhoMadeTheTransaction() throws Exception {
-    db.exec("CREATE TABLE shop.m6 (id int PRIMARY KEY, v int)");
-    RowguardConfig config = config("shop\\.m6");
-    try (Journal journal = Journal.openWriter(config.journalDir());
-        Capture capture = Capture.start(config, journal)) {
-      assertThat(capture.awaitReady(Duration.ofSeconds(60))).isTrue();
-      String tagged;
-      String plain;
-      try (Connection c = db.connect();
-          Statement s = c.createStatement()) {
-        c.setAutoCommit(false);
-        s.execute("INSERT INTO m6 VALUES (1, 1)");
-        s.execute("/* rowguard:{\"actor\":\"alice\",\"reason\":\"INC-7\"} */ UPDATE m6 SET v = 2");
-        c.commit();
-        tagged = lastGtid(s);
-        s.execute("UPDATE m6 SET v = 3");
-        c.commit();
-        plain = lastGtid(s);
-      }
-      JournalAwait.entries(journal, 3);
-      assertThat(journal.tag(tagged).orElseThrow().actor()).isEqualTo("alice");
-      assertThat(journal.tag(tagged).orElseThrow().reason()).isEqualTo("INC-7");
-      assertThat(journal.tag(plain)).isEmpty();
-    }
-  }
-
-  @Test
-  void aJournalIsFreshWhileCaptureKeepsUpEvenWhenOnlyOtherTablesAreWrittenAndStaleOnceItStops()
-      throws Exception {
-    db.exec(
-        "CREATE TABLE shop.m7 (id int PRIMARY KEY, v int)",
-        "CREATE TABLE shop.m7_other (id int PRIMARY KEY)");
-    RowguardConfig config = config("shop\\.m7");
-    try (Journal journal = Journal.openWriter(config.journalDir());
-        Capture capture = Capture.start(config, journal)) {
-      assertThat(capture.awaitReady(Duration.ofSeconds(60))).isTrue();
-      db.exec("INSERT INTO shop.m7 VALUES (1, 1)");
-      JournalAwait.entries(journal, 1);
-      // the server's last transactions touch no captured table: capture still passes them
-      db.exec("INSERT INTO shop.m7_other VALUES (1)", "INSERT INTO shop.m7_other VALUES (2)");
-      try (Journal reader = Journal.openReader(config.journalDir())) {
-        Freshness f = Freshness.await(config, reader, Duration.ofSeconds(20), line -> {});
-        assertThat(f.fresh()).as(f.toString()).isTrue();
-        assertThat(f.waited()).isLessThan(Duration.ofSeconds(5));
-      }
-    }
-    db.exec("INSERT INTO shop.m7 VALUES (2, 2)");
-    List<String> progress = new ArrayList<>();
-    try (Journal reader = Journal.openReader(config.journalDir())) {
-      Freshness f = Freshness.await(config, reader, Duration.ofMillis(1_500), progress::add);
-      assertThat(f.fresh()).isFalse();
-      assertThat(f.behind()).isEqualTo(1);
-      assertThat(progress).anyMatch(line -> line.contains("1 transactions behind"));
-    }
-  }
-
-  private static String lastGtid(Statement s) throws java.sql.SQLException {
-    try (ResultSet rs = s.executeQuery("SELECT @@last_gtid")) {
-      rs.next();
-      return rs.getString(1);
-    }
-  }
-
   /**
    * Zero dates are accepted by MariaDB's default sql_mode, and the binlog reader gives them as NULL
    * (the epoch in a NOT NULL column): the journal cannot hold them, so capture warns, naming the
@@ -359,7 +245,7 @@ class MariaDbCaptureIT {
 
   @Test
   void aMariaDbServerConfiguredAsMySqlIsRefusedInOneLineNamingTheRightConnector() {
-    Map<String, String> p = db.configProperties(dir, "shop\\.m1", ++serverIds);
+    Map<String, String> p = db.configProperties(dir, "shop\\.m1", nextServerId());
     p.put("source.connector", "mysql");
     RowguardConfig config = RowguardConfig.of(dir.resolve("mysql.properties"), p, env -> null);
     assertThatThrownBy(() -> Capture.check(config))

@@ -1,6 +1,5 @@
 package io.rowguard.connectors;
 
-import io.rowguard.core.RowguardConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -142,6 +141,7 @@ public final class MySqlFixture implements BinlogServer, AutoCloseable {
   }
 
   /** Creates a least-privilege capture user: what the docs tell users to grant on MySQL. */
+  @Override
   public void createCaptureUser(String user, String password) throws SQLException {
     exec(
         "CREATE USER '" + user + "'@'%' IDENTIFIED BY '" + password + "'",
@@ -165,14 +165,6 @@ public final class MySqlFixture implements BinlogServer, AutoCloseable {
     p.put("source.database.server.id", Integer.toString(serverId));
     p.put("journal.dir", journalDir.toString());
     return p;
-  }
-
-  @Override
-  public RowguardConfig config(Path journalDir, String includeList, int serverId) {
-    return RowguardConfig.of(
-        journalDir.resolve("rowguard.properties"),
-        configProperties(journalDir, includeList, serverId),
-        env -> null);
   }
 
   /** Kills the server (SIGKILL) and starts it again on the same port and data; local only. */
