@@ -14,28 +14,22 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Capture from a real MySQL binlog (MySQL 8.4 and later: {@code SHOW BINARY LOG STATUS}, {@code
  * caching_sha2_password} logins, binary JSON, rows-query events, {@code @@gtid_executed}).
  */
+@ExtendWith(MySqlExtension.class)
 class MySqlCaptureIT extends BinlogCaptureChecks {
   private static MySqlFixture mysql;
 
   @BeforeAll
-  static void mySql() {
-    mysql = MySqlFixture.start();
-    db = mysql;
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (mysql != null) {
-      mysql.close();
-    }
+  static void mySql(MySqlFixture shared) {
+    mysql = shared;
+    db = shared;
   }
 
   @Override

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.Database;
 import io.rowguard.connectors.JournalAwait;
+import io.rowguard.connectors.MySqlExtension;
 import io.rowguard.connectors.MySqlFixture;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.SqlDialect;
@@ -19,9 +20,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,21 +32,15 @@ import org.junit.jupiter.api.io.TempDir;
  * backout while later work is kept, the checked write refusing a row changed since, and an export
  * that loads back.
  */
+@ExtendWith(MySqlExtension.class)
 class MySqlIT {
   static MySqlFixture mysql;
 
   @TempDir Path dir;
 
   @BeforeAll
-  static void startMySql() {
-    mysql = MySqlFixture.start();
-  }
-
-  @AfterAll
-  static void stopMySql() throws Exception {
-    if (mysql != null) {
-      mysql.close();
-    }
+  static void mySql(MySqlFixture shared) {
+    mysql = shared;
   }
 
   private RowguardConfig config(String table) {
@@ -97,23 +92,23 @@ class MySqlIT {
   @Test
   void aBadWriteIsRolledBackAndBackedOutExactlyOnMySql() throws Exception {
     exec(
-        "CREATE TABLE shop.orders (id int PRIMARY KEY, status varchar(20), amount decimal(12,2),"
+        "CREATE TABLE shop.sales (id int PRIMARY KEY, status varchar(20), amount decimal(12,2),"
             + " payload varbinary(16), at datetime(6), doc json)",
-        "INSERT INTO shop.orders VALUES (1, 'paid', 10.50, X'00ff', '2026-01-01 10:00:00.123456',"
+        "INSERT INTO shop.sales VALUES (1, 'paid', 10.50, X'00ff', '2026-01-01 10:00:00.123456',"
             + " '{\"a\": 1}'), (2, 'new', 20.00, NULL, NULL, NULL)");
-    RowguardConfig config = config("orders");
-    TableId orders = TableId.of("shop", "orders");
+    RowguardConfig config = config("sales");
+    TableId orders = TableId.of("shop", "sales");
     try (Journal journal = Journal.openWriter(config.journalDir());
         Capture capture = Capture.start(config, journal)) {
       assertThat(capture.awaitReady(Duration.ofSeconds(120))).isTrue();
-      exec("INSERT INTO shop.orders VALUES (3, 'shipped', 30.00, X'01', NOW(6), '[1, 2]')");
-      List<String> original = rows("shop.orders");
+      exec("INSERT INTO shop.sales VALUES (3, 'shipped', 30.00, X'01', NOW(6), '[1, 2]')");
+      List<String> original = rows("shop.sales");
       Thread.sleep(1_100);
       long t = micros();
       Thread.sleep(1_100);
       exec(
-          "UPDATE shop.orders SET status = 'TEST', amount = 0",
-          "DELETE FROM shop.orders WHERE id = 2");
+          "UPDATE shop.sales SET status = 'TEST', amount = 0",
+          "DELETE FROM shop.sales WHERE id = 2");
       JournalAwait.caughtUp(config, journal);
       Planner planner = new Planner(journal, Clock.systemUTC());
       RollbackPlan plan = planner.rollbackTable(orders, new PointInTime.At(t));
@@ -123,11 +118,11 @@ class MySqlIT {
                 .apply(plan, ConflictPolicy.ABORT, "t", "mysql", PlanApplier.Progress.NONE);
         assertThat(r.conflicts()).isEmpty();
       }
-      assertThat(rows("shop.orders")).containsExactlyElementsOf(original);
+      assertThat(rows("shop.sales")).containsExactlyElementsOf(original);
 
       // a bad transaction backed out cell by cell while later work on other cells is kept
-      exec("UPDATE shop.orders SET status = 'BAD' WHERE id IN (1, 3)");
-      exec("UPDATE shop.orders SET amount = 99.99 WHERE id = 1");
+      exec("UPDATE shop.sales SET status = 'BAD' WHERE id IN (1, 3)");
+      exec("UPDATE shop.sales SET amount = 99.99 WHERE id = 1");
       JournalAwait.caughtUp(config, journal);
       String badTx =
           journal.tableChanges(orders, 0, Long.MAX_VALUE).stream()
@@ -152,19 +147,19 @@ class MySqlIT {
                     .conflicts())
             .isEmpty();
       }
-      assertThat(rows("shop.orders").get(0)).contains("|99.99|").doesNotContain(hex("BAD"));
+      assertThat(rows("shop.sales").get(0)).contains("|99.99|").doesNotContain(hex("BAD"));
 
       // an export of the table as of t loads back as it was
       StringWriter sql = new StringWriter();
       new Exporter(journal, Clock.systemUTC(), SqlDialect.MYSQL)
           .export(orders, t, Exporter.Format.SQL, sql);
       List<String> load = new ArrayList<>();
-      load.add("CREATE TABLE shop.orders_copy LIKE shop.orders");
+      load.add("CREATE TABLE shop.sales_copy LIKE shop.sales");
       for (String line : sql.toString().split("\n")) {
-        load.add(line.replace("INSERT INTO `shop`.`orders` ", "INSERT INTO shop.orders_copy "));
+        load.add(line.replace("INSERT INTO `shop`.`sales` ", "INSERT INTO shop.sales_copy "));
       }
       exec(load.toArray(String[]::new));
-      assertThat(rows("shop.orders_copy")).containsExactlyElementsOf(original);
+      assertThat(rows("shop.sales_copy")).containsExactlyElementsOf(original);
       assertThat(capture.failure()).isEmpty();
     }
   }

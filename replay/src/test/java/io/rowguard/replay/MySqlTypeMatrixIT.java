@@ -1,23 +1,18 @@
 package io.rowguard.replay;
 
+import io.rowguard.connectors.MySqlExtension;
 import io.rowguard.connectors.MySqlFixture;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The type matrix, conflicts and foreign-key order on a MySQL server of the class's own. */
+/** The type matrix, conflicts and foreign-key order on the JVM's shared MySQL. */
+@ExtendWith(MySqlExtension.class)
 class MySqlTypeMatrixIT extends BinlogTypeMatrix {
   private static MySqlFixture mysql;
 
   @BeforeAll
-  static void mySql() {
-    mysql = MySqlFixture.start();
-    db = mysql;
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (mysql != null) {
-      mysql.close();
-    }
+  static void mySql(MySqlFixture shared) {
+    mysql = shared;
+    db = shared;
   }
 }
