@@ -40,11 +40,7 @@ abstract class BinlogCrashRecovery {
         "CREATE TABLE shop.crash_a (id bigint PRIMARY KEY, v int, note varchar(64))",
         "CREATE TABLE shop.crash_b (id bigint PRIMARY KEY, a bigint, amount decimal(12,2))",
         "INSERT INTO shop.crash_a (id, v, note) VALUES "
-            + String.join(
-                ", ",
-                java.util.stream.IntStream.rangeClosed(1, 100)
-                    .mapToObj(i -> "(" + i + ", 0, 'seed')")
-                    .toList()));
+            + BinlogServer.rows(100, i -> i + ", 0, 'seed'"));
     Path config = dir.resolve("crash.properties");
     Path journal = dir.resolve("journal");
     Cli.writeConfig(config, db.configProperties(journal, "shop\\.crash_.*", 4242));

@@ -37,7 +37,8 @@ abstract class BinlogMalformedInput extends BadInputFuzz {
             + " opened date)",
         "CREATE TABLE shop.line (acct int, n int, note text, PRIMARY KEY (acct, n))",
         "INSERT INTO shop.acct VALUES "
-            + values(
+            + BinlogServer.rows(
+                40,
                 i ->
                     i
                         + ", 'o"
@@ -47,7 +48,8 @@ abstract class BinlogMalformedInput extends BadInputFuzz {
                         + ", DATE '2026-01-01' + INTERVAL "
                         + i
                         + " DAY"),
-        "INSERT INTO shop.line VALUES " + values(i -> (i % 40 + 1) + ", " + i + ", 'n'"));
+        "INSERT INTO shop.line VALUES "
+            + BinlogServer.rows(40, i -> (i % 40 + 1) + ", " + i + ", 'n'"));
     good = db.configProperties(dir.resolve("journal"), "shop\\.acct,shop\\.line", 5454);
     config = Cli.writeConfig(dir.resolve("good.properties"), good);
     RowguardConfig cfg = RowguardConfig.load(config);
@@ -108,14 +110,5 @@ abstract class BinlogMalformedInput extends BadInputFuzz {
         return rs.getString(1);
       }
     }
-  }
-
-  /** Rows 1 to 40 as {@code (…), (…)}, the same on either server. */
-  private static String values(java.util.function.IntFunction<String> row) {
-    return String.join(
-        ", ",
-        java.util.stream.IntStream.rangeClosed(1, 40)
-            .mapToObj(i -> "(" + row.apply(i) + ")")
-            .toList());
   }
 }

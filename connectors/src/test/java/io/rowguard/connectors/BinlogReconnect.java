@@ -35,11 +35,7 @@ abstract class BinlogReconnect {
       db.exec(
           "CREATE TABLE shop.rc_a (id bigint PRIMARY KEY, v int, note varchar(40))",
           "INSERT INTO shop.rc_a (id, v, note) VALUES "
-              + String.join(
-                  ", ",
-                  java.util.stream.IntStream.rangeClosed(1, 100)
-                      .mapToObj(i -> "(" + i + ", 0, 'seed')")
-                      .toList()));
+              + BinlogServer.rows(100, i -> i + ", 0, 'seed'"));
       RowguardConfig config = db.config(dir.resolve("journal"), "shop\\.rc_.*", 5151);
       long seed = Long.getLong("rowguard.faults.seed", System.nanoTime());
       Random random = new Random(seed);

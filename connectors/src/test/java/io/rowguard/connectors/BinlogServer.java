@@ -40,4 +40,13 @@ public interface BinlogServer extends AutoCloseable {
 
   /** Kills the server (SIGKILL) and starts it again on the same port and data. */
   void crashAndRestart() throws java.io.IOException;
+
+  /** Rows {@code 1..n} as a VALUES list, {@code (…), (…)}, written the same on either server. */
+  static String rows(int n, java.util.function.IntFunction<String> row) {
+    return String.join(
+        ", ",
+        java.util.stream.IntStream.rangeClosed(1, n)
+            .mapToObj(i -> "(" + row.apply(i) + ")")
+            .toList());
+  }
 }
