@@ -26,6 +26,7 @@ import picocli.CommandLine.ScopeType;
       IncidentsCommand.class,
       BlastRadiusCommand.class,
       VerifyCommand.class,
+      MirrorCommand.class,
       BackupCommand.class,
       BackupsCommand.class,
       RestoreCommand.class,

@@ -47,6 +47,7 @@ import java.util.regex.Pattern;
  *     ({@code capture.warn-retained-wal}, default 1 GB; 0 never warns)
  * @param applyLogin who writes rollbacks and backouts ({@code apply.user}, {@code apply.password});
  *     the capture user when not set
+ * @param mirror how the journal is mirrored into Kafka ({@code mirror.*}, {@code kafka.*})
  */
 public record RowguardConfig(
     Path file,
@@ -59,7 +60,8 @@ public record RowguardConfig(
     PerTable<String> actorColumns,
     GuardRules guard,
     long warnRetainedWalBytes,
-    ApplyLogin applyLogin) {
+    ApplyLogin applyLogin,
+    MirrorSettings mirror) {
 
   /** The default of {@code capture.warn-retained-wal}. */
   public static final long DEFAULT_WARN_RETAINED_WAL = 1L << 30;
@@ -134,7 +136,10 @@ public record RowguardConfig(
           unresolved.add(unset.getMessage());
         }
         source.put(key.substring(SOURCE_PREFIX.length()), value);
-      } else if (!OWN_KEYS.contains(key) && OWN_PREFIXES.stream().noneMatch(key::startsWith)) {
+      } else if (!OWN_KEYS.contains(key)
+          && OWN_PREFIXES.stream().noneMatch(key::startsWith)
+          && !key.startsWith(MirrorSettings.PREFIX)
+          && !key.startsWith(MirrorSettings.KAFKA_PREFIX)) {
         unknown.add(key);
       }
     }
@@ -147,7 +152,7 @@ public record RowguardConfig(
               + String.join(", ", new TreeSet<>(OWN_KEYS))
               + ", "
               + String.join(", ", OWN_PREFIXES.stream().map(p -> p + "<table>").toList())
-              + "; Debezium's keys take the prefix source.)");
+              + ", mirror.*; Debezium's keys take the prefix source., the Kafka producer's kafka.)");
     }
     String connectorName = source.remove("connector");
     if (connectorName == null || connectorName.isBlank()) {
@@ -227,7 +232,8 @@ public record RowguardConfig(
         perTable(where, raw, ACTOR_COLUMN, v -> v),
         guardRules(where, raw, env),
         warnWal,
-        applyLogin(where, raw, env));
+        applyLogin(where, raw, env),
+        MirrorSettings.parse(where, raw, source, (k, v) -> resolveEnv(where, k, v, env)));
   }
 
   private static ApplyLogin applyLogin(
@@ -482,6 +488,9 @@ public record RowguardConfig(
 
   public static boolean isSecret(String key) {
     String k = key.toLowerCase(java.util.Locale.ROOT);
-    return k.contains("password") || k.contains("secret") || k.contains("token");
+    return k.contains("password")
+        || k.contains("secret")
+        || k.contains("token")
+        || k.contains("jaas");
   }
 }
