@@ -18,7 +18,7 @@ import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 
 /** A real single-node KRaft Kafka in this JVM (Kafka's own test kit), for mirror tests. */
-final class KafkaBroker implements AutoCloseable {
+public final class KafkaBroker implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final KafkaClusterTestKit cluster;
 
@@ -26,7 +26,7 @@ final class KafkaBroker implements AutoCloseable {
     this.cluster = cluster;
   }
 
-  static KafkaBroker start() throws Exception {
+  public static KafkaBroker start() throws Exception {
     KafkaClusterTestKit cluster =
         new KafkaClusterTestKit.Builder(
                 new TestKitNodes.Builder()
@@ -47,20 +47,20 @@ final class KafkaBroker implements AutoCloseable {
     return new KafkaBroker(cluster);
   }
 
-  String bootstrapServers() {
+  public String bootstrapServers() {
     return cluster.bootstrapServers();
   }
 
   /** A record as a read_committed consumer sees it, value and key parsed as JSON (or null). */
-  record Seen(
+  public record Seen(
       String topic, long offset, JsonNode key, JsonNode value, Map<String, String> headers) {
-    String header(String name) {
+    public String header(String name) {
       return headers.get(name);
     }
   }
 
   /** Every committed record of the topics that start with {@code prefix}, read to their ends. */
-  List<Seen> readCommitted(String prefix) throws Exception {
+  public List<Seen> readCommitted(String prefix) throws Exception {
     Map<String, Object> config = new HashMap<>();
     config.put("bootstrap.servers", bootstrapServers());
     config.put("isolation.level", "read_committed");
