@@ -61,8 +61,13 @@ public final class KafkaBroker implements AutoCloseable {
 
   /** Every committed record of the topics that start with {@code prefix}, read to their ends. */
   public List<Seen> readCommitted(String prefix) throws Exception {
+    return readCommitted(bootstrapServers(), prefix);
+  }
+
+  /** As {@link #readCommitted(String)}, from any broker. */
+  public static List<Seen> readCommitted(String bootstrapServers, String prefix) throws Exception {
     Map<String, Object> config = new HashMap<>();
-    config.put("bootstrap.servers", bootstrapServers());
+    config.put("bootstrap.servers", bootstrapServers);
     config.put("isolation.level", "read_committed");
     config.put("enable.auto.commit", "false");
     List<Seen> out = new ArrayList<>();
