@@ -10,6 +10,7 @@ import io.rowguard.cli.internal.Bytes;
 import io.rowguard.cli.internal.Control;
 import io.rowguard.cli.internal.Json;
 import io.rowguard.cli.internal.Logging;
+import io.rowguard.cli.internal.MirrorTask;
 import io.rowguard.cli.internal.RetentionTask;
 import io.rowguard.cli.internal.RetryLog;
 import io.rowguard.connectors.Capture;
@@ -166,7 +167,8 @@ final class CaptureCommand implements Callable<Integer> {
         AutoCloseable control =
             Control.listen(cfg.journalDir(), request -> handle(journal, request))
                 .map(AutoCloseable.class::cast)
-                .orElse(() -> {})) {
+                .orElse(() -> {});
+        AutoCloseable mirror = MirrorTask.startIfEnabled(cfg, clock)) {
       long interval = progressSeconds <= 0 ? Long.MAX_VALUE : progressSeconds;
       long atStart = journal.changesCommitted();
       long lastCount = 0;

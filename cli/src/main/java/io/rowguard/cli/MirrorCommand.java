@@ -69,11 +69,11 @@ final class MirrorCommand implements Callable<Integer> {
 
   @Option(
       names = "--until",
-      paramLabel = "SEQ|TS",
+      paramLabel = "SEQ|TS|end",
       description =
-          "A bounded run: publish up to this change (to the end of its transaction) or the"
-              + " changes committed before this time, as far as the journal holds them now, then"
-              + " exit 0.")
+          "A bounded run: publish up to this change (to the end of its transaction), the"
+              + " changes committed before this time, or (end) everything, as far as the journal"
+              + " holds them when the run gets there, then exit 0.")
   String until;
 
   @Spec CommandSpec spec;
@@ -102,7 +102,12 @@ final class MirrorCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     try (Journal journal = Journal.openReader(cfg.journalDir())) {
       long fromSeq = from == null ? 0 : seq(journal, from, "--from", true);
-      long untilSeq = until == null ? Mirror.FOLLOW : seq(journal, until, "--until", false);
+      long untilSeq =
+          until == null
+              ? Mirror.FOLLOW
+              : until.trim().equalsIgnoreCase("end")
+                  ? Mirror.TO_END
+                  : seq(journal, until, "--until", false);
       Mirror mirror = new Mirror(cfg, journal, Clock.systemUTC(), LOG::warn);
       LOG.info(
           "Mirroring {} to {} (topics {}.*, transactional.id {})",

@@ -9,6 +9,7 @@ import io.rowguard.connectors.SourceStatus;
 import io.rowguard.core.Durations;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.ValueFormat;
+import io.rowguard.journal.ConsumerPositions;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalStatus;
 import java.io.PrintWriter;
@@ -43,9 +44,13 @@ final class StatusCommand implements Callable<Integer> {
     RowguardConfig cfg = config.load();
     JournalStatus js;
     java.util.List<io.rowguard.journal.Gap> gaps;
+    java.util.List<ConsumerView> consumers = new java.util.ArrayList<>();
     try (Journal journal = Journal.openReader(cfg.journalDir())) {
       js = journal.status();
       gaps = journal.gaps();
+      for (ConsumerPositions.Position p : ConsumerPositions.list(cfg.journalDir())) {
+        consumers.add(ConsumerView.of(journal, js, p));
+      }
     }
     SourceStatus ss = SourceStatus.probe(cfg);
     long nowMicros = clock.millis() * 1000L;
@@ -82,6 +87,15 @@ final class StatusCommand implements Callable<Integer> {
       doc.put("gaps", gaps.size());
       doc.put("openGaps", gaps.stream().filter(io.rowguard.journal.Gap::isOpen).count());
       doc.set("gapList", GapView.json(gaps));
+      var list = doc.putArray("consumers");
+      for (ConsumerView c : consumers) {
+        ObjectNode n = list.addObject();
+        n.put("name", c.position().name());
+        n.put("seq", c.position().seq());
+        n.put("updated", c.position().updated().toString());
+        n.put("entriesBehind", c.entriesBehind());
+        n.put("secondsBehind", c.secondsBehind());
+      }
       ObjectNode db = doc.putObject("database");
       db.put("host", cfg.host() + ":" + cfg.port() + "/" + cfg.database());
       db.put("reachable", ss.error().isEmpty());
@@ -125,6 +139,16 @@ final class StatusCommand implements Callable<Integer> {
           Durations.format(cfg.retention()));
     }
     GapView.print(out, "gap           ", gaps);
+    for (ConsumerView c : consumers) {
+      out.printf(
+          "consumer      %s: up to entry %d, %,d entries (%s) behind; position stored %s ago;"
+              + " retention keeps what it has not read%n",
+          c.position().name(),
+          c.position().seq(),
+          c.entriesBehind(),
+          duration(Math.round(c.secondsBehind())),
+          duration(Math.max(0, (nowMicros / 1000 - c.position().updated().toEpochMilli()) / 1000)));
+    }
     String where =
         cfg.host() + ":" + cfg.port() + (cfg.database().isEmpty() ? "" : "/" + cfg.database());
     if (ss.error().isPresent()) {
@@ -185,5 +209,24 @@ final class StatusCommand implements Callable<Integer> {
       return seconds / 3600 + " h";
     }
     return seconds / 86400 + " days";
+  }
+
+  /** How far a consumer of the journal (the mirror) is behind it. */
+  private record ConsumerView(
+      ConsumerPositions.Position position, long entriesBehind, double secondsBehind) {
+    static ConsumerView of(Journal journal, JournalStatus js, ConsumerPositions.Position p) {
+      long[] firstUnread = {-1};
+      journal.scan(
+          p.seq() + 1,
+          e -> {
+            firstUnread[0] = e.event().commitMicros();
+            return false;
+          });
+      double seconds =
+          firstUnread[0] < 0 || js.lastCommitMicros().isEmpty()
+              ? 0
+              : Math.max(0, js.lastCommitMicros().getAsLong() - firstUnread[0]) / 1_000_000.0;
+      return new ConsumerView(p, Math.max(0, js.lastSeq() - p.seq()), seconds);
+    }
   }
 }

@@ -787,11 +787,32 @@ public final class Journal implements AutoCloseable {
    * Prunes the changes committed before {@code cutMicros}, keeping each row's last version before
    * the cut (unless that version deleted the row) so that rollbacks to any later moment stay exact.
    * The pruned range is summarized by a retention record in the chain. Runs beside a capture
-   * writing the journal.
+   * writing the journal. Changes a consumer ({@link ConsumerPositions}, the Kafka mirror) has not
+   * yet read are kept, whatever the cut.
    */
   public PruneResult prune(long cutMicros, Clock clock, Progress progress) {
     writer();
-    return new Pruner(this, clock, progress).prune(cutMicros);
+    return new Pruner(this, clock, progress).prune(Math.min(cutMicros, unconsumedMicros()));
+  }
+
+  /**
+   * The commit time of the first change a consumer has not read ({@link ConsumerPositions}): a
+   * prune's cut goes no later. {@code Long.MAX_VALUE} when every consumer is caught up, or none is
+   * registered.
+   */
+  public long unconsumedMicros() {
+    java.util.OptionalLong oldest = ConsumerPositions.oldest(dir());
+    if (oldest.isEmpty()) {
+      return Long.MAX_VALUE;
+    }
+    long[] micros = {Long.MAX_VALUE};
+    scan(
+        oldest.getAsLong() + 1,
+        e -> {
+          micros[0] = e.event().commitMicros();
+          return false;
+        });
+    return micros[0];
   }
 
   /** Reports progress of long work: a phase, done so far, and the total (or -1). */

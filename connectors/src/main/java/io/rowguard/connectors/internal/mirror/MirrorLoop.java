@@ -3,9 +3,11 @@ package io.rowguard.connectors.internal.mirror;
 import io.rowguard.connectors.MirrorException;
 import io.rowguard.core.Attribution;
 import io.rowguard.core.ChangeEvent;
+import io.rowguard.core.InputException;
 import io.rowguard.core.MirrorSettings;
 import io.rowguard.core.TransactionTag;
 import io.rowguard.core.ValueFormat;
+import io.rowguard.journal.ConsumerPositions;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
 import java.time.Clock;
@@ -56,6 +58,10 @@ public final class MirrorLoop {
   private KafkaProducer<byte[], byte[]> producer;
   private MirrorPosition position;
   private String lastProblem = "";
+  private boolean connected;
+  private final Clock clock;
+  private long storedSeq = -1;
+  private long storedAt;
   private long published;
 
   /** What a run did. */
@@ -70,6 +76,7 @@ public final class MirrorLoop {
     this.settings = settings;
     this.journal = journal;
     this.say = say;
+    this.clock = clock;
     this.records = new MirrorRecords(settings, source, clock);
     String id = journal.id();
     this.transactionalId = "rowguard-mirror-" + settings.topicPrefix() + "-" + id;
@@ -124,6 +131,7 @@ public final class MirrorLoop {
               startSeq = position.seq();
             }
           }
+          connected = true;
           journal.refresh();
           int n = publishOnce(untilSeq);
           if (!lastProblem.isEmpty()) {
@@ -156,6 +164,17 @@ public final class MirrorLoop {
                   + ": "
                   + e.getMessage());
         } catch (KafkaException e) {
+          if (!connected) {
+            // never reached: the configuration, not an outage
+            closeProducer();
+            throw new InputException(
+                "mirror.bootstrap.servers="
+                    + settings.bootstrapServers()
+                    + ": no Kafka broker answered ("
+                    + describe(e)
+                    + "); check the address, and kafka.security.protocol and kafka.sasl.* where"
+                    + " the brokers need them");
+          }
           problem(e);
           closeProducer();
           Thread.sleep(backoff);
@@ -164,6 +183,7 @@ public final class MirrorLoop {
       }
     } finally {
       closeProducer();
+      storeLocally(true);
     }
     return new Result(published, position == null ? 0 : position.seq());
   }
@@ -242,7 +262,29 @@ public final class MirrorLoop {
     }
     position = reached;
     published += batch.size();
+    storeLocally(false);
     return batch.size();
+  }
+
+  /** The name under which the journal keeps this mirror's position. */
+  public String consumerName() {
+    return "mirror-" + settings.topicPrefix();
+  }
+
+  /**
+   * Keeps the position in the journal's directory too, at most once a second (and at the end), so
+   * that retention keeps what is not yet published and {@code status} shows how far behind it is.
+   */
+  private void storeLocally(boolean now) {
+    if (position == null || position.seq() == storedSeq) {
+      return;
+    }
+    long t = System.nanoTime();
+    if (now || t - storedAt >= 1_000_000_000L) {
+      ConsumerPositions.store(journal.dir(), consumerName(), position.seq(), clock);
+      storedSeq = position.seq();
+      storedAt = t;
+    }
   }
 
   /** A record the broker will never take is the mirror's end, named; others are retried. */
@@ -283,20 +325,22 @@ public final class MirrorLoop {
     return first[0];
   }
 
-  private void problem(Exception e) {
+  /** What went wrong, in Kafka's words: the failure and its root cause's message. */
+  private static String describe(Exception e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
-    String what =
-        root == e
-            ? e.getClass().getSimpleName() + ": " + e.getMessage()
-            : e.getMessage()
-                + " ("
-                + root.getClass().getSimpleName()
-                + ": "
-                + root.getMessage()
-                + ")";
+    String top = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    if (root == e) {
+      return top;
+    }
+    String cause = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    return top.contains(cause) ? top : top + ": " + cause;
+  }
+
+  private void problem(Exception e) {
+    String what = describe(e);
     if (!what.equals(lastProblem)) {
       lastProblem = what;
       say.accept(
