@@ -626,7 +626,7 @@ public final class EndToEnd {
     return p99 <= 100 && added99 <= 50;
   }
 
-  private static long nowMicros() {
+  static long nowMicros() {
     Instant i = Clock.systemUTC().instant();
     return i.getEpochSecond() * 1_000_000L + i.getNano() / 1000;
   }

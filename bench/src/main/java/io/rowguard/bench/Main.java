@@ -15,6 +15,7 @@ public final class Main {
     switch (what) {
       case "e2e" -> EndToEnd.main(rest);
       case "e2e-mariadb" -> MariaDbEndToEnd.main(rest);
+      case "e2e-mirror" -> MirrorBench.main(rest);
       case "jmh" -> org.openjdk.jmh.Main.main(rest);
       default -> {
         System.err.println(
@@ -27,6 +28,8 @@ public final class Main {
                 "       java -Xmx512m -jar rowguard-bench.jar e2e-mariadb [--changes 200000]",
                 "           [--rollback-rows 100000] [--runs 3] [--only capture,rollback]",
                 "           [--json results.json]   (needs mariadbd installed)",
+                "       java -Xmx1g -jar rowguard-bench.jar e2e-mirror [--changes 200000] [--runs 3]",
+                "           [--rate 5000] [--latency-seconds 20] [--json results.json]",
                 "       java -jar rowguard-bench.jar jmh [JMH options, e.g. -prof gc HistorySeek]"));
         System.exit(what.equals("help") ? 0 : 2);
       }

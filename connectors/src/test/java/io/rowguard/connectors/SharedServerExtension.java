@@ -1,6 +1,7 @@
 package io.rowguard.connectors;
 
 import java.util.function.Supplier;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
@@ -10,7 +11,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * parameter (in a {@code @BeforeAll} method or a test), and stopped when the JVM's tests are done.
  * Classes sharing it keep to their own tables, users and replica ids.
  */
-abstract class SharedServerExtension<F extends AutoCloseable> implements ParameterResolver {
+abstract class SharedServerExtension<F extends AutoCloseable>
+    implements ParameterResolver, BeforeAllCallback {
   private final Class<F> type;
   private final Supplier<F> start;
 
@@ -24,8 +26,21 @@ abstract class SharedServerExtension<F extends AutoCloseable> implements Paramet
     return parameter.getParameter().getType() == type;
   }
 
+  /**
+   * Starts (or finds) the server before the class's {@code @BeforeAll} methods: where none can run
+   * here, the fixture's assumption skips the class, saying why, instead of failing its parameter.
+   */
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    server(context);
+  }
+
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+    return server(context);
+  }
+
+  private Object server(ExtensionContext context) {
     return context
         .getRoot()
         .getStore(ExtensionContext.Namespace.create(getClass()))
