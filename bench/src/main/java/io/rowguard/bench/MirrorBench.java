@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.Mirror;
+import io.rowguard.connectors.internal.mirror.MirrorLoop;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -222,6 +223,8 @@ final class MirrorBench {
             "bootstrap.servers=" + kafka.bootstrapServers(),
             "acks=all",
             "linger.ms=5",
+            "batch.size=" + MirrorLoop.BATCH_BYTES,
+            "compression.type=" + MirrorLoop.COMPRESSION,
             "enable.idempotence=true");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String last = null;
@@ -279,13 +282,13 @@ final class MirrorBench {
     List<Long> lagsMicros = new ArrayList<>();
     AtomicBoolean stop = new AtomicBoolean();
     try (Journal journal = Journal.openWriter(config.journalDir());
-        Capture capture = Capture.start(config, journal);
-        Journal reader = Journal.openReader(config.journalDir())) {
+        Capture capture = Capture.start(config, journal)) {
+      // as mirror.enabled runs it: on capture's own journal instance
       Thread mirror =
           new Thread(
               () -> {
                 try {
-                  new Mirror(config, reader, Clock.systemUTC(), out::println)
+                  new Mirror(config, journal, Clock.systemUTC(), out::println)
                       .run(0, Mirror.FOLLOW, stop::get);
                 } catch (InterruptedException e) {
                   Thread.currentThread().interrupt();
@@ -403,8 +406,8 @@ final class MirrorBench {
         mirror =
             new Thread(
                 () -> {
-                  try (Journal reader = waitForReader(config)) {
-                    new Mirror(config, reader, Clock.systemUTC(), out::println)
+                  try {
+                    new Mirror(config, journal, Clock.systemUTC(), out::println)
                         .run(0, Mirror.FOLLOW, stop::get);
                   } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -418,16 +421,6 @@ final class MirrorBench {
         mirror.join();
       }
       return rate;
-    }
-  }
-
-  private static Journal waitForReader(RowguardConfig config) throws InterruptedException {
-    while (true) {
-      try {
-        return Journal.openReader(config.journalDir());
-      } catch (RuntimeException notYet) {
-        Thread.sleep(50);
-      }
     }
   }
 

@@ -75,6 +75,8 @@ import picocli.CommandLine.Option;
       "  guard.require-actor=*                 warn on writes nobody is attributed for",
       "  guard.webhook.url=https://hooks.example.com/rowguard   POST each violation as JSON",
       "  guard.webhook.header.Authorization=Bearer $${env:HOOK_TOKEN}",
+      "  mirror.enabled=true                   also publish every change to Kafka (see `rowguard"
+          + " mirror --help` for mirror.bootstrap.servers and the rest)",
       "",
       "PostgreSQL needs wal_level=logical, a user with REPLICATION (and SELECT on the tables),"
           + " and REPLICA IDENTITY FULL on every captured table; capture refuses to start"
@@ -168,7 +170,7 @@ final class CaptureCommand implements Callable<Integer> {
             Control.listen(cfg.journalDir(), request -> handle(journal, request))
                 .map(AutoCloseable.class::cast)
                 .orElse(() -> {});
-        AutoCloseable mirror = MirrorTask.startIfEnabled(cfg, clock)) {
+        AutoCloseable mirror = MirrorTask.startIfEnabled(cfg, journal, clock)) {
       long interval = progressSeconds <= 0 ? Long.MAX_VALUE : progressSeconds;
       long atStart = journal.changesCommitted();
       long lastCount = 0;

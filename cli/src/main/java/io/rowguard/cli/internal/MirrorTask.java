@@ -10,9 +10,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The mirror on a thread of its own inside {@code capture} ({@code mirror.enabled=true}), reading
- * the journal as any reader does. Its problems are logged and never stop capture; closing it ends
- * its Kafka transaction and waits for it.
+ * The mirror on a thread of its own inside {@code capture} ({@code mirror.enabled=true}). It reads
+ * the capture's own journal instance, whose reads are safe beside its writer: a secondary instance
+ * would replay every write into memtables of its own, CPU taken from capture. Its problems are
+ * logged and never stop capture; closing it ends its Kafka transaction and waits for it.
  */
 public final class MirrorTask implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MirrorTask.class);
@@ -20,23 +21,23 @@ public final class MirrorTask implements AutoCloseable {
   private final AtomicBoolean stop = new AtomicBoolean();
   private final Thread thread;
 
-  private MirrorTask(RowguardConfig config, Clock clock) {
-    this.thread = new Thread(() -> run(config, clock), "rowguard-mirror");
+  private MirrorTask(RowguardConfig config, Journal journal, Clock clock) {
+    this.thread = new Thread(() -> run(config, journal, clock), "rowguard-mirror");
     thread.setDaemon(true);
   }
 
   /** Starts the mirror when {@code mirror.enabled=true}; else a task that does nothing. */
-  public static AutoCloseable startIfEnabled(RowguardConfig config, Clock clock) {
+  public static AutoCloseable startIfEnabled(RowguardConfig config, Journal journal, Clock clock) {
     if (!config.mirror().enabled()) {
       return () -> {};
     }
-    MirrorTask task = new MirrorTask(config, clock);
+    MirrorTask task = new MirrorTask(config, journal, clock);
     task.thread.start();
     return task;
   }
 
-  private void run(RowguardConfig config, Clock clock) {
-    try (Journal journal = Journal.openReader(config.journalDir())) {
+  private void run(RowguardConfig config, Journal journal, Clock clock) {
+    try {
       Mirror mirror = new Mirror(config, journal, clock, LOG::warn);
       LOG.info(
           "Mirroring to {} (topics {}.*, transactional.id {})",

@@ -44,7 +44,17 @@ public final class MirrorLoop {
   static final int MAX_CHANGES = 10_000;
 
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
-  private static final long POLL_MILLIS = 100;
+
+  /** The producer's {@code batch.size} unless {@code kafka.batch.size} says otherwise. */
+  public static final int BATCH_BYTES = 256 * 1024;
+
+  /**
+   * The producer's {@code compression.type} unless {@code kafka.compression.type} says otherwise:
+   * JSON with schemas repeats itself record after record.
+   */
+  public static final String COMPRESSION = "lz4";
+
+  private static final long POLL_MILLIS = 10;
   private static final long MAX_BACKOFF_MILLIS = 30_000;
 
   private final MirrorSettings settings;
@@ -85,6 +95,9 @@ public final class MirrorLoop {
     this.producerConfig = only(ProducerConfig.configNames(), common, settings.kafka());
     producerConfig.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) TIMEOUT.toMillis());
     producerConfig.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
+    // records with their schemas are kilobytes: batches of 16 KB (Kafka's default) hold a handful
+    producerConfig.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, BATCH_BYTES);
+    producerConfig.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, COMPRESSION);
     producerConfig.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
     producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");

@@ -19,7 +19,6 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
-import org.apache.kafka.connect.json.JsonConverter;
 
 /**
  * Journal entries as the records Debezium would have written for them: one topic per table, the
@@ -72,8 +71,8 @@ final class MirrorRecords {
   private final MirrorSettings settings;
   private final SourceBlock source;
   private final Clock clock;
-  private final JsonConverter keys = new JsonConverter();
-  private final JsonConverter values = new JsonConverter();
+  private final JsonBytes keys;
+  private final JsonBytes values;
   private final Map<TableSchema, TableTopic> topics = new IdentityHashMap<>();
   private final String transactionTopic;
 
@@ -90,9 +89,8 @@ final class MirrorRecords {
     this.settings = settings;
     this.source = source;
     this.clock = clock;
-    Map<String, Object> json = Map.of("schemas.enable", settings.schemas());
-    keys.configure(json, true);
-    values.configure(json, false);
+    this.keys = new JsonBytes(settings.schemas(), true);
+    this.values = new JsonBytes(settings.schemas(), false);
     this.transactionTopic = settings.topicPrefix() + ".transaction";
   }
 
@@ -201,7 +199,7 @@ final class MirrorRecords {
         keySchema == null
             ? null
             : ConnectValues.key(t.key, c.after() != null ? c.after() : c.before());
-    byte[] keyBytes = keys.fromConnectData(t.topic, keySchema, key);
+    byte[] keyBytes = keys.write(t.topic, keySchema, key);
     RecordHeaders headers = headers(entry, tag, actor);
     out.add(
         new ProducerRecord<>(
@@ -209,7 +207,7 @@ final class MirrorRecords {
             null,
             null,
             keyBytes,
-            values.fromConnectData(t.topic, t.envelope.schema(), value),
+            values.write(t.topic, t.envelope.schema(), value),
             headers));
     if (settings.tombstones() && (c.op() == Op.DELETE || c.op() == Op.ABSENT)) {
       out.add(new ProducerRecord<>(t.topic, null, null, keyBytes, null, headers));
@@ -252,8 +250,8 @@ final class MirrorRecords {
     }
     return new ProducerRecord<>(
         transactionTopic,
-        keys.fromConnectData(transactionTopic, TX_KEY, key),
-        values.fromConnectData(transactionTopic, TX_VALUE, value));
+        keys.write(transactionTopic, TX_KEY, key),
+        values.write(transactionTopic, TX_VALUE, value));
   }
 
   private TableTopic tableTopic(TableSchema table) {
