@@ -67,22 +67,24 @@ final class MirrorBench {
   }
 
   private final Options o;
-  private final PrintStream out = System.out;
+  private final PrintStream out;
   private final Map<String, Object> results = new LinkedHashMap<>();
   private EmbeddedPostgres pg;
   private KafkaClusterTestKit kafka;
   private Path work;
 
-  private MirrorBench(Options o) {
+  MirrorBench(Options o, PrintStream out) {
     this.o = o;
+    this.out = out;
   }
 
   static void main(String[] args) throws Exception {
-    boolean met = new MirrorBench(Options.parse(args)).run();
+    boolean met = new MirrorBench(Options.parse(args), System.out).run();
     System.exit(met ? 0 : 1);
   }
 
-  private boolean run() throws Exception {
+  /** Runs the three parts; true when every goal is met. */
+  boolean run() throws Exception {
     work = Files.createTempDirectory("rowguard-mirror-bench");
     results.put("date", java.time.LocalDate.now().toString());
     results.put("cores", Runtime.getRuntime().availableProcessors());
@@ -256,7 +258,7 @@ final class MirrorBench {
       consumer.seekToBeginning(List.of(tp));
       long bytes = 0;
       int n = 0;
-      while (n < 1000) {
+      while (n < Math.min(1000, o.changes() / 2)) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofSeconds(1))) {
           if (r.value() != null) {
             bytes += r.value().length;

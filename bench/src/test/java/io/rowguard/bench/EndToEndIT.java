@@ -74,4 +74,35 @@ class EndToEndIT {
         .contains("rollback of a 2,000-row table");
     assertThat(Files.readString(json)).contains("\"captureRatio\"").contains("\"rollbackRatio\"");
   }
+
+  @Test
+  void theMirrorPartsRunAndReport() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    Path json = dir.resolve("mirror.json");
+    new MirrorBench(
+            MirrorBench.Options.parse(
+                new String[] {
+                  "--changes",
+                  "4000",
+                  "--runs",
+                  "1",
+                  "--latency-seconds",
+                  "2",
+                  "--rate",
+                  "200",
+                  "--json",
+                  json.toString()
+                }),
+            new PrintStream(bytes, true, StandardCharsets.UTF_8))
+        .run();
+    assertThat(bytes.toString(StandardCharsets.UTF_8))
+        .contains("1. mirror: publishing 4,000 journaled changes")
+        .contains("kafka ProducerPerformance, same sizes")
+        .contains("2. commit -> visible to a read_committed consumer")
+        .contains("3. capture with the mirror in the same process");
+    assertThat(Files.readString(json))
+        .contains("\"mirrorToProducerPerformance\"")
+        .contains("\"mirrorLatencyP99Ms\"")
+        .contains("\"captureWithMirrorToAlone\"");
+  }
 }
