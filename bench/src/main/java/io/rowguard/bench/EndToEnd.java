@@ -373,11 +373,16 @@ public final class EndToEnd {
     return p;
   }
 
-  /** Half inserts, half updates of the inserted rows, in transactions of 1,000 rows. */
   private void fill(String table, long changes) throws SQLException {
+    try (Connection c = connect()) {
+      fill(c, table, changes);
+    }
+  }
+
+  /** Half inserts, half updates of the inserted rows, in transactions of 1,000 rows. */
+  static void fill(Connection c, String table, long changes) throws SQLException {
     long rows = changes / 2;
-    try (Connection c = connect();
-        Statement s = c.createStatement()) {
+    try (Statement s = c.createStatement()) {
       for (long from = 1; from <= rows; from += 1000) {
         long to = Math.min(rows, from + 999);
         s.execute(
@@ -405,17 +410,22 @@ public final class EndToEnd {
 
   /** Polls a change count until it reaches the workload; events/s from the first to the last. */
   private double drain(LongSupplier count) throws InterruptedException {
+    return drain(count, o.changes());
+  }
+
+  /** Polls a change count until it reaches {@code n}; events/s from the first to the last. */
+  static double drain(LongSupplier count, long n) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(20);
     long firstCount = -1;
     long firstAt = 0;
     long c;
-    while ((c = count.getAsLong()) < o.changes()) {
+    while ((c = count.getAsLong()) < n) {
       if (c > 0 && firstCount < 0) {
         firstCount = c;
         firstAt = System.nanoTime();
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("drained only " + c + " of " + o.changes() + " changes");
+        throw new IllegalStateException("drained only " + c + " of " + n + " changes");
       }
       Thread.sleep(2);
     }

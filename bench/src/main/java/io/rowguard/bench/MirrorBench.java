@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -149,7 +148,7 @@ final class MirrorBench {
     RowguardConfig config = config("mt", "slot_mt", "pub_mt", "mt0");
     try (Journal journal = Journal.openWriter(config.journalDir());
         Capture capture = Capture.start(config, journal)) {
-      await(capture::journaled, o.changes());
+      EndToEnd.drain(capture::journaled, o.changes());
       while (journal.changeCount() < o.changes()) {
         Thread.sleep(10);
       }
@@ -417,7 +416,7 @@ final class MirrorBench {
                 });
         mirror.start();
       }
-      double rate = await(capture::journaled, o.changes());
+      double rate = EndToEnd.drain(capture::journaled, o.changes());
       stop.set(true);
       if (mirror != null) {
         mirror.join();
@@ -456,55 +455,9 @@ final class MirrorBench {
     return p;
   }
 
-  /** Waits until {@code count} reaches {@code n}; returns the rate from its first change on. */
-  private static double await(LongSupplier count, long n) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(20);
-    long firstCount = -1;
-    long firstAt = 0;
-    long c;
-    while ((c = count.getAsLong()) < n) {
-      if (c > 0 && firstCount < 0) {
-        firstCount = c;
-        firstAt = System.nanoTime();
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("drained only " + c + " of " + n + " changes");
-      }
-      Thread.sleep(2);
-    }
-    long now = System.nanoTime();
-    return firstCount < 0 || now == firstAt
-        ? Double.NaN
-        : (c - firstCount) / ((now - firstAt) / 1e9);
-  }
-
-  /** Half inserts, half updates of the inserted rows, in transactions of 1,000 rows. */
   private void fill(String table, long changes) throws Exception {
-    long rows = changes / 2;
-    try (Connection c = connect();
-        Statement s = c.createStatement()) {
-      for (long from = 1; from <= rows; from += 1000) {
-        long to = Math.min(rows, from + 999);
-        s.execute(
-            "INSERT INTO "
-                + table
-                + " SELECT g, g % 1000, 'row number ' || g, (g % 100000) / 100.0,"
-                + " now() FROM generate_series("
-                + from
-                + ", "
-                + to
-                + ") g");
-      }
-      for (long from = 1; from <= changes - rows; from += 1000) {
-        long to = Math.min(changes - rows, from + 999);
-        s.execute(
-            "UPDATE "
-                + table
-                + " SET a = a + 1, b = b || ' paid', d = now() WHERE id BETWEEN "
-                + from
-                + " AND "
-                + to);
-      }
+    try (Connection c = connect()) {
+      EndToEnd.fill(c, table, changes);
     }
   }
 

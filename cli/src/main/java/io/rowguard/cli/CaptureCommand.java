@@ -13,6 +13,7 @@ import io.rowguard.cli.internal.Logging;
 import io.rowguard.cli.internal.MirrorTask;
 import io.rowguard.cli.internal.RetentionTask;
 import io.rowguard.cli.internal.RetryLog;
+import io.rowguard.cli.internal.StopSignal;
 import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.SourceStatus;
 import io.rowguard.core.RowguardConfig;
@@ -26,7 +27,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,36 +110,14 @@ final class CaptureCommand implements Callable<Integer> {
     if (!Logging.verbose()) {
       RetryLog.install();
     }
-    CountDownLatch stopRequested = new CountDownLatch(1);
-    CountDownLatch stopped = new CountDownLatch(1);
-    Thread hook =
-        new Thread(
-            () -> {
-              stopRequested.countDown();
-              try {
-                stopped.await(90, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            },
-            "rowguard-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
-    handleStopSignals(stopRequested);
-    try {
-      run(cfg, stopRequested);
-    } finally {
-      stopped.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook is running: it waits for `stopped`
-      }
+    try (StopSignal stop = StopSignal.install("rowguard", Duration.ofSeconds(90))) {
+      run(cfg, stop);
     }
     return Main.OK;
   }
 
   /** Checks, opens, captures until asked to stop (or the capture fails), and closes in order. */
-  private void run(RowguardConfig cfg, CountDownLatch stopRequested) throws Exception {
+  private void run(RowguardConfig cfg, StopSignal stopRequested) throws Exception {
     MeterRegistry metrics = new SimpleMeterRegistry();
     // the database first: a refusal must leave no journal directory behind
     Capture.Checked checked = Capture.check(cfg);
@@ -296,20 +274,5 @@ final class CaptureCommand implements Callable<Integer> {
     ObjectNode reply = Json.NODES.objectNode();
     reply.set("backup", BackupView.json(info));
     return reply;
-  }
-
-  /**
-   * SIGTERM and SIGINT ask the capture to stop; it finishes and commits the current batch and the
-   * command exits 0. Where the signals cannot be handled, the shutdown hook still stops cleanly.
-   */
-  @SuppressWarnings("restriction")
-  private static void handleStopSignals(CountDownLatch stopRequested) {
-    for (String name : new String[] {"TERM", "INT"}) {
-      try {
-        sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> stopRequested.countDown());
-      } catch (IllegalArgumentException | UnsupportedOperationException e) {
-        LOG.debug("Cannot handle SIG{}; the shutdown hook will stop the capture", name, e);
-      }
-    }
   }
 }

@@ -1,6 +1,7 @@
 package io.rowguard.cli;
 
 import io.rowguard.cli.internal.Logging;
+import io.rowguard.cli.internal.StopSignal;
 import io.rowguard.cli.internal.Times;
 import io.rowguard.connectors.Mirror;
 import io.rowguard.core.InputException;
@@ -8,9 +9,8 @@ import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
 import org.slf4j.Logger;
@@ -85,22 +85,9 @@ final class MirrorCommand implements Callable<Integer> {
       // the Kafka client logs every failed connection; the mirror says what is wrong once
       Configurator.setLevel("org.apache.kafka", Level.ERROR);
     }
-    CountDownLatch stop = new CountDownLatch(1);
-    CountDownLatch stopped = new CountDownLatch(1);
     // SIGTERM: the loop ends its Kafka transaction (commits or aborts it) and closes the producer
-    Thread hook =
-        new Thread(
-            () -> {
-              stop.countDown();
-              try {
-                stopped.await(30, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            },
-            "rowguard-mirror-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
-    try (Journal journal = Journal.openReader(cfg.journalDir())) {
+    try (StopSignal stop = StopSignal.install("rowguard-mirror", Duration.ofSeconds(30));
+        Journal journal = Journal.openReader(cfg.journalDir())) {
       long fromSeq = from == null ? 0 : seq(journal, from, "--from", true);
       long untilSeq =
           until == null
@@ -115,31 +102,15 @@ final class MirrorCommand implements Callable<Integer> {
           cfg.mirror().bootstrapServers(),
           cfg.mirror().topicPrefix(),
           mirror.transactionalId());
-      Mirror.Result r = mirror.run(fromSeq, untilSeq, () -> awaitStop(stop));
+      Mirror.Result r = mirror.run(fromSeq, untilSeq, stop::requested);
       spec.commandLine()
           .getOut()
           .printf(
               "published %,d changes to %s; the mirror's position is change %d%n",
               r.changes(), cfg.mirror().bootstrapServers(), r.lastSeq());
       spec.commandLine().getOut().flush();
-    } finally {
-      stopped.countDown();
-      try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // the JVM is stopping: the loop has seen the stop
-      }
     }
     return Main.OK;
-  }
-
-  private static boolean awaitStop(CountDownLatch stop) {
-    try {
-      return stop.await(0, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return true;
-    }
   }
 
   /**

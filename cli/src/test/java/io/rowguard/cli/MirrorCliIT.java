@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rowguard.connectors.JournalAwait;
 import io.rowguard.connectors.KafkaBroker;
+import io.rowguard.connectors.KafkaExtension;
 import io.rowguard.connectors.MirrorChecks;
 import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
@@ -18,30 +19,22 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** `rowguard mirror` and `mirror.enabled` as users run them, against a real broker. */
-@ExtendWith(PostgresExtension.class)
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class MirrorCliIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   static PostgresFixture pg;
   static KafkaBroker kafka;
 
   @BeforeAll
-  static void start(PostgresFixture fixture) throws Exception {
+  static void start(PostgresFixture fixture, KafkaBroker broker) {
     pg = fixture;
-    kafka = KafkaBroker.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kafka != null) {
-      kafka.close();
-    }
+    kafka = broker;
   }
 
   @TempDir Path dir;
@@ -87,6 +80,50 @@ class MirrorCliIT {
       assertThat(Cli.ok("status", "-c", config.toString()).out())
           .contains("consumer      mirror-inproc: up to entry");
       assertThat(capture.isAlive()).isTrue();
+    } finally {
+      capture.destroy();
+      capture.waitFor(60, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aBackoutsRecordsNameTheTransactionItUndid() throws Exception {
+    pg.exec(
+        "CREATE TABLE mcli_o (id int PRIMARY KEY, total numeric(10,2))",
+        "ALTER TABLE mcli_o REPLICA IDENTITY FULL",
+        "INSERT INTO mcli_o SELECT g, g FROM generate_series(1, 20) g");
+    Map<String, String> p = properties("public.mcli_o", "mcli4", "undo");
+    p.put("mirror.schemas", "false");
+    Path config = Cli.writeConfig(dir.resolve("o.properties"), p);
+    RowguardConfig cfg = RowguardConfig.load(config);
+    Process capture = Cli.startCapture(config, dir.resolve("capture.log"));
+    try {
+      pg.awaitStreaming(cfg);
+      pg.exec("UPDATE mcli_o SET total = 0 WHERE id <= 5"); // the bad write
+      pg.exec("UPDATE mcli_o SET total = 99 WHERE id = 20"); // later work, kept
+      List<JournalEntry> journaled = caughtUp(cfg);
+      String bad =
+          journaled.stream()
+              .filter(e -> e.event().op() == io.rowguard.core.Op.UPDATE)
+              .findFirst()
+              .orElseThrow()
+              .event()
+              .txId();
+      Cli.ok("backout", "-c", config.toString(), "--tx", bad, "--apply", "--wait", "30s");
+      Cli.ok("mirror", "-c", config.toString(), "--until", "end");
+      List<KafkaBroker.Seen> rows =
+          kafka.readCommitted("undo").stream()
+              .filter(s -> s.topic().equals("undo.public.mcli_o") && s.value() != null)
+              .toList();
+      List<KafkaBroker.Seen> repairs =
+          rows.stream().filter(s -> s.header("rowguard.rollback-of") != null).toList();
+      assertThat(repairs).hasSize(5);
+      assertThat(repairs)
+          .allSatisfy(r -> assertThat(r.header("rowguard.rollback-of")).isEqualTo(bad));
+      // schemaless: the envelope itself, no schema around it
+      assertThat(repairs.get(0).value().has("schema")).isFalse();
+      assertThat(repairs.get(0).value().get("op").asText()).isEqualTo("u");
+      assertThat(rows.size() - repairs.size()).isEqualTo(26); // 20 read, 5 bad, 1 later
     } finally {
       capture.destroy();
       capture.waitFor(60, TimeUnit.SECONDS);

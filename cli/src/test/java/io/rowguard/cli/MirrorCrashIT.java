@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rowguard.connectors.JournalAwait;
 import io.rowguard.connectors.KafkaBroker;
+import io.rowguard.connectors.KafkaExtension;
 import io.rowguard.connectors.MirrorChecks;
 import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
@@ -20,7 +21,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -32,23 +32,16 @@ import org.junit.jupiter.api.io.TempDir;
  * transaction of the mirror): a read_committed consumer still sees every change once, in order,
  * with the transaction topic's counts right.
  */
-@ExtendWith(PostgresExtension.class)
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class MirrorCrashIT {
   private static final int KILLS = Integer.getInteger("rowguard.crash.kills", 10);
   static PostgresFixture pg;
   static KafkaBroker kafka;
 
   @BeforeAll
-  static void start(PostgresFixture fixture) throws Exception {
+  static void start(PostgresFixture fixture, KafkaBroker broker) {
     pg = fixture;
-    kafka = KafkaBroker.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kafka != null) {
-      kafka.close();
-    }
+    kafka = broker;
   }
 
   @TempDir Path dir;

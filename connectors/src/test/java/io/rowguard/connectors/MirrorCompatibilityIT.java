@@ -24,7 +24,6 @@ import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -36,23 +35,16 @@ import org.junit.jupiter.api.io.TempDir;
  * topics, keys, value schemas and payloads. What may differ is exactly what the user guide lists:
  * the envelope's processing time, {@code source.sequence}, and the ids of BEGIN/END records.
  */
-@ExtendWith(PostgresExtension.class)
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class MirrorCompatibilityIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   static PostgresFixture pg;
   static KafkaBroker kafka;
 
   @BeforeAll
-  static void start(PostgresFixture fixture) throws Exception {
+  static void start(PostgresFixture fixture, KafkaBroker broker) {
     pg = fixture;
-    kafka = KafkaBroker.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kafka != null) {
-      kafka.close();
-    }
+    kafka = broker;
   }
 
   @TempDir Path dir;

@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -27,22 +26,15 @@ import org.junit.jupiter.api.io.TempDir;
  * read_committed consumer sees is every journaled change once, in journal order, in Debezium's
  * envelope, however the runs are cut.
  */
-@ExtendWith(PostgresExtension.class)
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
 class MirrorIT {
   static PostgresFixture pg;
   static KafkaBroker kafka;
 
   @BeforeAll
-  static void start(PostgresFixture fixture) throws Exception {
+  static void start(PostgresFixture fixture, KafkaBroker broker) {
     pg = fixture;
-    kafka = KafkaBroker.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kafka != null) {
-      kafka.close();
-    }
+    kafka = broker;
   }
 
   @TempDir Path dir;
