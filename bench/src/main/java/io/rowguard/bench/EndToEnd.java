@@ -160,18 +160,7 @@ public final class EndToEnd {
     results.put("maxHeapMb", Runtime.getRuntime().maxMemory() >> 20);
     boolean met = true;
     try {
-      pg =
-          EmbeddedPostgres.builder()
-              .setServerConfig("wal_level", "logical")
-              .setServerConfig("max_wal_senders", "20")
-              .setServerConfig("max_replication_slots", "20")
-              .setServerConfig("fsync", "off")
-              // a commit is sent to logical decoding once its WAL is written: as on a default
-              // server (the embedded one defaults to asynchronous commits)
-              .setServerConfig("synchronous_commit", "on")
-              .setServerConfig("max_wal_size", "4GB")
-              .setOutputRedirector(ProcessBuilder.Redirect.DISCARD)
-              .start();
+      pg = startPostgres();
       if (o.only().contains("capture")) {
         met &= capture(work);
       }
@@ -371,6 +360,21 @@ public final class EndToEnd {
     p.put("source.publication.name", publication);
     p.put("journal.dir", journal.toString());
     return p;
+  }
+
+  /** The benchmarks' PostgreSQL: logical decoding on, commits decoded once their WAL is written. */
+  static EmbeddedPostgres startPostgres() throws java.io.IOException {
+    return EmbeddedPostgres.builder()
+        .setServerConfig("wal_level", "logical")
+        .setServerConfig("max_wal_senders", "20")
+        .setServerConfig("max_replication_slots", "20")
+        .setServerConfig("fsync", "off")
+        // a commit is sent to logical decoding once its WAL is written: as on a default
+        // server (the embedded one defaults to asynchronous commits)
+        .setServerConfig("synchronous_commit", "on")
+        .setServerConfig("max_wal_size", "4GB")
+        .setOutputRedirector(ProcessBuilder.Redirect.DISCARD)
+        .start();
   }
 
   private void fill(String table, long changes) throws SQLException {

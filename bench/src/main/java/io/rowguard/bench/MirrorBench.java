@@ -89,16 +89,7 @@ final class MirrorBench {
     results.put("cores", Runtime.getRuntime().availableProcessors());
     boolean met = true;
     try {
-      pg =
-          EmbeddedPostgres.builder()
-              .setServerConfig("wal_level", "logical")
-              .setServerConfig("max_wal_senders", "20")
-              .setServerConfig("max_replication_slots", "20")
-              .setServerConfig("fsync", "off")
-              .setServerConfig("synchronous_commit", "on")
-              .setServerConfig("max_wal_size", "4GB")
-              .setOutputRedirector(ProcessBuilder.Redirect.DISCARD)
-              .start();
+      pg = EndToEnd.startPostgres();
       kafka =
           new KafkaClusterTestKit.Builder(
                   new TestKitNodes.Builder()
