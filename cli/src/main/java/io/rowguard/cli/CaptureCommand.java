@@ -109,6 +109,11 @@ final class CaptureCommand implements Callable<Integer> {
     RowguardConfig cfg = config.load();
     if (!Logging.verbose()) {
       RetryLog.install();
+      if (cfg.mirror().enabled()) {
+        // the Kafka client logs every failed connection and new topic; the mirror says what matters
+        org.apache.logging.log4j.core.config.Configurator.setLevel(
+            "org.apache.kafka.clients", org.apache.logging.log4j.Level.ERROR);
+      }
     }
     try (StopSignal stop = StopSignal.install("rowguard", Duration.ofSeconds(90))) {
       run(cfg, stop);

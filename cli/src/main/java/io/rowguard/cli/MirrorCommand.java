@@ -134,7 +134,9 @@ final class MirrorCommand implements Callable<Integer> {
                 + seq
                 + ": the journal holds changes "
                 + (first == 0 ? "none yet" : first + " to " + last)
-                + (first > 1 ? " (older ones were pruned by journal.retention)" : ""));
+                + (journal.retentionCut().isPresent()
+                    ? " (older ones were pruned by journal.retention)"
+                    : ""));
       }
       return seq;
     }
