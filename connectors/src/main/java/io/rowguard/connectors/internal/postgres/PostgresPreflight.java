@@ -137,6 +137,7 @@ public final class PostgresPreflight {
     return props;
   }
 
+  /** The one-line error for a failed connection; the SQL error stays its cause (for retries). */
   static InputException describe(RowguardConfig config, SQLException e) {
     String where = "PostgreSQL at " + config.host() + ":" + config.port();
     String state = e.getSQLState() == null ? "" : e.getSQLState();
@@ -148,11 +149,12 @@ public final class PostgresPreflight {
               + config.user()
               + "': "
               + message
-              + " (check source.database.user and source.database.password)");
+              + " (check source.database.user and source.database.password)",
+          e);
     }
     if (state.equals("3D000")) {
       return new InputException(
-          where + " has no database '" + config.database() + "' (check source.database.dbname)");
+          where + " has no database '" + config.database() + "' (check source.database.dbname)", e);
     }
     if (state.startsWith("08")) {
       return new InputException(
@@ -160,9 +162,10 @@ public final class PostgresPreflight {
               + where
               + ": "
               + message
-              + " (check source.database.hostname and source.database.port)");
+              + " (check source.database.hostname and source.database.port)",
+          e);
     }
-    return new InputException(where + ": " + message);
+    return new InputException(where + ": " + message, e);
   }
 
   private static String firstLine(String s) {
