@@ -203,13 +203,7 @@ public final class EndToEnd {
     List<Double> heap = new ArrayList<>();
     for (int run = 0; run <= o.runs(); run++) {
       String t = "cap" + run;
-      exec(
-          "CREATE TABLE "
-              + t
-              + " (id bigint PRIMARY KEY, a int, b text, c numeric(12,2),"
-              + " d timestamptz)",
-          "ALTER TABLE " + t + " REPLICA IDENTITY FULL",
-          "CREATE PUBLICATION pub_" + t + " FOR TABLE " + t);
+      exec(tableDdl(t));
       for (String v : VARIANTS) {
         exec("SELECT pg_create_logical_replication_slot('" + slot(t, v) + "', 'pgoutput')");
       }
@@ -360,6 +354,17 @@ public final class EndToEnd {
     p.put("source.publication.name", publication);
     p.put("journal.dir", journal.toString());
     return p;
+  }
+
+  /** The capture benchmarks' table {@code t}, logged in full, and its publication {@code pub_t}. */
+  static String[] tableDdl(String t) {
+    return new String[] {
+      "CREATE TABLE "
+          + t
+          + " (id bigint PRIMARY KEY, a int, b text, c numeric(12,2), d timestamptz)",
+      "ALTER TABLE " + t + " REPLICA IDENTITY FULL",
+      "CREATE PUBLICATION pub_" + t + " FOR TABLE " + t
+    };
   }
 
   /** The benchmarks' PostgreSQL: logical decoding on, commits decoded once their WAL is written. */

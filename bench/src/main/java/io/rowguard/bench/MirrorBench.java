@@ -130,10 +130,7 @@ final class MirrorBench {
   // ---------------------------------------------------------------- 1. throughput
 
   private boolean throughput() throws Exception {
-    exec(
-        "CREATE TABLE mt (id bigint PRIMARY KEY, a int, b text, c numeric(12,2), d timestamptz)",
-        "ALTER TABLE mt REPLICA IDENTITY FULL",
-        "CREATE PUBLICATION pub_mt FOR TABLE mt");
+    exec(EndToEnd.tableDdl("mt"));
     exec("SELECT pg_create_logical_replication_slot('slot_mt', 'pgoutput')");
     fill("mt", o.changes());
     RowguardConfig config = config("mt", "slot_mt", "pub_mt", "mt0");
@@ -359,13 +356,7 @@ final class MirrorBench {
     List<Double> ratios = new ArrayList<>();
     for (int run = 0; run <= o.runs(); run++) {
       String t = "mc" + run;
-      exec(
-          "CREATE TABLE "
-              + t
-              + " (id bigint PRIMARY KEY, a int, b text, c numeric(12,2),"
-              + " d timestamptz)",
-          "ALTER TABLE " + t + " REPLICA IDENTITY FULL",
-          "CREATE PUBLICATION pub_" + t + " FOR TABLE " + t);
+      exec(EndToEnd.tableDdl(t));
       exec(
           "SELECT pg_create_logical_replication_slot('" + t + "_alone', 'pgoutput')",
           "SELECT pg_create_logical_replication_slot('" + t + "_mirror', 'pgoutput')");

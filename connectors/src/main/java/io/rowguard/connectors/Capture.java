@@ -227,12 +227,9 @@ public final class Capture implements AutoCloseable {
   }
 
   private void completed(boolean success, String message, Throwable error) {
-    io.rowguard.core.RowguardException ownError = ownCause(error);
-    // a connection rowguard opened itself (reading column numbers) is described as an input
-    // error, its SQL error kept as the cause: lost while the server restarts, it is retried too
     if (!success
         && state.get() == State.RUNNING
-        && (ownError == null || ownError instanceof io.rowguard.core.InputException)
+        && ownCause(error) == null
         && Reconnects.lostConnection(error)) {
       restartLater(error);
       return; // the next engine's end counts down finished, or a close meanwhile does

@@ -65,7 +65,6 @@ public final class Mirror {
    *     aborted
    */
   public Result run(long fromSeq, long untilSeq, BooleanSupplier stop) throws InterruptedException {
-    MirrorLoop.Result r = loop.run(fromSeq, untilSeq, stop);
-    return new Result(r.changes(), r.lastSeq());
+    return loop.run(fromSeq, untilSeq, stop);
   }
 }

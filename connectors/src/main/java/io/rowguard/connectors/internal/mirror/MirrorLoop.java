@@ -1,5 +1,6 @@
 package io.rowguard.connectors.internal.mirror;
 
+import io.rowguard.connectors.Mirror;
 import io.rowguard.connectors.MirrorException;
 import io.rowguard.core.Attribution;
 import io.rowguard.core.ChangeEvent;
@@ -74,9 +75,6 @@ public final class MirrorLoop {
   private long storedAt;
   private long published;
 
-  /** What a run did. */
-  public record Result(long changes, long lastSeq) {}
-
   public MirrorLoop(
       MirrorSettings settings,
       SourceBlock source,
@@ -125,11 +123,11 @@ public final class MirrorLoop {
    * @param fromSeq republish from this change (from the start of its transaction); 0 continues from
    *     the position Kafka holds
    */
-  public Result run(long fromSeq, long untilSeq, BooleanSupplier stop) throws InterruptedException {
+  public Mirror.Result run(long fromSeq, long untilSeq, BooleanSupplier stop)
+      throws InterruptedException {
     long backoff = 1000;
     published = 0;
     boolean fromApplied = fromSeq <= 0;
-    long startSeq = -1;
     try {
       while (!stop.getAsBoolean()) {
         try {
@@ -140,9 +138,6 @@ public final class MirrorLoop {
               fromApplied = true;
             }
             records.resume(position);
-            if (startSeq < 0) {
-              startSeq = position.seq();
-            }
           }
           connected = true;
           journal.refresh();
@@ -198,7 +193,7 @@ public final class MirrorLoop {
       closeProducer();
       storeLocally(true);
     }
-    return new Result(published, position == null ? 0 : position.seq());
+    return new Mirror.Result(published, position == null ? 0 : position.seq());
   }
 
   private void start() throws InterruptedException {

@@ -185,7 +185,8 @@ final class MirrorRecords {
           case DELETE, ABSENT -> t.envelope.delete(ConnectValues.row(t.row, c.before()), src, now);
           case TRUNCATE -> t.envelope.truncate(src, now);
         };
-    String collection = source.dataCollection(c.table());
+    // as Debezium names it: schema.table on PostgreSQL, db.table on MySQL and MariaDB
+    String collection = c.table().schema() + "." + c.table().name();
     long inCollection = collections.merge(collection, 1L, Long::sum);
     events++;
     value.put(

@@ -1,7 +1,6 @@
 package io.rowguard.connectors.internal.mirror;
 
 import io.rowguard.core.ChangeEvent;
-import io.rowguard.core.TableId;
 import java.time.Instant;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
@@ -9,9 +8,8 @@ import org.apache.kafka.connect.data.Struct;
 
 /**
  * What a mirrored change says of where it came from, as the Debezium connector of its database says
- * it: the envelope's {@code source} block, the transaction ids, the names of tables in the
- * transaction topic. One implementation per database ({@code internal.postgres}, {@code
- * internal.mysql}).
+ * it: the envelope's {@code source} block and the transaction ids. One implementation per database
+ * ({@code internal.postgres}, {@code internal.mysql}).
  */
 public interface SourceBlock {
 
@@ -23,11 +21,6 @@ public interface SourceBlock {
 
   /** The transaction's id as Debezium's transaction metadata gives it for this change. */
   String transactionId(ChangeEvent change);
-
-  /** The table as the transaction topic's {@code data_collection} names it. */
-  default String dataCollection(TableId table) {
-    return table.schema() + "." + table.name();
-  }
 
   /** The fields every Debezium connector's {@code source} block starts with, in order. */
   static SchemaBuilder common(String schemaName) {

@@ -2,7 +2,6 @@ package io.rowguard.connectors.internal.mysql;
 
 import io.rowguard.connectors.internal.mirror.SourceBlock;
 import io.rowguard.core.ChangeEvent;
-import io.rowguard.core.TableId;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 
@@ -78,10 +77,5 @@ public final class BinlogSourceBlock implements SourceBlock {
   @Override
   public String transactionId(ChangeEvent c) {
     return c.txId();
-  }
-
-  @Override
-  public String dataCollection(TableId table) {
-    return table.schema() + "." + table.name();
   }
 }

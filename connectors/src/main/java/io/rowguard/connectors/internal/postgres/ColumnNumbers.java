@@ -2,6 +2,7 @@ package io.rowguard.connectors.internal.postgres;
 
 import static io.rowguard.core.SqlDialect.POSTGRES;
 
+import io.rowguard.connectors.internal.Reconnects;
 import io.rowguard.core.Column;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableSchema;
@@ -43,8 +44,13 @@ public final class ColumnNumbers implements UnaryOperator<TableSchema>, AutoClos
     try {
       numbers = read(schema);
     } catch (SQLException e) {
-      LOG.debug("Could not read the column numbers of {}", schema.table(), e);
       close();
+      if (Reconnects.lostConnection(e)) {
+        // the server went away (a restart): capture starts again and asks again
+        throw new IllegalStateException(
+            "lost the connection reading the column numbers of " + schema.table(), e);
+      }
+      LOG.debug("Could not read the column numbers of {}", schema.table(), e);
       return schema;
     }
     List<Column> columns = new ArrayList<>(schema.size());
@@ -57,7 +63,7 @@ public final class ColumnNumbers implements UnaryOperator<TableSchema>, AutoClos
 
   private Map<String, Integer> read(TableSchema schema) throws SQLException {
     if (connection == null || connection.isClosed()) {
-      connection = PostgresPreflight.connect(config);
+      connection = PostgresPreflight.open(config);
     }
     Map<String, Integer> out = new HashMap<>();
     try (PreparedStatement ps =

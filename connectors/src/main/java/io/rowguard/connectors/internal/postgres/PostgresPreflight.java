@@ -88,12 +88,17 @@ public final class PostgresPreflight {
 
   /** Opens a JDBC connection, turning connection failures into one-line input errors. */
   public static Connection connect(RowguardConfig config) {
-    config.requireSource();
     try {
-      return DriverManager.getConnection(url(config), connectionProperties(config));
+      return open(config);
     } catch (SQLException e) {
       throw describe(config, e);
     }
+  }
+
+  /** Opens a JDBC connection; failures stay SQL errors, for work inside a running capture. */
+  static Connection open(RowguardConfig config) throws SQLException {
+    config.requireSource();
+    return DriverManager.getConnection(url(config), connectionProperties(config));
   }
 
   /** Connects as the user that writes rollbacks ({@code apply.user}). */
