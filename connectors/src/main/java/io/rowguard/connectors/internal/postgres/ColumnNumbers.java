@@ -42,11 +42,11 @@ public final class ColumnNumbers implements UnaryOperator<TableSchema>, AutoClos
   public synchronized TableSchema apply(TableSchema schema) {
     Map<String, Integer> numbers;
     try {
-      numbers = read(schema);
+      numbers = readAgainIfLost(schema);
     } catch (SQLException e) {
       close();
       if (Reconnects.lostConnection(e)) {
-        // the server went away (a restart): capture starts again and asks again
+        // the server is away (restarting): capture starts again and asks again
         throw new IllegalStateException(
             "lost the connection reading the column numbers of " + schema.table(), e);
       }
@@ -59,6 +59,22 @@ public final class ColumnNumbers implements UnaryOperator<TableSchema>, AutoClos
       columns.add(n == null ? c : c.numbered(n));
     }
     return new TableSchema(schema.table(), columns, schema.keyColumns());
+  }
+
+  /**
+   * Reads once more over a new connection when the one held was lost: after a server restart
+   * Debezium reconnects first, and the old connection is dead while the server is back.
+   */
+  private Map<String, Integer> readAgainIfLost(TableSchema schema) throws SQLException {
+    try {
+      return read(schema);
+    } catch (SQLException e) {
+      if (!Reconnects.lostConnection(e)) {
+        throw e;
+      }
+      close();
+      return read(schema);
+    }
   }
 
   private Map<String, Integer> read(TableSchema schema) throws SQLException {
