@@ -38,6 +38,9 @@ final class StatusCommand implements Callable<Integer> {
 
   Clock clock = Clock.systemUTC();
 
+  private io.rowguard.connectors.Freshness kafkaLag;
+  private String kafkaError = "";
+
   @Override
   public Integer call() {
     Logging.quiet();
@@ -50,6 +53,15 @@ final class StatusCommand implements Callable<Integer> {
       gaps = journal.gaps();
       for (ConsumerPositions.Position p : ConsumerPositions.list(cfg.journalDir())) {
         consumers.add(ConsumerView.of(journal, js, p));
+      }
+      if (cfg.fromKafka()) {
+        try {
+          kafkaLag =
+              io.rowguard.connectors.Freshness.await(
+                  cfg, journal, java.time.Duration.ZERO, l -> {});
+        } catch (io.rowguard.core.RowguardException e) {
+          kafkaError = e.getMessage();
+        }
       }
     }
     SourceStatus ss = SourceStatus.probe(cfg);
@@ -95,6 +107,17 @@ final class StatusCommand implements Callable<Integer> {
         n.put("updated", c.position().updated().toString());
         n.put("entriesBehind", c.entriesBehind());
         n.put("secondsBehind", c.secondsBehind());
+      }
+      if (cfg.fromKafka()) {
+        ObjectNode k = doc.putObject("kafkaSource");
+        k.put("bootstrapServers", cfg.kafkaSource().bootstrapServers());
+        k.put("topics", cfg.kafkaSource().describeTopics());
+        k.put("reachable", kafkaError.isEmpty());
+        if (!kafkaError.isEmpty()) {
+          k.put("error", kafkaError);
+        } else {
+          k.put("recordsBehind", kafkaLag.behind());
+        }
       }
       ObjectNode db = doc.putObject("database");
       db.put("host", cfg.host() + ":" + cfg.port() + "/" + cfg.database());
@@ -151,7 +174,18 @@ final class StatusCommand implements Callable<Integer> {
     }
     String where =
         cfg.host() + ":" + cfg.port() + (cfg.database().isEmpty() ? "" : "/" + cfg.database());
-    if (ss.error().isPresent()) {
+    if (cfg.fromKafka()) {
+      out.printf(
+          "source        Kafka %s, %s: %s%n",
+          cfg.kafkaSource().bootstrapServers(),
+          cfg.kafkaSource().describeTopics(),
+          !kafkaError.isEmpty()
+              ? "not reachable: " + kafkaError
+              : kafkaLag.behind() < 0
+                  ? "nothing journaled yet"
+                  : String.format("%,d records not journaled yet", kafkaLag.behind()));
+      out.printf("database      %s: rollbacks write there (apply.url)%n", where);
+    } else if (ss.error().isPresent()) {
       out.printf("database      %s: not reachable: %s%n", where, ss.error().get());
     } else if (cfg.connector() != io.rowguard.core.ConnectorKind.POSTGRES) {
       // a binlog source holds nothing for capture: it reads the binlogs the server keeps

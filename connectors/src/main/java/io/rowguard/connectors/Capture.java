@@ -11,6 +11,7 @@ import io.rowguard.connectors.internal.JournalingConsumer;
 import io.rowguard.connectors.internal.Reconnects;
 import io.rowguard.connectors.internal.RecordTranslator;
 import io.rowguard.connectors.internal.Source;
+import io.rowguard.connectors.internal.kafka.KafkaIngest;
 import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.TableId;
@@ -169,13 +170,16 @@ public final class Capture implements AutoCloseable {
             });
     session.onSnapshotNotice(companion::snapshotNotice);
     this.engines =
-        () ->
-            DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-                .using(DebeziumSettings.engineProperties(config, session.id(), prepared.settled()))
-                .using(OffsetCommitPolicy.always())
-                .using(this::completed)
-                .notifying(consumer)
-                .build();
+        config.fromKafka()
+            ? () -> new KafkaIngest(config, session, consumer, this::completed)
+            : () ->
+                DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+                    .using(
+                        DebeziumSettings.engineProperties(config, session.id(), prepared.settled()))
+                    .using(OffsetCommitPolicy.always())
+                    .using(this::completed)
+                    .notifying(consumer)
+                    .build();
     this.engine = engines.get();
     this.thread = new Thread(engine, "rowguard-capture");
   }
@@ -216,13 +220,22 @@ public final class Capture implements AutoCloseable {
         new Capture(config, journal, checked.source, checked.result, prepared, options);
     capture.thread.start();
     capture.companion.start();
-    LOG.info(
-        "Capturing {} table(s) of {} at {}:{} into {}",
-        capture.tables.size(),
-        config.database(),
-        config.host(),
-        config.port(),
-        journal.dir());
+    if (config.fromKafka()) {
+      LOG.info(
+          "Journaling {} table(s) from the {} at {} into {}",
+          capture.tables.size(),
+          config.kafkaSource().describeTopics(),
+          config.kafkaSource().bootstrapServers(),
+          journal.dir());
+    } else {
+      LOG.info(
+          "Capturing {} table(s) of {} at {}:{} into {}",
+          capture.tables.size(),
+          config.database(),
+          config.host(),
+          config.port(),
+          journal.dir());
+    }
     return capture;
   }
 

@@ -53,8 +53,9 @@ public record Teardown(List<Teardown.Item> items) {
    */
   public static Teardown plan(
       RowguardConfig config, Optional<SourceBinding> binding, String journalId) {
-    if (config.connector() != io.rowguard.core.ConnectorKind.POSTGRES) {
-      // a binlog source reads as a replica: it creates nothing on the server
+    if (config.fromKafka() || config.connector() != io.rowguard.core.ConnectorKind.POSTGRES) {
+      // a binlog source reads as a replica: it creates nothing on the server; a Kafka source's
+      // slot is the Kafka Connect cluster's
       return new Teardown(List.of());
     }
     String slot =

@@ -48,6 +48,8 @@ import java.util.regex.Pattern;
  * @param applyLogin who writes rollbacks and backouts ({@code apply.user}, {@code apply.password});
  *     the capture user when not set
  * @param mirror how the journal is mirrored into Kafka ({@code mirror.*}, {@code kafka.*})
+ * @param kafkaSource where the journal is built from with {@code source.connector=kafka}: Debezium
+ *     topics, and the database they describe ({@code apply.url}); null for rowguard's own engine
  */
 public record RowguardConfig(
     Path file,
@@ -61,7 +63,8 @@ public record RowguardConfig(
     GuardRules guard,
     long warnRetainedWalBytes,
     ApplyLogin applyLogin,
-    MirrorSettings mirror) {
+    MirrorSettings mirror,
+    KafkaSourceSettings kafkaSource) {
 
   /** The default of {@code capture.warn-retained-wal}. */
   public static final long DEFAULT_WARN_RETAINED_WAL = 1L << 30;
@@ -79,7 +82,8 @@ public record RowguardConfig(
           "guard.webhook.url",
           "guard.webhook.timeout",
           "apply.user",
-          "apply.password");
+          "apply.password",
+          "apply.url");
   private static final String ACTOR_COLUMN = "audit.actor-column.";
   private static final String MAX_ROWS = "guard.max-rows.";
   private static final String WEBHOOK_HEADER = "guard.webhook.header.";
@@ -157,7 +161,16 @@ public record RowguardConfig(
     String connectorName = source.remove("connector");
     if (connectorName == null || connectorName.isBlank()) {
       throw new ConfigException(
-          where + "missing key source.connector (one of postgres, mysql, mariadb)");
+          where + "missing key source.connector (one of postgres, mysql, mariadb, kafka)");
+    }
+    if (connectorName.trim().equalsIgnoreCase(KafkaSourceSettings.CONNECTOR)) {
+      return fromKafka(file, where, raw, source, unresolved, env);
+    }
+    if (raw.containsKey("apply.url")) {
+      throw new ConfigException(
+          where
+              + "apply.url is for source.connector=kafka; with rowguard's own engine rollbacks"
+              + " write to the source.database.* server (as apply.user when set)");
     }
     ConnectorKind connector;
     try {
@@ -167,7 +180,7 @@ public record RowguardConfig(
           where
               + "source.connector="
               + connectorName
-              + " is not a connector rowguard knows (one of postgres, mysql, mariadb)");
+              + " is not a connector rowguard knows (one of postgres, mysql, mariadb, kafka)");
     }
     requireKey(where, source, "database.hostname", "e.g. 127.0.0.1");
     requireKey(where, source, "database.user", "the replication user");
@@ -233,7 +246,74 @@ public record RowguardConfig(
         guardRules(where, raw, env),
         warnWal,
         applyLogin(where, raw, env),
-        MirrorSettings.parse(where, raw, source, (k, v) -> resolveEnv(where, k, v, env)));
+        MirrorSettings.parse(where, raw, source, (k, v) -> resolveEnv(where, k, v, env)),
+        null);
+  }
+
+  /**
+   * A journal built from Debezium's topics: {@code source.*} names them, {@code apply.*} the db.
+   */
+  private static RowguardConfig fromKafka(
+      Path file,
+      String where,
+      Map<String, String> raw,
+      Map<String, String> source,
+      List<String> unresolved,
+      UnaryOperator<String> env) {
+    if (!unresolved.isEmpty()) {
+      throw new ConfigException(unresolved.get(0));
+    }
+    String url = raw.get("apply.url");
+    KafkaSourceSettings kafka =
+        KafkaSourceSettings.parse(
+            where, source, url == null ? null : resolveEnv(where, "apply.url", url, env));
+    ApplyLogin login = applyLogin(where, raw, env);
+    if (!login.separate()) {
+      throw new ConfigException(
+          where
+              + "missing key apply.user (with source.connector=kafka rowguard reads the database's"
+              + " tables and writes rollbacks as this user; apply.password for its password)");
+    }
+    MirrorSettings mirror =
+        MirrorSettings.parse(where, raw, source, (k, v) -> resolveEnv(where, k, v, env));
+    KafkaSourceSettings.refuseOwned(where, mirror.kafka());
+    String dir = raw.get("journal.dir");
+    if (dir == null || dir.isBlank()) {
+      throw new ConfigException(
+          where + "missing key journal.dir (the directory of this database's journal)");
+    }
+    Path journalDir = Path.of(resolveEnv(where, "journal.dir", dir, env));
+    if (!journalDir.isAbsolute()) {
+      journalDir = file.toAbsolutePath().getParent().resolve(journalDir).normalize();
+    }
+    if (raw.containsKey("capture.fix-replica-identity")
+        || raw.containsKey("capture.warn-retained-wal")) {
+      throw new ConfigException(
+          where
+              + "capture.fix-replica-identity and capture.warn-retained-wal are for rowguard's own"
+              + " engine; with source.connector=kafka the Kafka Connect cluster owns the slot");
+    }
+    return new RowguardConfig(
+        file,
+        kafka.database().kind(),
+        journalDir,
+        source,
+        false,
+        List.of(),
+        raw.containsKey("journal.retention")
+            ? duration(where, "journal.retention", raw.get("journal.retention"))
+            : null,
+        perTable(where, raw, ACTOR_COLUMN, v -> v),
+        guardRules(where, raw, env),
+        0,
+        login,
+        mirror,
+        kafka);
+  }
+
+  /** True when the journal is built from Debezium's Kafka topics rather than its own engine. */
+  public boolean fromKafka() {
+    return kafkaSource != null;
   }
 
   private static ApplyLogin applyLogin(
@@ -449,25 +529,31 @@ public record RowguardConfig(
   }
 
   public String host() {
-    return source.get("database.hostname");
+    return fromKafka() ? kafkaSource.database().host() : source.get("database.hostname");
   }
 
   public int port() {
+    if (fromKafka()) {
+      return kafkaSource.database().port();
+    }
     String p = source.get("database.port");
     return p == null ? connector.defaultPort() : Integer.parseInt(p);
   }
 
+  /** The capture user; with a Kafka source, {@code apply.user}. */
   public String user() {
-    return source.get("database.user");
+    return fromKafka() ? applyLogin.user() : source.get("database.user");
   }
 
   /** The password, or empty. Never log it; {@link #toString()} masks it. */
   public String password() {
-    return source.getOrDefault("database.password", "");
+    return fromKafka() ? applyLogin.password() : source.getOrDefault("database.password", "");
   }
 
   public String database() {
-    return source.getOrDefault("database.dbname", "");
+    return fromKafka()
+        ? kafkaSource.database().database()
+        : source.getOrDefault("database.dbname", "");
   }
 
   /** Masks every key that looks like a secret. */

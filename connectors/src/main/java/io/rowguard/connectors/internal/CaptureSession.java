@@ -99,7 +99,7 @@ public final class CaptureSession {
   }
 
   /** The batch being assembled on the engine thread, which offsets are committed with. */
-  Journal.Batch currentBatch() {
+  public Journal.Batch currentBatch() {
     return currentBatch;
   }
 

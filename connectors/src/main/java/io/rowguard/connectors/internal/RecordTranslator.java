@@ -282,7 +282,7 @@ public final class RecordTranslator {
    * A BEGIN/END marker's transaction: PostgreSQL's marker id is "txId:lsn"; a binlog source's is
    * the GTID ("0-1-18", "uuid:18") or the binlog position, whole.
    */
-  static String markerTxId(String id) {
+  public static String markerTxId(String id) {
     int colon = id.indexOf(':');
     if (colon <= 0) {
       return id;

@@ -29,6 +29,12 @@ public interface Source {
   Connection connectToApply();
 
   /**
+   * The captured tables among {@code tables} whose log entries lack full before images, each with
+   * the statement that fixes it; a journal built from Debezium's Kafka topics checks its tables so.
+   */
+  List<String> fullImageProblems(List<TableId> tables);
+
+  /**
    * Checks the database before any journal is opened: reachable, its log set up for capture, every
    * captured table identifiable and logged in full, the user's privileges. Problems are one {@code
    * InputException} naming each with the statement that fixes it.

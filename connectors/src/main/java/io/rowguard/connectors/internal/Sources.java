@@ -1,5 +1,6 @@
 package io.rowguard.connectors.internal;
 
+import io.rowguard.connectors.internal.kafka.KafkaSource;
 import io.rowguard.connectors.internal.mirror.SourceBlock;
 import io.rowguard.connectors.internal.mysql.BinlogSource;
 import io.rowguard.connectors.internal.mysql.BinlogSourceBlock;
@@ -13,6 +14,11 @@ public final class Sources {
   private Sources() {}
 
   static Source of(RowguardConfig config) {
+    Source database = database(config);
+    return config.fromKafka() ? new KafkaSource(config, database) : database;
+  }
+
+  private static Source database(RowguardConfig config) {
     return switch (config.connector()) {
       case POSTGRES -> new PostgresSource(config);
       case MYSQL, MARIADB -> new BinlogSource(config);

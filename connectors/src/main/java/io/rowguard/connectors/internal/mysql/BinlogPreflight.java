@@ -68,6 +68,9 @@ public final class BinlogPreflight {
       // MySQL 8's caching_sha2_password over a plain connection needs the server's RSA key
       props.setProperty("allowPublicKeyRetrieval", "true");
     }
+    if (config.fromKafka()) {
+      config.kafkaSource().database().properties().forEach(props::setProperty);
+    }
     try {
       return DriverManager.getConnection(
           "jdbc:mariadb://" + config.host() + ":" + config.port() + "/", props);

@@ -23,6 +23,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
@@ -90,6 +91,22 @@ public final class BinlogSource implements Source {
   @Override
   public Connection connectToApply() {
     return BinlogPreflight.connectToApply(config);
+  }
+
+  @Override
+  public List<String> fullImageProblems(List<io.rowguard.core.TableId> tables) {
+    try (Connection c = connect()) {
+      Map<String, String> vars = BinlogPreflight.variables(c);
+      String image = vars.getOrDefault("binlog_row_image", "");
+      return "FULL".equalsIgnoreCase(image)
+          ? List.of()
+          : List.of(
+              "binlog_row_image="
+                  + image
+                  + ": SET GLOBAL binlog_row_image = 'FULL'; (and binlog_row_image=FULL in my.cnf)");
+    } catch (java.sql.SQLException e) {
+      throw BinlogPreflight.describe(config, e);
+    }
   }
 
   @Override

@@ -139,6 +139,9 @@ public final class PostgresPreflight {
     props.setProperty("password", config.password());
     props.setProperty("connectTimeout", "10");
     props.setProperty("ApplicationName", "rowguard");
+    if (config.fromKafka()) {
+      config.kafkaSource().database().properties().forEach(props::setProperty);
+    }
     return props;
   }
 
@@ -410,6 +413,52 @@ public final class PostgresPreflight {
         return rs.next();
       }
     }
+  }
+
+  /**
+   * The tables among {@code tables} (and their partitions) without REPLICA IDENTITY FULL, or not
+   * found, each with the statement that fixes it.
+   */
+  static List<String> fullImageProblems(Connection c, List<TableId> tables) throws SQLException {
+    List<String> problems = new java.util.ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "WITH RECURSIVE tree AS (SELECT t.oid FROM pg_class t JOIN pg_namespace n"
+                + " ON n.oid = t.relnamespace WHERE n.nspname = ? AND t.relname = ?"
+                + " UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent ="
+                + " tree.oid) SELECT n.nspname, t.relname, t.relreplident, t.relkind FROM tree"
+                + " JOIN pg_class t ON t.oid = tree.oid JOIN pg_namespace n"
+                + " ON n.oid = t.relnamespace")) {
+      for (TableId table : tables) {
+        ps.setString(1, table.schema());
+        ps.setString(2, table.name());
+        boolean found = false;
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            found = true;
+            char identity = rs.getString(3).charAt(0);
+            if (identity != 'f' && !"p".equals(rs.getString(4))) {
+              TableId t = TableId.of(rs.getString(1), rs.getString(2));
+              problems.add(
+                  t
+                      + " has REPLICA IDENTITY "
+                      + identityName(identity)
+                      + ": ALTER TABLE "
+                      + POSTGRES.quote(t)
+                      + " REPLICA IDENTITY FULL;");
+            }
+          }
+        }
+        if (!found) {
+          problems.add(
+              table
+                  + " is not a table of "
+                  + c.getCatalog()
+                  + " (the database apply.url names): check apply.url and the topics");
+        }
+      }
+    }
+    return problems;
   }
 
   private static String identityName(char c) {

@@ -60,6 +60,15 @@ public final class PostgresSource implements Source {
   }
 
   @Override
+  public List<String> fullImageProblems(List<TableId> tables) {
+    try (Connection c = connect()) {
+      return PostgresPreflight.fullImageProblems(c, tables);
+    } catch (java.sql.SQLException e) {
+      throw PostgresPreflight.describe(config, e);
+    }
+  }
+
+  @Override
   public Checked check() {
     PostgresPreflight.Result result = PostgresPreflight.check(config);
     return new PgChecked(result);

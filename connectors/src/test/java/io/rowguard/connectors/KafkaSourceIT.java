@@ -1,0 +1,276 @@
+package io.rowguard.connectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.rowguard.core.InputException;
+import io.rowguard.core.Op;
+import io.rowguard.core.RowguardConfig;
+import io.rowguard.core.Values;
+import io.rowguard.journal.Journal;
+import io.rowguard.journal.JournalEntry;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A journal built from Debezium's Kafka topics ({@code source.connector=kafka}) is the journal
+ * rowguard's own engine builds from the same database: the same changes, in the same order, in the
+ * same transactions, with the same values, whether the topics carry Debezium's transaction metadata
+ * or not. Debezium here is Debezium Embedded with Kafka Connect's JsonConverter and a producer,
+ * standing in for a Kafka Connect cluster; transactions write to two tables from two connections at
+ * once, so that their records interleave across topics.
+ */
+@ExtendWith({PostgresExtension.class, KafkaExtension.class})
+class KafkaSourceIT {
+  static PostgresFixture pg;
+  static KafkaBroker kafka;
+
+  @BeforeAll
+  static void start(PostgresFixture fixture, KafkaBroker broker) {
+    pg = fixture;
+    kafka = broker;
+  }
+
+  @TempDir Path dir;
+
+  @Test
+  void aJournalBuiltFromTopicsWithTransactionMetadataEqualsTheCapturedOne() throws Exception {
+    journalsAgree("ks1", true);
+  }
+
+  @Test
+  void withoutTransactionMetadataTransactionsAreGroupedByTheirSourceTransaction() throws Exception {
+    journalsAgree("ks2", false);
+  }
+
+  private void journalsAgree(String name, boolean metadata) throws Exception {
+    String orders = name + "_orders";
+    String customers = name + "_customers";
+    pg.exec(
+        "CREATE TABLE " + customers + " (id int PRIMARY KEY, name text, since timestamptz)",
+        "CREATE TABLE "
+            + orders
+            + " (id int PRIMARY KEY, customer int, amount numeric(10,2), note text,"
+            + " at timestamp(6), flag boolean)",
+        "ALTER TABLE " + customers + " REPLICA IDENTITY FULL",
+        "ALTER TABLE " + orders + " REPLICA IDENTITY FULL",
+        "INSERT INTO " + customers + " SELECT g, 'c' || g, now() FROM generate_series(1, 10) g",
+        "INSERT INTO "
+            + orders
+            + " SELECT g, g % 10 + 1, g * 1.25, NULL, '2026-01-01 10:00:00.123456', g % 2 = 0"
+            + " FROM generate_series(1, 20) g");
+    String tables = "public." + customers + ",public." + orders;
+    RowguardConfig direct = pg.config(dir.resolve("direct"), tables, name);
+    Map<String, String> p = new HashMap<>();
+    p.put("source.connector", "kafka");
+    p.put("source.bootstrap.servers", kafka.bootstrapServers());
+    p.put("source.topics", name + ".public." + customers + "," + name + ".public." + orders);
+    if (metadata) {
+      p.put("source.transaction.topic", name + ".transaction");
+    }
+    p.put("source.transaction.settle", "500ms");
+    p.put("apply.url", "jdbc:postgresql://127.0.0.1:" + pg.port() + "/" + pg.database());
+    p.put("apply.user", "postgres");
+    p.put("journal.dir", dir.resolve("fromkafka").toString());
+    RowguardConfig fromKafka = RowguardConfig.of(dir.resolve("k.properties"), p, env -> null);
+
+    try (Journal a = Journal.openWriter(direct.journalDir());
+        Capture capture = Capture.start(direct, a);
+        DebeziumToKafka debezium =
+            new DebeziumToKafka(pg, kafka.bootstrapServers(), name, tables, metadata)) {
+      pg.awaitStreaming(direct);
+      awaitSlotActive("dbz_" + name);
+      Thread writer1 = workload(orders, customers, 1, 60);
+      Thread writer2 = workload(orders, customers, 2, 60);
+      writer1.join();
+      writer2.join();
+      JournalAwait.caughtUp(direct, a);
+      debezium.awaitQuiet();
+      try (Journal b = Journal.openWriter(fromKafka.journalDir());
+          Capture ingest = Capture.start(fromKafka, b)) {
+        long want = streamed(a).size();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (streamed(b).size() < want && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+        }
+        Thread.sleep(1000); // nothing more arrives
+        assertThat(ingest.failure()).isEmpty();
+        sameChanges(streamed(a), streamed(b));
+        assertThat(snapshot(b)).hasSize(30);
+        assertThat(b.openGaps()).isEmpty();
+      }
+    }
+  }
+
+  /** Transactions of 1-4 changes over both tables. */
+  private static Thread workload(String orders, String customers, int writer, int transactions) {
+    Thread t =
+        new Thread(
+            () -> {
+              Random random = new Random(writer);
+              try (Connection c = pg.connect();
+                  Statement s = c.createStatement()) {
+                c.setAutoCommit(false);
+                for (int i = 0; i < transactions; i++) {
+                  int id = 1000 * writer + i;
+                  s.execute(
+                      "INSERT INTO "
+                          + orders
+                          + " VALUES ("
+                          + id
+                          + ", "
+                          + (random.nextInt(10) + 1)
+                          + ", "
+                          + random.nextInt(10_000)
+                          + ".05, 'w"
+                          + writer
+                          + "', now(), true)");
+                  if (random.nextBoolean()) {
+                    s.execute(
+                        "UPDATE "
+                            + customers
+                            + " SET name = name || '+' WHERE id = "
+                            + (random.nextInt(10) + 1));
+                  }
+                  if (i % 5 == 4) {
+                    s.execute("DELETE FROM " + orders + " WHERE id = " + (id - 2));
+                  }
+                  if (i % 7 == 0) {
+                    s.execute(
+                        "UPDATE " + orders + " SET note = NULL, flag = NULL WHERE id = " + id);
+                  }
+                  c.commit();
+                }
+              } catch (Exception e) {
+                throw new RuntimeException(e);
+              }
+            });
+    t.start();
+    return t;
+  }
+
+  private static List<JournalEntry> streamed(Journal j) {
+    List<JournalEntry> out = new ArrayList<>();
+    j.refresh();
+    j.scan(
+        1,
+        e -> {
+          if (e.event().op() != Op.READ) {
+            out.add(e);
+          }
+          return true;
+        });
+    return out;
+  }
+
+  private static List<JournalEntry> snapshot(Journal j) {
+    List<JournalEntry> out = new ArrayList<>();
+    j.scan(
+        1,
+        e -> {
+          if (e.event().op() == Op.READ) {
+            out.add(e);
+          }
+          return true;
+        });
+    return out;
+  }
+
+  private static void sameChanges(List<JournalEntry> want, List<JournalEntry> got) {
+    assertThat(got).hasSameSizeAs(want);
+    for (int i = 0; i < want.size(); i++) {
+      var w = want.get(i).event();
+      var g = got.get(i).event();
+      String what = "change " + i + " (" + w.table() + " " + w.op() + " " + w.key() + ")";
+      assertThat(g.table()).as(what).isEqualTo(w.table());
+      assertThat(g.op()).as(what).isEqualTo(w.op());
+      assertThat(g.key()).as(what).isEqualTo(w.key());
+      assertThat(g.txId()).as(what).isEqualTo(w.txId());
+      assertThat(g.position()).as(what).isEqualTo(w.position());
+      assertThat(g.commitMicros()).as(what).isEqualTo(w.commitMicros());
+      sameRow(what + " before", w.before(), g.before());
+      sameRow(what + " after", w.after(), g.after());
+    }
+  }
+
+  private static void sameRow(String what, io.rowguard.core.Row want, io.rowguard.core.Row got) {
+    if (want == null || got == null) {
+      assertThat(got).as(what).isEqualTo(want);
+      return;
+    }
+    for (int i = 0; i < want.size(); i++) {
+      String column = want.schema().column(i).name();
+      assertThat(Values.equal(want.get(i), got.get(column)))
+          .as(what + " " + column + ": " + want.get(i) + " vs " + got.get(column))
+          .isTrue();
+    }
+  }
+
+  @Test
+  void missingTopicsUnreachableBrokersAndPartialImagesAreRefusedBeforeAnyJournal()
+      throws Exception {
+    pg.exec("CREATE TABLE ks3_plain (id int PRIMARY KEY, v text)");
+    Map<String, String> p = new HashMap<>();
+    p.put("source.connector", "kafka");
+    p.put("source.bootstrap.servers", kafka.bootstrapServers());
+    p.put("source.topics", "ks3.public.nothing_here");
+    p.put("apply.url", "jdbc:postgresql://127.0.0.1:" + pg.port() + "/" + pg.database());
+    p.put("apply.user", "postgres");
+    p.put("journal.dir", dir.resolve("j").toString());
+    assertThatThrownBy(() -> Capture.check(RowguardConfig.of(dir.resolve("c"), p, env -> null)))
+        .isInstanceOf(InputException.class)
+        .hasMessageContaining("has no topic ks3.public.nothing_here");
+
+    try (var admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      admin
+          .createTopics(
+              List.of(
+                  new org.apache.kafka.clients.admin.NewTopic(
+                      "ks3.public.ks3_plain", 1, (short) 1)))
+          .all()
+          .get();
+    }
+    p.put("source.topics", "ks3.public.ks3_plain");
+    assertThatThrownBy(() -> Capture.check(RowguardConfig.of(dir.resolve("c"), p, env -> null)))
+        .isInstanceOf(InputException.class)
+        .hasMessageContaining("public.ks3_plain has REPLICA IDENTITY DEFAULT")
+        .hasMessageContaining("REPLICA IDENTITY FULL;");
+
+    p.put("source.bootstrap.servers", "127.0.0.1:1");
+    assertThatThrownBy(() -> Capture.check(RowguardConfig.of(dir.resolve("c"), p, env -> null)))
+        .isInstanceOf(InputException.class)
+        .hasMessageContaining("cannot reach Kafka at source.bootstrap.servers=127.0.0.1:1");
+    assertThat(dir.resolve("j")).doesNotExist();
+  }
+
+  static void awaitSlotActive(String slot) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement()) {
+      while (System.nanoTime() < deadline) {
+        try (var rs =
+            s.executeQuery(
+                "SELECT active FROM pg_replication_slots WHERE slot_name = '" + slot + "'")) {
+          if (rs.next() && rs.getBoolean(1)) {
+            return;
+          }
+        }
+        Thread.sleep(100);
+      }
+    }
+    throw new AssertionError("Debezium's slot " + slot + " did not become active in 60 s");
+  }
+}
