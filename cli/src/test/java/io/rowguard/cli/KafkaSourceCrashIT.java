@@ -5,13 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.DebeziumToKafka;
 import io.rowguard.connectors.JournalAwait;
+import io.rowguard.connectors.JournalChecks;
 import io.rowguard.connectors.KafkaBroker;
 import io.rowguard.connectors.KafkaExtension;
 import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
-import io.rowguard.core.Op;
 import io.rowguard.core.RowguardConfig;
-import io.rowguard.core.Values;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
 import java.nio.file.Path;
@@ -19,7 +18,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,6 +78,7 @@ class KafkaSourceCrashIT {
         DebeziumToKafka debezium =
             new DebeziumToKafka(pg, kafka.bootstrapServers(), "kc", "public.kc_.*", true)) {
       pg.awaitStreaming(direct);
+      debezium.awaitStreaming();
       pg.exec("INSERT INTO kc_a VALUES (0, 0, 'first')"); // the topics exist once this arrives
       debezium.awaitQuiet();
       AtomicReference<Throwable> failed = new AtomicReference<>();
@@ -109,7 +108,7 @@ class KafkaSourceCrashIT {
       try {
         List<JournalEntry> want = streamed(direct);
         awaitStreamed(fromKafka, want.size());
-        sameChanges(want, streamed(fromKafka));
+        JournalChecks.sameChanges(want, streamed(fromKafka));
         try (Journal b = Journal.openReader(fromKafka.journalDir())) {
           assertThat(b.openGaps()).isEmpty();
         }
@@ -202,40 +201,8 @@ class KafkaSourceCrashIT {
   }
 
   private static List<JournalEntry> streamed(RowguardConfig config) {
-    List<JournalEntry> out = new ArrayList<>();
     try (Journal j = Journal.openReader(config.journalDir())) {
-      j.scan(
-          1,
-          e -> {
-            if (e.event().op() != Op.READ) {
-              out.add(e);
-            }
-            return true;
-          });
-    }
-    return out;
-  }
-
-  private static void sameChanges(List<JournalEntry> want, List<JournalEntry> got) {
-    assertThat(got).hasSameSizeAs(want);
-    for (int i = 0; i < want.size(); i++) {
-      var w = want.get(i).event();
-      var g = got.get(i).event();
-      String what = "change " + i + " (" + w.table() + " " + w.op() + " " + w.key() + ")";
-      assertThat(g.table()).as(what).isEqualTo(w.table());
-      assertThat(g.op()).as(what).isEqualTo(w.op());
-      assertThat(g.key()).as(what).isEqualTo(w.key());
-      assertThat(g.txId()).as(what).isEqualTo(w.txId());
-      assertThat(g.position()).as(what).isEqualTo(w.position());
-      for (int c = 0; c < w.schema().size(); c++) {
-        String column = w.schema().column(c).name();
-        if (w.after() != null) {
-          assertThat(Values.equal(w.after().get(c), g.after().get(column))).as(what).isTrue();
-        }
-        if (w.before() != null) {
-          assertThat(Values.equal(w.before().get(c), g.before().get(column))).as(what).isTrue();
-        }
-      }
+      return JournalChecks.streamed(j);
     }
   }
 

@@ -26,6 +26,8 @@ public final class DebeziumToKafka implements AutoCloseable {
   private final KafkaProducer<byte[], byte[]> producer;
   private final DebeziumEngine<ChangeEvent<String, String>> engine;
   private final AtomicLong sent = new AtomicLong();
+  private final PostgresFixture pg;
+  private final String slot;
 
   /**
    * @param prefix Debezium's {@code topic.prefix}
@@ -33,6 +35,8 @@ public final class DebeziumToKafka implements AutoCloseable {
    */
   public DebeziumToKafka(
       PostgresFixture pg, String bootstrap, String prefix, String tables, boolean metadata) {
+    this.pg = pg;
+    this.slot = "dbz_" + prefix;
     Map<String, Object> p = new HashMap<>();
     p.put("bootstrap.servers", bootstrap);
     p.put("linger.ms", "5");
@@ -79,6 +83,25 @@ public final class DebeziumToKafka implements AutoCloseable {
   /** Records sent to Kafka so far. */
   public long sent() {
     return sent.get();
+  }
+
+  /** Waits until Debezium's slot is active: whatever is committed from now on reaches Kafka. */
+  public void awaitStreaming() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    try (java.sql.Connection c = pg.connect();
+        java.sql.PreparedStatement ps =
+            c.prepareStatement("SELECT active FROM pg_replication_slots WHERE slot_name = ?")) {
+      ps.setString(1, slot);
+      while (System.nanoTime() < deadline) {
+        try (java.sql.ResultSet rs = ps.executeQuery()) {
+          if (rs.next() && rs.getBoolean(1)) {
+            return;
+          }
+        }
+        Thread.sleep(100);
+      }
+    }
+    throw new AssertionError("Debezium's slot " + slot + " did not become active in 60 s");
   }
 
   /** Waits until Debezium has sent something and then nothing more for two seconds. */

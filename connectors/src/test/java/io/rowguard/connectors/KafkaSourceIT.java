@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.rowguard.core.InputException;
 import io.rowguard.core.Op;
 import io.rowguard.core.RowguardConfig;
-import io.rowguard.core.Values;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
 import java.nio.file.Path;
@@ -90,7 +89,7 @@ class KafkaSourceIT {
         DebeziumToKafka debezium =
             new DebeziumToKafka(pg, kafka.bootstrapServers(), name, tables, metadata)) {
       pg.awaitStreaming(direct);
-      awaitSlotActive("dbz_" + name);
+      debezium.awaitStreaming();
       Thread writer1 = workload(orders, customers, 1, 60);
       Thread writer2 = workload(orders, customers, 2, 60);
       writer1.join();
@@ -99,14 +98,14 @@ class KafkaSourceIT {
       debezium.awaitQuiet();
       try (Journal b = Journal.openWriter(fromKafka.journalDir());
           Capture ingest = Capture.start(fromKafka, b)) {
-        long want = streamed(a).size();
+        long want = JournalChecks.streamed(a).size();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (streamed(b).size() < want && System.nanoTime() < deadline) {
+        while (JournalChecks.streamed(b).size() < want && System.nanoTime() < deadline) {
           Thread.sleep(100);
         }
         Thread.sleep(1000); // nothing more arrives
         assertThat(ingest.failure()).isEmpty();
-        sameChanges(streamed(a), streamed(b));
+        JournalChecks.sameChanges(JournalChecks.streamed(a), JournalChecks.streamed(b));
         assertThat(snapshot(b)).hasSize(30);
         assertThat(b.openGaps()).isEmpty();
       }
@@ -160,20 +159,6 @@ class KafkaSourceIT {
     return t;
   }
 
-  private static List<JournalEntry> streamed(Journal j) {
-    List<JournalEntry> out = new ArrayList<>();
-    j.refresh();
-    j.scan(
-        1,
-        e -> {
-          if (e.event().op() != Op.READ) {
-            out.add(e);
-          }
-          return true;
-        });
-    return out;
-  }
-
   private static List<JournalEntry> snapshot(Journal j) {
     List<JournalEntry> out = new ArrayList<>();
     j.scan(
@@ -185,36 +170,6 @@ class KafkaSourceIT {
           return true;
         });
     return out;
-  }
-
-  private static void sameChanges(List<JournalEntry> want, List<JournalEntry> got) {
-    assertThat(got).hasSameSizeAs(want);
-    for (int i = 0; i < want.size(); i++) {
-      var w = want.get(i).event();
-      var g = got.get(i).event();
-      String what = "change " + i + " (" + w.table() + " " + w.op() + " " + w.key() + ")";
-      assertThat(g.table()).as(what).isEqualTo(w.table());
-      assertThat(g.op()).as(what).isEqualTo(w.op());
-      assertThat(g.key()).as(what).isEqualTo(w.key());
-      assertThat(g.txId()).as(what).isEqualTo(w.txId());
-      assertThat(g.position()).as(what).isEqualTo(w.position());
-      assertThat(g.commitMicros()).as(what).isEqualTo(w.commitMicros());
-      sameRow(what + " before", w.before(), g.before());
-      sameRow(what + " after", w.after(), g.after());
-    }
-  }
-
-  private static void sameRow(String what, io.rowguard.core.Row want, io.rowguard.core.Row got) {
-    if (want == null || got == null) {
-      assertThat(got).as(what).isEqualTo(want);
-      return;
-    }
-    for (int i = 0; i < want.size(); i++) {
-      String column = want.schema().column(i).name();
-      assertThat(Values.equal(want.get(i), got.get(column)))
-          .as(what + " " + column + ": " + want.get(i) + " vs " + got.get(column))
-          .isTrue();
-    }
   }
 
   @Test
@@ -254,23 +209,5 @@ class KafkaSourceIT {
         .isInstanceOf(InputException.class)
         .hasMessageContaining("cannot reach Kafka at source.bootstrap.servers=127.0.0.1:1");
     assertThat(dir.resolve("j")).doesNotExist();
-  }
-
-  static void awaitSlotActive(String slot) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    try (Connection c = pg.connect();
-        Statement s = c.createStatement()) {
-      while (System.nanoTime() < deadline) {
-        try (var rs =
-            s.executeQuery(
-                "SELECT active FROM pg_replication_slots WHERE slot_name = '" + slot + "'")) {
-          if (rs.next() && rs.getBoolean(1)) {
-            return;
-          }
-        }
-        Thread.sleep(100);
-      }
-    }
-    throw new AssertionError("Debezium's slot " + slot + " did not become active in 60 s");
   }
 }

@@ -113,15 +113,7 @@ public record KafkaSourceSettings(
       throw new ConfigException(
           where + "missing key source.bootstrap.servers (the brokers Debezium writes to)");
     }
-    for (String server : servers.split(",")) {
-      if (!server.trim().matches("[^\\s:]+:\\d{1,5}")) {
-        throw new ConfigException(
-            where
-                + "source.bootstrap.servers="
-                + servers
-                + " is not a list of host:port (e.g. kafka1:9092,kafka2:9092)");
-      }
-    }
+    MirrorSettings.requireBrokers(where, "source.bootstrap.servers", servers);
     String list = source.getOrDefault("topics", "").trim();
     String regex = source.getOrDefault("topics.regex", "").trim();
     if (list.isEmpty() == regex.isEmpty()) {

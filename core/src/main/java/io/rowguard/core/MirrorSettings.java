@@ -99,15 +99,7 @@ public record MirrorSettings(
     String servers = raw.getOrDefault("mirror.bootstrap.servers", "").trim();
     if (!servers.isEmpty()) {
       servers = resolve.apply("mirror.bootstrap.servers", servers);
-      for (String server : servers.split(",")) {
-        if (!server.trim().matches("[^\\s:]+:\\d{1,5}")) {
-          throw new ConfigException(
-              where
-                  + "mirror.bootstrap.servers="
-                  + servers
-                  + " is not a list of host:port (e.g. kafka1:9092,kafka2:9092)");
-        }
-      }
+      requireBrokers(where, "mirror.bootstrap.servers", servers);
     }
     String prefix = raw.getOrDefault("mirror.topic.prefix", "").trim();
     if (prefix.isEmpty()) {
@@ -132,6 +124,20 @@ public record MirrorSettings(
         flag(where, raw, "mirror.schemas", true),
         flag(where, raw, "mirror.tombstones", true),
         kafka);
+  }
+
+  /** Refuses a broker list that is not host:port pairs. */
+  static void requireBrokers(String where, String key, String servers) {
+    for (String server : servers.split(",")) {
+      if (!server.trim().matches("[^\\s:]+:\\d{1,5}")) {
+        throw new ConfigException(
+            where
+                + key
+                + "="
+                + servers
+                + " is not a list of host:port (e.g. kafka1:9092,kafka2:9092)");
+      }
+    }
   }
 
   private static boolean flag(String where, Map<String, String> raw, String key, boolean dflt) {
