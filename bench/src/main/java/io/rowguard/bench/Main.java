@@ -16,6 +16,7 @@ public final class Main {
       case "e2e" -> EndToEnd.main(rest);
       case "e2e-mariadb" -> MariaDbEndToEnd.main(rest);
       case "e2e-mirror" -> MirrorBench.main(rest);
+      case "e2e-kafka-ingest" -> IngestBench.main(rest);
       case "jmh" -> org.openjdk.jmh.Main.main(rest);
       default -> {
         System.err.println(
@@ -30,6 +31,8 @@ public final class Main {
                 "           [--json results.json]   (needs mariadbd installed)",
                 "       java -Xmx1g -jar rowguard-bench.jar e2e-mirror [--changes 200000] [--runs 3]",
                 "           [--rate 5000] [--latency-seconds 20] [--json results.json]",
+                "       java -Xmx1g -jar rowguard-bench.jar e2e-kafka-ingest [--changes 200000]",
+                "           [--runs 3] [--json results.json]",
                 "       java -jar rowguard-bench.jar jmh [JMH options, e.g. -prof gc HistorySeek]"));
         System.exit(what.equals("help") ? 0 : 2);
       }

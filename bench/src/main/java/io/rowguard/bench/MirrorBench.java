@@ -90,22 +90,7 @@ final class MirrorBench {
     boolean met = true;
     try {
       pg = EndToEnd.startPostgres();
-      kafka =
-          new KafkaClusterTestKit.Builder(
-                  new TestKitNodes.Builder()
-                      .setCombined(true)
-                      .setNumBrokerNodes(1)
-                      .setNumControllerNodes(1)
-                      .build())
-              .setConfigProp("offsets.topic.replication.factor", "1")
-              .setConfigProp("transaction.state.log.replication.factor", "1")
-              .setConfigProp("transaction.state.log.min.isr", "1")
-              .setConfigProp("num.partitions", "1")
-              .setConfigProp("group.initial.rebalance.delay.ms", "0")
-              .build();
-      kafka.format();
-      kafka.startup();
-      kafka.waitForReadyBrokers();
+      kafka = startKafka();
       met &= throughput();
       met &= latency();
       met &= captureBeside();
@@ -125,6 +110,27 @@ final class MirrorBench {
       out.println("results written to " + o.json());
     }
     return met;
+  }
+
+  /** A single-node KRaft Kafka in this JVM, ready. */
+  static KafkaClusterTestKit startKafka() throws Exception {
+    KafkaClusterTestKit kafka =
+        new KafkaClusterTestKit.Builder(
+                new TestKitNodes.Builder()
+                    .setCombined(true)
+                    .setNumBrokerNodes(1)
+                    .setNumControllerNodes(1)
+                    .build())
+            .setConfigProp("offsets.topic.replication.factor", "1")
+            .setConfigProp("transaction.state.log.replication.factor", "1")
+            .setConfigProp("transaction.state.log.min.isr", "1")
+            .setConfigProp("num.partitions", "1")
+            .setConfigProp("group.initial.rebalance.delay.ms", "0")
+            .build();
+    kafka.format();
+    kafka.startup();
+    kafka.waitForReadyBrokers();
+    return kafka;
   }
 
   // ---------------------------------------------------------------- 1. throughput

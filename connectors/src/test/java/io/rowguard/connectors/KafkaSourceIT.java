@@ -100,7 +100,9 @@ class KafkaSourceIT {
           Capture ingest = Capture.start(fromKafka, b)) {
         long want = JournalChecks.streamed(a).size();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (JournalChecks.streamed(b).size() < want && System.nanoTime() < deadline) {
+        while (JournalChecks.streamed(b).size() < want
+            && ingest.failure().isEmpty()
+            && System.nanoTime() < deadline) {
           Thread.sleep(100);
         }
         Thread.sleep(1000); // nothing more arrives
@@ -170,6 +172,54 @@ class KafkaSourceIT {
           return true;
         });
     return out;
+  }
+
+  @Test
+  void aConnectorThatSendsLossyFormsStopsTheIngestNamingTheColumnsAndTheSetting() throws Exception {
+    assertThat(
+            lossyWith(
+                "ks4",
+                Map.of("decimal.handling.mode", "double", "interval.handling.mode", "numeric")))
+        .contains("public.ks4_lossy.amount (numeric(10,2)): arrives as a double")
+        .contains("public.ks4_lossy.wait (interval): arrives in microseconds")
+        .contains("interval.handling.mode=string");
+    // Debezium's defaults lose values of PostgreSQL too: precise decimals turn NaN into NULL
+    assertThat(lossyWith("ks5", Map.of("decimal.handling.mode", "precise")))
+        .contains("public.ks5_lossy.amount (numeric(10,2)): NaN and Infinity arrive as NULL")
+        .contains("public.ks5_lossy.free (numeric): NaN and Infinity arrive as NULL")
+        .contains("decimal.handling.mode=string")
+        .doesNotContain("wait");
+  }
+
+  /** The message an ingest stops with, from a connector with {@code settings}. */
+  private String lossyWith(String name, Map<String, String> settings) throws Exception {
+    String table = name + "_lossy";
+    pg.exec(
+        "CREATE TABLE "
+            + table
+            + " (id int PRIMARY KEY, amount numeric(10,2), wait interval, free numeric)",
+        "ALTER TABLE " + table + " REPLICA IDENTITY FULL");
+    Map<String, String> p = new HashMap<>();
+    p.put("source.connector", "kafka");
+    p.put("source.bootstrap.servers", kafka.bootstrapServers());
+    p.put("source.topics", name + ".public." + table);
+    p.put("apply.url", "jdbc:postgresql://127.0.0.1:" + pg.port() + "/" + pg.database());
+    p.put("apply.user", "postgres");
+    p.put("journal.dir", dir.resolve(name).toString());
+    RowguardConfig config = RowguardConfig.of(dir.resolve(name + ".properties"), p, env -> null);
+    try (DebeziumToKafka debezium =
+        new DebeziumToKafka(
+            pg, kafka.bootstrapServers(), name, "public." + table, true, settings)) {
+      debezium.awaitStreaming();
+      pg.exec("INSERT INTO " + table + " VALUES (1, 12.34, '1 month 2 days', 1.5)");
+      debezium.awaitQuiet();
+      try (Journal j = Journal.openWriter(config.journalDir());
+          Capture ingest = Capture.start(config, j)) {
+        assertThat(ingest.awaitTermination(java.time.Duration.ofSeconds(60))).isTrue();
+        assertThat(JournalChecks.streamed(j)).isEmpty();
+        return ingest.failure().orElseThrow().getMessage();
+      }
+    }
   }
 
   @Test

@@ -35,6 +35,12 @@ public interface Source {
   List<String> fullImageProblems(List<TableId> tables);
 
   /**
+   * The columns of {@code table} that {@code row}, a Debezium row schema from someone else's
+   * connector, carries in a lossy form, each with the connector setting that fixes it.
+   */
+  List<String> lossyColumns(TableId table, org.apache.kafka.connect.data.Schema row);
+
+  /**
    * Checks the database before any journal is opened: reachable, its log set up for capture, every
    * captured table identifiable and logged in full, the user's privileges. Problems are one {@code
    * InputException} naming each with the statement that fixes it.

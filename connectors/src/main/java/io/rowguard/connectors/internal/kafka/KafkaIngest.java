@@ -3,6 +3,7 @@ package io.rowguard.connectors.internal.kafka;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.rowguard.connectors.internal.CaptureSession;
+import io.rowguard.connectors.internal.Source;
 import io.rowguard.core.KafkaSourceSettings;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
@@ -123,6 +124,7 @@ public final class KafkaIngest implements DebeziumEngine<RecordChangeEvent<Sourc
             : new TopicPartition(settings.transactionTopic(), 0);
     Reassembly reassembly = new Reassembly(markerPartition, settings.settle().toNanos());
     TopicDecoder decoder = new TopicDecoder();
+    Fidelity fidelity = new Fidelity(Source.of(config));
     Set<TopicPartition> assigned = new HashSet<>();
     long nextTopicCheck = 0;
     while (running) {
@@ -135,7 +137,9 @@ public final class KafkaIngest implements DebeziumEngine<RecordChangeEvent<Sourc
       now = System.nanoTime();
       for (ConsumerRecord<byte[], byte[]> r : polled) {
         TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-        reassembly.add(tp, r.offset(), decoder.decode(r), now);
+        SourceRecord decoded = decoder.decode(r);
+        fidelity.check(decoded);
+        reassembly.add(tp, r.offset(), decoded, now);
       }
       for (TopicPartition tp : assigned) {
         OptionalLong lag = c.currentLag(tp);

@@ -72,6 +72,11 @@ public final class KafkaSource implements Source {
     return database.fullImageProblems(tables);
   }
 
+  @Override
+  public List<String> lossyColumns(TableId table, org.apache.kafka.connect.data.Schema row) {
+    return database.lossyColumns(table, row);
+  }
+
   /** What the start found: the cluster, its change topics, the tables they carry. */
   private record KafkaChecked(String clusterId, List<String> topics, List<TableId> tables)
       implements Checked {

@@ -227,6 +227,11 @@ final class Reassembly {
     }
     markers.push(begin);
     dropLate();
+    for (ArrayDeque<Item> q : queues.values()) {
+      if (!q.isEmpty() && q.peek().tx() == null) {
+        return false; // snapshot rows (or changes outside any transaction) go first
+      }
+    }
     Struct endValue = (Struct) end.record().value();
     Map<String, Long> expected = new TreeMap<>();
     long others = endValue.getInt64("event_count");

@@ -110,6 +110,16 @@ public final class BinlogSource implements Source {
   }
 
   @Override
+  public List<String> lossyColumns(
+      io.rowguard.core.TableId table, org.apache.kafka.connect.data.Schema row) {
+    try (Connection c = connect()) {
+      return BinlogRepresentation.lossyColumns(c, table, row);
+    } catch (java.sql.SQLException e) {
+      throw BinlogPreflight.describe(config, e);
+    }
+  }
+
+  @Override
   public Checked check() {
     BinlogPreflight.Result result = BinlogPreflight.check(config);
     result.warnings().forEach(LOG::warn);

@@ -69,6 +69,15 @@ public final class PostgresSource implements Source {
   }
 
   @Override
+  public List<String> lossyColumns(TableId table, org.apache.kafka.connect.data.Schema row) {
+    try (Connection c = connect()) {
+      return PgRepresentation.lossyColumns(c, table, row);
+    } catch (java.sql.SQLException e) {
+      throw PostgresPreflight.describe(config, e);
+    }
+  }
+
+  @Override
   public Checked check() {
     PostgresPreflight.Result result = PostgresPreflight.check(config);
     return new PgChecked(result);

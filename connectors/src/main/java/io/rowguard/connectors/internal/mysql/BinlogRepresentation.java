@@ -1,0 +1,70 @@
+package io.rowguard.connectors.internal.mysql;
+
+import io.rowguard.core.TableId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
+
+/**
+ * Which columns of a MySQL/MariaDB table a Debezium connector configured by someone else sends in a
+ * form that loses part of the value (doubles for decimals, milliseconds for microsecond times, text
+ * for binary columns).
+ */
+final class BinlogRepresentation {
+  private BinlogRepresentation() {}
+
+  static List<String> lossyColumns(Connection c, TableId table, Schema row) throws SQLException {
+    Map<String, String> types = new HashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS"
+                + " WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
+      ps.setString(1, table.schema());
+      ps.setString(2, table.name());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          types.put(rs.getString(1), rs.getString(2).toLowerCase(Locale.ROOT));
+        }
+      }
+    }
+    List<String> out = new ArrayList<>();
+    for (Field f : row.fields()) {
+      String type = types.get(f.name());
+      if (type == null) {
+        continue;
+      }
+      String problem = problem(type, f.schema());
+      if (problem != null) {
+        out.add(table + "." + f.name() + " (" + type + "): " + problem);
+      }
+    }
+    return out;
+  }
+
+  private static String problem(String type, Schema s) {
+    String name = s.name() == null ? "" : s.name();
+    Schema.Type t = s.type();
+    if (type.startsWith("decimal") && (t == Schema.Type.FLOAT64 || t == Schema.Type.FLOAT32)) {
+      return "arrives as a double (decimal.handling.mode=double); set precise or string";
+    }
+    boolean fraction = type.matches(".*\\([4-6]\\).*");
+    if ((type.startsWith("datetime") || type.startsWith("timestamp") || type.startsWith("time"))
+        && fraction
+        && (name.equals(org.apache.kafka.connect.data.Timestamp.LOGICAL_NAME)
+            || name.equals(org.apache.kafka.connect.data.Time.LOGICAL_NAME))) {
+      return "arrives in milliseconds (time.precision.mode=connect); set adaptive_time_microseconds";
+    }
+    if ((type.contains("blob") || type.contains("binary")) && t == Schema.Type.STRING) {
+      return "arrives as text (binary.handling.mode=base64 or hex); set binary.handling.mode=bytes";
+    }
+    return null;
+  }
+}
