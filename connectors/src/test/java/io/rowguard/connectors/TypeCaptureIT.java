@@ -33,6 +33,38 @@ class TypeCaptureIT {
   @TempDir Path dir;
 
   @Test
+  void aNullIntoAColumnWithADefaultIsJournaledAsNull() throws Exception {
+    // Debezium puts a column's default into its Connect schema, and Connect's Struct.get answers
+    // a NULL with that default
+    pg.exec(
+        "CREATE TABLE defaults (id int PRIMARY KEY, note text DEFAULT 'dflt', qty int DEFAULT 7,"
+            + " flag boolean DEFAULT true)",
+        "ALTER TABLE defaults REPLICA IDENTITY FULL");
+    RowguardConfig config = pg.config(dir.resolve("d"), "public.defaults", "defaults");
+    try (Journal journal = Journal.openWriter(config.journalDir());
+        Capture capture = Capture.start(config, journal)) {
+      pg.awaitStreaming(config);
+      pg.exec(
+          "INSERT INTO defaults VALUES (1, NULL, NULL, NULL)",
+          "UPDATE defaults SET qty = 1",
+          "INSERT INTO defaults (id) VALUES (2)");
+      JournalAwait.entries(journal, 3);
+      TableId table = TableId.of("public", "defaults");
+      var schema = journal.latestSchema(table).orElseThrow();
+      ChangeEvent insert = journal.history(table, RowKey.parse("1", schema)).get(0).event();
+      assertThat(insert.after().get("note")).isNull();
+      assertThat(insert.after().get("qty")).isNull();
+      assertThat(insert.after().get("flag")).isNull();
+      ChangeEvent update = journal.history(table, RowKey.parse("1", schema)).get(1).event();
+      assertThat(update.before().get("note")).isNull();
+      assertThat(update.after().get("note")).isNull();
+      ChangeEvent defaulted = journal.history(table, RowKey.parse("2", schema)).get(0).event();
+      assertThat(defaulted.after().get("note")).isEqualTo("dflt");
+      assertThat(defaulted.after().get("qty")).isEqualTo(7);
+    }
+  }
+
+  @Test
   void everyCommonTypeAndOddNamesAreJournaled() throws Exception {
     pg.exec(
         "CREATE SCHEMA \"Sales EU\"",

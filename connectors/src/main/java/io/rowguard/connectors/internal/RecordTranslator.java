@@ -582,13 +582,25 @@ public final class RecordTranslator {
     Object[] values = new Object[schema.size()];
     List<Field> fields = struct.schema().fields();
     for (int i = 0; i < values.length; i++) {
-      Object v = normalize(struct.get(fields.get(i)), schema.column(i).schema());
+      Object v = normalize(valueOf(struct, fields.get(i)), schema.column(i).schema());
       if (mayHavePlaceholders && v != null && isPlaceholder(v)) {
         v = Row.UNAVAILABLE;
       }
       values[i] = v;
     }
     return Row.of(schema, values);
+  }
+
+  /**
+   * A field's value as sent. {@link Struct#get(Field)} answers a null with the schema's default,
+   * and Debezium puts a column's default into the schema: a NULL written into such a column would
+   * read as the default.
+   */
+  private static Object valueOf(Struct struct, Field field) {
+    Object v = struct.get(field);
+    return v != null && field.schema().defaultValue() != null
+        ? struct.getWithoutDefault(field.name())
+        : v;
   }
 
   private static Row keyOnly(TableSchema schema, Row after) {
@@ -651,7 +663,7 @@ public final class RecordTranslator {
       List<Object> out = new ArrayList<>(schema.fields().size());
       List<Field> fields = s.schema().fields();
       for (int i = 0; i < fields.size(); i++) {
-        out.add(normalize(s.get(fields.get(i)), schema.fields().get(i).schema()));
+        out.add(normalize(valueOf(s, fields.get(i)), schema.fields().get(i).schema()));
       }
       return out;
     }
