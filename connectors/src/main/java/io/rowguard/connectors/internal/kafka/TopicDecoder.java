@@ -14,10 +14,10 @@ import org.apache.kafka.connect.source.SourceRecord;
  * same code.
  */
 final class TopicDecoder {
-  private final JsonConverter keys = converter(true);
-  private final JsonConverter values = converter(false);
+  private final FastJson keys = new FastJson(converter(true));
+  private final FastJson values = new FastJson(converter(false));
 
-  private static JsonConverter converter(boolean isKey) {
+  static JsonConverter converter(boolean isKey) {
     JsonConverter c = new JsonConverter();
     c.configure(
         Map.of(
@@ -35,9 +35,8 @@ final class TopicDecoder {
       return null;
     }
     try {
-      SchemaAndValue key =
-          r.key() == null ? SchemaAndValue.NULL : keys.toConnectData(r.topic(), r.key());
-      SchemaAndValue value = values.toConnectData(r.topic(), r.value());
+      SchemaAndValue key = r.key() == null ? SchemaAndValue.NULL : keys.read(r.topic(), r.key());
+      SchemaAndValue value = values.read(r.topic(), r.value());
       if (value.value() == null) {
         return null;
       }
