@@ -70,13 +70,18 @@ final class IngestBench {
       List<Double> ratios = new ArrayList<>();
       List<Double> ingestRates = new ArrayList<>();
       List<Double> consumerRates = new ArrayList<>();
+      List<Double> decodingRates = new ArrayList<>();
+      List<Double> decodingRatios = new ArrayList<>();
       for (int run = 0; run <= runs; run++) {
-        double consumer = plainConsumer();
+        double consumer = plainConsumer(false);
+        double decoding = plainConsumer(true);
         double ingest = ingest(run);
         if (run > 0) { // the first run warms the JVM
           consumerRates.add(consumer);
+          decodingRates.add(decoding);
           ingestRates.add(ingest);
           ratios.add(ingest / consumer);
+          decodingRatios.add(ingest / decoding);
         }
       }
       double ratio = EndToEnd.median(ratios);
@@ -87,7 +92,15 @@ final class IngestBench {
       out.printf(
           "   %-44s %,10.0f changes/s%n",
           "plain consumer, same topics", EndToEnd.median(consumerRates));
-      out.printf("   ratio %.2fx (goal >= 0.7x)%n", ratio);
+      out.printf(
+          "   %-44s %,10.0f changes/s%n",
+          "consumer decoding with JsonConverter", EndToEnd.median(decodingRates));
+      out.printf("   ratio %.2fx the plain consumer (goal >= 0.7x)%n", ratio);
+      out.printf(
+          "   ratio %.2fx the consumer decoding with JsonConverter%n",
+          EndToEnd.median(decodingRatios));
+      results.put("jsonConverterConsumerChangesPerSecond", EndToEnd.median(decodingRates));
+      results.put("ingestToJsonConverterConsumer", EndToEnd.median(decodingRatios));
       results.put("ingestChangesPerSecond", EndToEnd.median(ingestRates));
       results.put("plainConsumerChangesPerSecond", EndToEnd.median(consumerRates));
       results.put("ingestToPlainConsumer", ratio);
@@ -148,8 +161,18 @@ final class IngestBench {
     return List.of(new TopicPartition("ig.public.ig", 0), new TopicPartition("ig.transaction", 0));
   }
 
-  /** Reads every record of the topics, read_committed, from the start; changes per second. */
-  private double plainConsumer() {
+  /**
+   * Reads every record of the topics, read_committed, from the start; changes per second. With
+   * {@code decode}, each key and value also goes through Kafka Connect's JsonConverter, as a sink
+   * connector's would.
+   */
+  private double plainConsumer(boolean decode) {
+    org.apache.kafka.connect.json.JsonConverter keys =
+        new org.apache.kafka.connect.json.JsonConverter();
+    keys.configure(Map.of("schemas.enable", "true"), true);
+    org.apache.kafka.connect.json.JsonConverter values =
+        new org.apache.kafka.connect.json.JsonConverter();
+    values.configure(Map.of("schemas.enable", "true"), false);
     Map<String, Object> c = new HashMap<>();
     c.put("bootstrap.servers", kafka.bootstrapServers());
     c.put("isolation.level", "read_committed");
@@ -170,6 +193,10 @@ final class IngestBench {
           }
           records++;
           bytes += r.value() == null ? 0 : r.value().length;
+          if (decode && r.value() != null) {
+            keys.toConnectData(r.topic(), r.key());
+            values.toConnectData(r.topic(), r.value());
+          }
         }
       }
       double seconds = (System.nanoTime() - first) / 1e9;

@@ -49,7 +49,27 @@ final class FastJson {
     this.converter = converter;
   }
 
+  private static final byte[] START =
+      "{\"schema\":".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  private static final byte[] PAYLOAD =
+      ",\"payload\":".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
   SchemaAndValue read(String topic, byte[] json) {
+    int payload = START.length + lastTo - lastFrom;
+    if (last != null
+        && json.length > payload + PAYLOAD.length
+        && Arrays.equals(json, 0, START.length, START, 0, START.length)
+        && Arrays.equals(json, START.length, payload, lastBytes, lastFrom, lastTo)
+        && Arrays.equals(json, payload, payload + PAYLOAD.length, PAYLOAD, 0, PAYLOAD.length)) {
+      // the same schema as the record before, byte for byte: only the payload is read
+      int from = payload + PAYLOAD.length;
+      try (JsonParser p = FACTORY.createParser(json, from, json.length - from)) {
+        p.nextToken();
+        return new SchemaAndValue(last, value(p, last));
+      } catch (IOException e) {
+        return converter.toConnectData(topic, json);
+      }
+    }
     try (JsonParser p = FACTORY.createParser(json)) {
       if (p.nextToken() != JsonToken.START_OBJECT || p.nextToken() != JsonToken.FIELD_NAME) {
         return converter.toConnectData(topic, json);
@@ -144,8 +164,16 @@ final class FastJson {
       case MAP -> map(p, schema);
       case STRUCT -> {
         Struct s = new Struct(schema);
+        List<Field> fields = schema.fields();
+        int i = 0;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
-          Field f = schema.field(p.currentName());
+          String name = p.currentName();
+          // fields come in the schema's order: a look at the next one saves the lookup by name
+          Field f =
+              i < fields.size() && fields.get(i).name().equals(name)
+                  ? fields.get(i)
+                  : schema.field(name);
+          i = f == null ? i : f.index() + 1;
           p.nextToken();
           if (f == null) {
             p.skipChildren();

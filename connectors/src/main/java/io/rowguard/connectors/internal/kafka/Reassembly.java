@@ -131,7 +131,16 @@ final class Reassembly {
     }
     queues
         .computeIfAbsent(tp, p -> new ArrayDeque<>())
-        .add(new Item(record, offset, kind, tx, totalOrder, SourceOrder.of(source), snapshot));
+        .add(
+            new Item(
+                record,
+                offset,
+                kind,
+                tx,
+                totalOrder,
+                // with transaction metadata the commit order is the transaction topic's
+                markerPartition == null ? SourceOrder.of(source) : SourceOrder.NONE,
+                snapshot));
   }
 
   /** Whether the consumer has read all {@code tp} holds (as of its last fetch). */
