@@ -45,15 +45,20 @@ class KafkaSourceIT {
 
   @Test
   void aJournalBuiltFromTopicsWithTransactionMetadataEqualsTheCapturedOne() throws Exception {
-    journalsAgree("ks1", true);
+    journalsAgree("ks1", true, true);
+  }
+
+  @Test
+  void topicsWrittenWithoutSchemasAreTypedFromTheCatalogAndGiveTheSameJournal() throws Exception {
+    journalsAgree("ks6", true, false);
   }
 
   @Test
   void withoutTransactionMetadataTransactionsAreGroupedByTheirSourceTransaction() throws Exception {
-    journalsAgree("ks2", false);
+    journalsAgree("ks2", false, true);
   }
 
-  private void journalsAgree(String name, boolean metadata) throws Exception {
+  private void journalsAgree(String name, boolean metadata, boolean schemas) throws Exception {
     String orders = name + "_orders";
     String customers = name + "_customers";
     pg.exec(
@@ -87,7 +92,13 @@ class KafkaSourceIT {
     try (Journal a = Journal.openWriter(direct.journalDir());
         Capture capture = Capture.start(direct, a);
         DebeziumToKafka debezium =
-            new DebeziumToKafka(pg, kafka.bootstrapServers(), name, tables, metadata)) {
+            new DebeziumToKafka(
+                pg,
+                kafka.bootstrapServers(),
+                name,
+                tables,
+                metadata,
+                schemas ? Map.of() : Map.of("converter.schemas.enable", "false"))) {
       pg.awaitStreaming(direct);
       debezium.awaitStreaming();
       Thread writer1 = workload(orders, customers, 1, 60);

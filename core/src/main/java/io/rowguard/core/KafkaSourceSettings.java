@@ -26,6 +26,9 @@ import java.util.regex.PatternSyntaxException;
  *     only in some topics counts as complete (no transaction topic), and before a partition with
  *     nothing more counts as idle ({@code source.transaction.settle}, default 2 s)
  * @param database the database the topics come from, from {@code apply.url}
+ * @param microTimes for topics written without schemas: the connector's {@code time.precision.mode}
+ *     is {@code adaptive_time_microseconds} ({@code source.time.precision.mode}; default {@code
+ *     adaptive})
  */
 public record KafkaSourceSettings(
     String bootstrapServers,
@@ -33,7 +36,8 @@ public record KafkaSourceSettings(
     Pattern topicsRegex,
     String transactionTopic,
     Duration settle,
-    Target database) {
+    Target database,
+    boolean microTimes) {
 
   /** {@code source.connector} for a journal built from Kafka topics. */
   public static final String CONNECTOR = "kafka";
@@ -45,7 +49,8 @@ public record KafkaSourceSettings(
           "source.topics",
           "source.topics.regex",
           "source.transaction.topic",
-          "source.transaction.settle");
+          "source.transaction.settle",
+          "source.time.precision.mode");
 
   /** Consumer settings the ingest owns: it assigns partitions and keeps offsets in the journal. */
   static final List<String> OWNED =
@@ -163,8 +168,23 @@ public record KafkaSourceSettings(
               + " jdbc:postgresql://db:5432/shop): rowguard checks its tables and writes"
               + " rollbacks there");
     }
+    String timeMode = source.getOrDefault("time.precision.mode", "adaptive").trim();
+    if (!timeMode.equals("adaptive") && !timeMode.equals("adaptive_time_microseconds")) {
+      throw new ConfigException(
+          where
+              + "source.time.precision.mode="
+              + timeMode
+              + " must be the connector's: adaptive or adaptive_time_microseconds (connect keeps"
+              + " milliseconds, which rollbacks cannot write back exactly)");
+    }
     return new KafkaSourceSettings(
-        servers, topics, pattern, txTopic, settle, target(where, applyUrl.trim()));
+        servers,
+        topics,
+        pattern,
+        txTopic,
+        settle,
+        target(where, applyUrl.trim()),
+        timeMode.equals("adaptive_time_microseconds"));
   }
 
   static Target target(String where, String url) {

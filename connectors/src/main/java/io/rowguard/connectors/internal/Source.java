@@ -41,6 +41,14 @@ public interface Source {
   List<String> lossyColumns(TableId table, org.apache.kafka.connect.data.Schema row);
 
   /**
+   * The Connect schema Debezium's connector gives {@code columns} of {@code table}, from the
+   * catalog, for topics written without schemas; {@code microTimes} for {@code
+   * time.precision.mode=adaptive_time_microseconds}. Throws where the catalog cannot say.
+   */
+  org.apache.kafka.connect.data.Schema schemalessRow(
+      TableId table, List<String> columns, boolean microTimes);
+
+  /**
    * Checks the database before any journal is opened: reachable, its log set up for capture, every
    * captured table identifiable and logged in full, the user's privileges. Problems are one {@code
    * InputException} naming each with the statement that fixes it.

@@ -123,8 +123,9 @@ public final class KafkaIngest implements DebeziumEngine<RecordChangeEvent<Sourc
             ? null
             : new TopicPartition(settings.transactionTopic(), 0);
     Reassembly reassembly = new Reassembly(markerPartition, settings.settle().toNanos());
-    TopicDecoder decoder = new TopicDecoder();
-    Fidelity fidelity = new Fidelity(Source.of(config));
+    Source source = Source.of(config);
+    TopicDecoder decoder = new TopicDecoder(new Schemaless(source, settings.microTimes()));
+    Fidelity fidelity = new Fidelity(source);
     Set<TopicPartition> assigned = new HashSet<>();
     long nextTopicCheck = 0;
     while (running) {

@@ -73,18 +73,24 @@ public final class KafkaSource implements Source {
   }
 
   @Override
+  public org.apache.kafka.connect.data.Schema schemalessRow(
+      TableId table, List<String> columns, boolean microTimes) {
+    return database.schemalessRow(table, columns, microTimes);
+  }
+
+  @Override
   public List<String> lossyColumns(TableId table, org.apache.kafka.connect.data.Schema row) {
     return database.lossyColumns(table, row);
   }
 
   /** What the start found: the cluster, its change topics, the tables they carry. */
-  private record KafkaChecked(String clusterId, List<String> topics, List<TableId> tables)
-      implements Checked {
-    @Override
-    public long serverMicros() {
-      return Long.MAX_VALUE; // snapshot rows keep the time Debezium read them at
-    }
-  }
+  /**
+   * @param serverMicros when checked: snapshot rows (read by Debezium before) keep their own time,
+   *     and tables whose topics hold no snapshot are known from here on
+   */
+  private record KafkaChecked(
+      String clusterId, List<String> topics, List<TableId> tables, long serverMicros)
+      implements Checked {}
 
   @Override
   public Checked check() {
@@ -187,7 +193,11 @@ public final class KafkaSource implements Source {
               + " the log left out:\n  "
               + String.join("\n  ", problems));
     }
-    return new KafkaChecked(clusterId, List.copyOf(topics), List.copyOf(tables));
+    return new KafkaChecked(
+        clusterId,
+        List.copyOf(topics),
+        List.copyOf(tables),
+        java.time.Instant.now().toEpochMilli() * 1000L);
   }
 
   /** The table a change topic carries, by Debezium's naming: {@code <prefix>.<schema>.<table>}. */

@@ -14,8 +14,18 @@ import org.apache.kafka.connect.source.SourceRecord;
  * same code.
  */
 final class TopicDecoder {
+  private static final byte[] ENVELOPE =
+      "{\"schema\":".getBytes(java.nio.charset.StandardCharsets.UTF_8);
   private final FastJson keys = new FastJson(converter(true));
   private final FastJson values = new FastJson(converter(false));
+  private final Schemaless schemaless;
+
+  /**
+   * @param schemaless types records written without schemas
+   */
+  TopicDecoder(Schemaless schemaless) {
+    this.schemaless = schemaless;
+  }
 
   static JsonConverter converter(boolean isKey) {
     JsonConverter c = new JsonConverter();
@@ -35,6 +45,24 @@ final class TopicDecoder {
       return null;
     }
     try {
+      if (!java.util.Arrays.equals(
+          r.value(),
+          0,
+          Math.min(ENVELOPE.length, r.value().length),
+          ENVELOPE,
+          0,
+          ENVELOPE.length)) {
+        SchemaAndValue[] read = schemaless.read(r.key(), r.value());
+        return new SourceRecord(
+            Map.of(),
+            Map.of(),
+            r.topic(),
+            r.partition(),
+            read[0].schema(),
+            read[0].value(),
+            read[1].schema(),
+            read[1].value());
+      }
       SchemaAndValue key = r.key() == null ? SchemaAndValue.NULL : keys.read(r.topic(), r.key());
       SchemaAndValue value = values.read(r.topic(), r.value());
       if (value.value() == null) {
@@ -49,6 +77,9 @@ final class TopicDecoder {
           key.value(),
           value.schema(),
           value.value());
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(
+          "record " + r.offset() + " of " + r.topic() + "-" + r.partition() + " is not JSON", e);
     } catch (DataException e) {
       throw new IllegalStateException(
           "record "

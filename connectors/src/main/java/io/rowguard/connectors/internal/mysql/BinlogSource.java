@@ -110,6 +110,16 @@ public final class BinlogSource implements Source {
   }
 
   @Override
+  public org.apache.kafka.connect.data.Schema schemalessRow(
+      io.rowguard.core.TableId table, List<String> columns, boolean microTimes) {
+    throw new IllegalStateException(
+        "records of "
+            + table
+            + " arrive without schemas: for MySQL and MariaDB rowguard reads Debezium's topics"
+            + " with schemas only (value.converter.schemas.enable=true)");
+  }
+
+  @Override
   public List<String> lossyColumns(
       io.rowguard.core.TableId table, org.apache.kafka.connect.data.Schema row) {
     try (Connection c = connect()) {

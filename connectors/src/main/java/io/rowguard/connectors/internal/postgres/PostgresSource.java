@@ -69,6 +69,16 @@ public final class PostgresSource implements Source {
   }
 
   @Override
+  public org.apache.kafka.connect.data.Schema schemalessRow(
+      TableId table, List<String> columns, boolean microTimes) {
+    try (Connection c = connect()) {
+      return PgSchemas.row(c, table, columns, microTimes);
+    } catch (java.sql.SQLException e) {
+      throw PostgresPreflight.describe(config, e);
+    }
+  }
+
+  @Override
   public List<String> lossyColumns(TableId table, org.apache.kafka.connect.data.Schema row) {
     try (Connection c = connect()) {
       return PgRepresentation.lossyColumns(c, table, row);
