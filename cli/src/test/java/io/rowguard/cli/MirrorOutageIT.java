@@ -64,7 +64,14 @@ class MirrorOutageIT {
         pg.awaitStreaming(config);
         mirror = Cli.start("-Xmx256m", mirrorLog, List.of("mirror", "-c", configFile.toString()));
         load.start();
-        Thread.sleep(5_000);
+        // mid-stream: the mirror has published (its first start creates Kafka's transaction log,
+        // which takes seconds on a fresh broker)
+        long connected = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (KafkaBroker.readCommitted(kafka.bootstrapServers(), "mo").isEmpty()
+            && System.nanoTime() < connected) {
+          Thread.sleep(500);
+        }
+        Thread.sleep(2_000);
 
         kafka.stop();
         List<Long> journaledDuringOutage = new ArrayList<>();
