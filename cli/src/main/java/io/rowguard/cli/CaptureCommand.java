@@ -81,6 +81,18 @@ import picocli.CommandLine.Option;
       "PostgreSQL needs wal_level=logical, a user with REPLICATION (and SELECT on the tables),"
           + " and REPLICA IDENTITY FULL on every captured table; capture refuses to start"
           + " otherwise and prints the statement to run.",
+      "",
+      "From an existing Debezium's Kafka topics instead of rowguard's own engine:",
+      "  source.connector=kafka",
+      "  source.bootstrap.servers=kafka1:9092",
+      "  source.topics=shop.public.orders,shop.public.customers   (or source.topics.regex=...)",
+      "  source.transaction.topic=shop.transaction   (Debezium's provide.transaction.metadata)",
+      "  apply.url=jdbc:postgresql://db:5432/shop    the database the topics describe",
+      "  apply.user=rowguard_apply                   checks its tables, writes rollbacks",
+      "  kafka.security.protocol=SASL_SSL            consumer settings, passed through",
+      "The connector needs decimal.handling.mode=string and interval.handling.mode=string, and"
+          + " its JsonConverter replace.null.with.default=false: rowguard stops naming each"
+          + " column a connector sends in a form that loses values.",
     })
 final class CaptureCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(CaptureCommand.class);
@@ -109,8 +121,9 @@ final class CaptureCommand implements Callable<Integer> {
     RowguardConfig cfg = config.load();
     if (!Logging.verbose()) {
       RetryLog.install();
-      if (cfg.mirror().enabled()) {
-        // the Kafka client logs every failed connection and new topic; the mirror says what matters
+      if (cfg.mirror().enabled() || cfg.fromKafka()) {
+        // the Kafka client logs every failed connection and new topic; the mirror and the Kafka
+        // source say what matters
         org.apache.logging.log4j.core.config.Configurator.setLevel(
             "org.apache.kafka.clients", org.apache.logging.log4j.Level.ERROR);
       }
