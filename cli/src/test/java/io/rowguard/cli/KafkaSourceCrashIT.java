@@ -107,7 +107,21 @@ class KafkaSourceCrashIT {
       Process ingest = Cli.start("-Xmx256m", log, List.of("capture", "-c", configFile.toString()));
       try {
         List<JournalEntry> want = streamed(direct);
-        awaitStreamed(fromKafka, want.size());
+        try {
+          awaitStreamed(fromKafka, want.size());
+        } catch (AssertionError e) {
+          List<String> lines = java.nio.file.Files.readAllLines(log);
+          throw new AssertionError(
+              e.getMessage()
+                  + "; capture alive "
+                  + ingest.isAlive()
+                  + "; Debezium sent "
+                  + debezium.sent()
+                  + (debezium.stopped() == null ? "" : " and stopped: " + debezium.stopped())
+                  + ", its log ends:\n"
+                  + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())),
+              e);
+        }
         JournalChecks.sameChanges(want, streamed(fromKafka));
         try (Journal b = Journal.openReader(fromKafka.journalDir())) {
           assertThat(b.openGaps()).isEmpty();
@@ -197,7 +211,12 @@ class KafkaSourceCrashIT {
       }
       Thread.sleep(200);
     }
-    throw new AssertionError("the Kafka-built journal did not reach " + n + " changes in 120 s");
+    throw new AssertionError(
+        "the Kafka-built journal did not reach "
+            + n
+            + " changes in 120 s (it holds "
+            + (java.nio.file.Files.exists(config.journalDir()) ? streamed(config).size() : 0)
+            + ")");
   }
 
   private static List<JournalEntry> streamed(RowguardConfig config) {

@@ -26,6 +26,8 @@ public final class DebeziumToKafka implements AutoCloseable {
   private final KafkaProducer<byte[], byte[]> producer;
   private final DebeziumEngine<ChangeEvent<String, String>> engine;
   private final AtomicLong sent = new AtomicLong();
+  private final java.util.concurrent.atomic.AtomicReference<String> stopped =
+      new java.util.concurrent.atomic.AtomicReference<>();
   private final PostgresFixture pg;
   private final String slot;
 
@@ -119,12 +121,23 @@ public final class DebeziumToKafka implements AutoCloseable {
                 (records, committer) -> {
                   for (ChangeEvent<String, String> r : records) {
                     producer.send(
-                        new ProducerRecord<>(r.destination(), bytes(r.key()), bytes(r.value())));
+                        new ProducerRecord<>(r.destination(), bytes(r.key()), bytes(r.value())),
+                        (meta, e) -> {
+                          if (e != null) {
+                            stopped.compareAndSet(null, "a send to " + r.destination() + ": " + e);
+                          }
+                        });
                     committer.markProcessed(r);
                   }
                   producer.flush();
                   sent.addAndGet(records.size());
                   committer.markBatchFinished();
+                })
+            .using(
+                (success, message, error) -> {
+                  if (!success) {
+                    stopped.set(message + (error == null ? "" : ": " + error));
+                  }
                 })
             .build();
     executor.execute(engine);
@@ -132,6 +145,11 @@ public final class DebeziumToKafka implements AutoCloseable {
 
   private static byte[] bytes(String s) {
     return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Why Debezium stopped on its own, or null while it runs. */
+  public String stopped() {
+    return stopped.get();
   }
 
   /** Records sent to Kafka so far. */
@@ -170,6 +188,9 @@ public final class DebeziumToKafka implements AutoCloseable {
     long last = -1;
     long since = System.nanoTime();
     while (System.nanoTime() < deadline) {
+      if (stopped.get() != null) {
+        throw new AssertionError("Debezium stopped: " + stopped.get());
+      }
       long now = sent.get();
       if (now != last) {
         last = now;

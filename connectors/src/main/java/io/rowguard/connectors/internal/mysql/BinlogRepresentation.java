@@ -1,16 +1,10 @@
 package io.rowguard.connectors.internal.mysql;
 
+import io.rowguard.connectors.internal.LossyColumns;
 import io.rowguard.core.TableId;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 
 /**
@@ -22,31 +16,13 @@ final class BinlogRepresentation {
   private BinlogRepresentation() {}
 
   static List<String> lossyColumns(Connection c, TableId table, Schema row) throws SQLException {
-    Map<String, String> types = new HashMap<>();
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS"
-                + " WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
-      ps.setString(1, table.schema());
-      ps.setString(2, table.name());
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          types.put(rs.getString(1), rs.getString(2).toLowerCase(Locale.ROOT));
-        }
-      }
-    }
-    List<String> out = new ArrayList<>();
-    for (Field f : row.fields()) {
-      String type = types.get(f.name());
-      if (type == null) {
-        continue;
-      }
-      String problem = problem(type, f.schema());
-      if (problem != null) {
-        out.add(table + "." + f.name() + " (" + type + "): " + problem);
-      }
-    }
-    return out;
+    return LossyColumns.of(
+        c,
+        "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS"
+            + " WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+        table,
+        row,
+        BinlogRepresentation::problem);
   }
 
   private static String problem(String type, Schema s) {

@@ -1,16 +1,10 @@
 package io.rowguard.connectors.internal.postgres;
 
+import io.rowguard.connectors.internal.LossyColumns;
 import io.rowguard.core.TableId;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 
 /**
@@ -23,33 +17,15 @@ final class PgRepresentation {
   private PgRepresentation() {}
 
   static List<String> lossyColumns(Connection c, TableId table, Schema row) throws SQLException {
-    Map<String, String> types = new HashMap<>();
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
-                + " JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n"
-                + " ON n.oid = t.relnamespace WHERE n.nspname = ? AND t.relname = ?"
-                + " AND a.attnum > 0 AND NOT a.attisdropped")) {
-      ps.setString(1, table.schema());
-      ps.setString(2, table.name());
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          types.put(rs.getString(1), rs.getString(2).toLowerCase(Locale.ROOT));
-        }
-      }
-    }
-    List<String> out = new ArrayList<>();
-    for (Field f : row.fields()) {
-      String type = types.get(f.name());
-      if (type == null) {
-        continue;
-      }
-      String problem = problem(type.replace("[]", ""), element(f.schema()));
-      if (problem != null) {
-        out.add(table + "." + f.name() + " (" + type + "): " + problem);
-      }
-    }
-    return out;
+    return LossyColumns.of(
+        c,
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
+            + " JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n"
+            + " ON n.oid = t.relnamespace WHERE n.nspname = ? AND t.relname = ?"
+            + " AND a.attnum > 0 AND NOT a.attisdropped",
+        table,
+        row,
+        (type, schema) -> problem(type.replace("[]", ""), element(schema)));
   }
 
   private static Schema element(Schema s) {
