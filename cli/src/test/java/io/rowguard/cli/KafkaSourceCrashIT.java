@@ -79,7 +79,9 @@ class KafkaSourceCrashIT {
             new DebeziumToKafka(pg, kafka.bootstrapServers(), "kc", "public.kc_.*", true)) {
       pg.awaitStreaming(direct);
       debezium.awaitStreaming();
-      pg.exec("INSERT INTO kc_a VALUES (0, 0, 'first')"); // the topics exist once this arrives
+      // Debezium's snapshot sent (kc_b's rows): what is written from now on is streamed by both.
+      // (Its slot is active before its snapshot begins, and a row written in between is in the
+      // snapshot, not the stream.) kc_a's topic appears with its first change, while capture runs.
       debezium.awaitQuiet();
       AtomicReference<Throwable> failed = new AtomicReference<>();
       Thread load =

@@ -101,6 +101,7 @@ class KafkaSourceIT {
                 schemas ? Map.of() : Map.of("converter.schemas.enable", "false"))) {
       pg.awaitStreaming(direct);
       debezium.awaitStreaming();
+      debezium.awaitQuiet(); // its snapshot sent: what is written from now on is streamed
       Thread writer1 = workload(orders, customers, 1, 60);
       Thread writer2 = workload(orders, customers, 2, 60);
       writer1.join();
