@@ -29,10 +29,11 @@ public final class JournalAwait {
    * a minute: the freshness check's own mark (a logical message on PostgreSQL, the GTID position on
    * MariaDB), so the same wait serves every database.
    */
-  public static void caughtUp(io.rowguard.core.RowguardConfig config, Journal journal) {
+  public static Freshness caughtUp(io.rowguard.core.RowguardConfig config, Journal journal) {
     Freshness f = Freshness.await(config, journal, Duration.ofSeconds(60), line -> {});
     if (!f.fresh()) {
       throw new AssertionError("capture did not catch up with the source in 60 s: " + f);
     }
+    return f;
   }
 }

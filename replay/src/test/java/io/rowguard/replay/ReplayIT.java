@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.rowguard.connectors.Capture;
+import io.rowguard.connectors.Freshness;
 import io.rowguard.connectors.JournalAwait;
 import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
@@ -69,8 +70,8 @@ class ReplayIT {
   }
 
   /** Waits until everything committed so far is journaled. */
-  void drain() {
-    JournalAwait.caughtUp(config, journal);
+  Freshness drain() {
+    return JournalAwait.caughtUp(config, journal);
   }
 
   static List<String> query(String sql) throws Exception {
@@ -141,6 +142,29 @@ class ReplayIT {
     }
   }
 
+  /** What the journal holds of {@code table}, one line per change, for a failure's message. */
+  String journalOf(TableId table) {
+    List<String> out = new ArrayList<>();
+    journal.scan(
+        1,
+        e -> {
+          if (e.event().table().equals(table)) {
+            out.add(
+                e.seq()
+                    + " "
+                    + e.event().op()
+                    + " "
+                    + e.event().key()
+                    + " tx "
+                    + e.event().txId()
+                    + " at "
+                    + e.event().position());
+          }
+          return true;
+        });
+    return String.join("\n", out) + "\noffsets " + journal.offsets().size();
+  }
+
   static RowKey key(Object... idValue) {
     return RowKey.of(List.of("id"), List.of(idValue));
   }
@@ -163,8 +187,11 @@ class ReplayIT {
     List<String> atTarget = rows("tr");
     Thread.sleep(5);
     pg.exec("TRUNCATE tr", "INSERT INTO tr VALUES (1, 'after the truncate'), (100, 'new')");
-    drain();
+    Freshness fresh = drain();
     TableId t = TableId.of("public", "tr");
+    assertThat(journal.history(t, key(100)))
+        .as("key 100 after %s; the journal of tr holds %s", fresh, journalOf(t))
+        .isNotEmpty();
     List<RowKey> keys = List.of(key(3), key(1), key(100));
     RollbackPlan rowPlan = planner().rollbackRows(t, keys, new PointInTime.At(target));
     RollbackPlan tablePlan = planner().rollbackTable(t, new PointInTime.At(target));
