@@ -30,7 +30,8 @@ public final class Main {
                 "           [--rollback-rows 100000] [--runs 3] [--only capture,rollback]",
                 "           [--json results.json]   (needs mariadbd installed)",
                 "       java -Xmx1g -jar rowguard-bench.jar e2e-mirror [--changes 200000] [--runs 3]",
-                "           [--rate 5000] [--latency-seconds 20] [--json results.json]",
+                "           [--rate 5000] [--latency-seconds 20] [--only throughput,latency,beside]",
+                "           [--json results.json]",
                 "       java -Xmx1g -jar rowguard-bench.jar e2e-kafka-ingest [--changes 200000]",
                 "           [--runs 3] [--json results.json]",
                 "       java -jar rowguard-bench.jar jmh [JMH options, e.g. -prof gc HistorySeek]"));

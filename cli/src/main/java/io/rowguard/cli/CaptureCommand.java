@@ -166,7 +166,7 @@ final class CaptureCommand implements Callable<Integer> {
             Control.listen(cfg.journalDir(), request -> handle(journal, request))
                 .map(AutoCloseable.class::cast)
                 .orElse(() -> {});
-        AutoCloseable mirror = MirrorTask.startIfEnabled(cfg, journal, clock)) {
+        AutoCloseable mirror = MirrorTask.startIfEnabled(cfg, journal, capture, clock)) {
       long interval = progressSeconds <= 0 ? Long.MAX_VALUE : progressSeconds;
       long atStart = journal.changesCommitted();
       long lastCount = 0;

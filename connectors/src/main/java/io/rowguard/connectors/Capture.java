@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
  * waits for the engine to stop on its own (a failure).
  */
 public final class Capture implements AutoCloseable {
+
   private static final Logger LOG = LoggerFactory.getLogger(Capture.class);
 
   /** States in order; a capture only moves forward. */
@@ -148,6 +149,7 @@ public final class Capture implements AutoCloseable {
                 ? tables
                 : List.of(),
             based);
+    consumer.serverAhead(checked.serverMicros() - System.currentTimeMillis() * 1000);
     this.companion =
         prepared.companion(
             journal,
@@ -349,6 +351,14 @@ public final class Capture implements AutoCloseable {
 
   /** What is arriving and not yet committed. */
   public record Receiving(long changes, boolean snapshot) {}
+
+  /**
+   * True while capture is behind its source (what it journals committed a second or more ago, by
+   * the source's clock as measured when capture started): the in-process mirror then yields to it.
+   */
+  public boolean behind() {
+    return consumer.behind();
+  }
 
   /** True once the initial snapshot was journaled by this capture. */
   public boolean snapshotDone() {

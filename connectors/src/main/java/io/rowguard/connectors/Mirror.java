@@ -48,6 +48,18 @@ public final class Mirror {
     this.loop = new MirrorLoop(config.mirror(), Sources.sourceBlock(config), journal, clock, say);
   }
 
+  /**
+   * Makes this mirror, running in capture's process, yield to {@code capture} while it is behind
+   * its source ({@link Capture#behind()}): each Kafka transaction is then followed by a pause nine
+   * times as long (at most a second), so the mirror publishes at most a tenth of the time.
+   * Capture's lag holds WAL on the production database; the mirror's only holds journal entries,
+   * and it catches up once capture has.
+   */
+  public Mirror yieldingTo(Capture capture) {
+    loop.yieldTo(capture::behind);
+    return this;
+  }
+
   /** The Kafka transactional id this journal's mirror uses (for ACLs). */
   public String transactionalId() {
     return loop.transactionalId();

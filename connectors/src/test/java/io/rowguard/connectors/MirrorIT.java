@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rowguard.core.ConfigException;
 import io.rowguard.core.RowguardConfig;
+import io.rowguard.journal.ConsumerPositions;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -143,6 +145,77 @@ class MirrorIT {
     }
   }
 
+  /**
+   * Capture restarted on a backlog is behind its source until it has journaled it, and no longer
+   * once it has; a mirror in its process yields to it meanwhile and still publishes everything
+   * once.
+   */
+  @Test
+  void theMirrorBesideCaptureYieldsWhileCaptureCatchesUpAndStillPublishesEverything()
+      throws Exception {
+    pg.exec(
+        "CREATE TABLE m_backlog (id int PRIMARY KEY, v int)",
+        "ALTER TABLE m_backlog REPLICA IDENTITY FULL");
+    RowguardConfig config = config("public.m_backlog", "mirror4", "shop4");
+    try (Journal journal = Journal.openWriter(config.journalDir())) {
+      try (Capture capture = Capture.start(config, journal)) {
+        pg.awaitStreaming(config);
+        pg.exec("INSERT INTO m_backlog VALUES (-1, 0)");
+        JournalAwait.caughtUp(config, journal);
+      }
+      // written while capture is stopped, journaled more than a second after their commits
+      for (int tx = 0; tx < 200; tx++) {
+        pg.exec(
+            "INSERT INTO m_backlog SELECT g, 0 FROM generate_series("
+                + (tx * 50 + 1)
+                + ", "
+                + (tx * 50 + 50)
+                + ") g");
+      }
+      Thread.sleep(1200);
+      try (Capture capture = Capture.start(config, journal)) {
+        AtomicBoolean stop = new AtomicBoolean();
+        List<String> said = new ArrayList<>();
+        Thread mirror =
+            new Thread(
+                () -> {
+                  try {
+                    new Mirror(config, journal, Clock.systemUTC(), said::add)
+                        .yieldingTo(capture)
+                        .run(0, Mirror.FOLLOW, stop::get);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+        mirror.start();
+        boolean sawBehind = false;
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (journal.changeCount() < 10_001 && System.nanoTime() < deadline) {
+          sawBehind |= capture.behind();
+          Thread.sleep(5);
+        }
+        assertThat(journal.changeCount()).isEqualTo(10_001);
+        assertThat(sawBehind).as("behind while journaling the backlog").isTrue();
+        pg.exec("INSERT INTO m_backlog VALUES (0, 1)"); // fresh: capture has caught up
+        JournalAwait.caughtUp(config, journal);
+        Thread.sleep(300);
+        assertThat(capture.behind()).as("behind once caught up").isFalse();
+
+        List<JournalEntry> journaled = new ArrayList<>();
+        journal.scan(1, journaled::add);
+        long last = journaled.get(journaled.size() - 1).seq();
+        while (System.nanoTime() < deadline && mirrored(journal, "mirror-shop4") < last) {
+          Thread.sleep(50);
+        }
+        stop.set(true);
+        mirror.join();
+        assertThat(said).isEmpty();
+        MirrorChecks.exactlyOnce(journaled, kafka.readCommitted("shop4"), "shop4");
+        assertThat(capture.failure()).isEmpty();
+      }
+    }
+  }
+
   @Test
   void anUnknownMirrorKeyOrAMissingBrokerListIsRefusedWithTheKnownKeys() {
     Map<String, String> p = pg.configProperties(dir, "public.x", "mirror3");
@@ -156,6 +229,15 @@ class MirrorIT {
     assertThatThrownBy(() -> RowguardConfig.of(dir.resolve("c.properties"), p, env -> null))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("kafka.transactional.id is the mirror's to set");
+  }
+
+  /** The position the mirror {@code name} keeps in the journal's directory (once a second). */
+  private static long mirrored(Journal journal, String name) {
+    return ConsumerPositions.list(journal.dir()).stream()
+        .filter(p -> p.name().equals(name))
+        .mapToLong(ConsumerPositions.Position::seq)
+        .findFirst()
+        .orElse(0);
   }
 
   private RowguardConfig config(String tables, String name, String prefix) {

@@ -1,5 +1,6 @@
 package io.rowguard.cli.internal;
 
+import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.Mirror;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.core.RowguardException;
@@ -21,24 +22,28 @@ public final class MirrorTask implements AutoCloseable {
   private final AtomicBoolean stop = new AtomicBoolean();
   private final Thread thread;
 
-  private MirrorTask(RowguardConfig config, Journal journal, Clock clock) {
-    this.thread = new Thread(() -> run(config, journal, clock), "rowguard-mirror");
+  private MirrorTask(RowguardConfig config, Journal journal, Capture capture, Clock clock) {
+    this.thread = new Thread(() -> run(config, journal, capture, clock), "rowguard-mirror");
     thread.setDaemon(true);
   }
 
-  /** Starts the mirror when {@code mirror.enabled=true}; else a task that does nothing. */
-  public static AutoCloseable startIfEnabled(RowguardConfig config, Journal journal, Clock clock) {
+  /**
+   * Starts the mirror when {@code mirror.enabled=true}, yielding to {@code capture} while it is
+   * behind its source; else a task that does nothing.
+   */
+  public static AutoCloseable startIfEnabled(
+      RowguardConfig config, Journal journal, Capture capture, Clock clock) {
     if (!config.mirror().enabled()) {
       return () -> {};
     }
-    MirrorTask task = new MirrorTask(config, journal, clock);
+    MirrorTask task = new MirrorTask(config, journal, capture, clock);
     task.thread.start();
     return task;
   }
 
-  private void run(RowguardConfig config, Journal journal, Clock clock) {
+  private void run(RowguardConfig config, Journal journal, Capture capture, Clock clock) {
     try {
-      Mirror mirror = new Mirror(config, journal, clock, LOG::warn);
+      Mirror mirror = new Mirror(config, journal, clock, LOG::warn).yieldingTo(capture);
       LOG.info(
           "Mirroring to {} (topics {}.*, transactional.id {})",
           config.mirror().bootstrapServers(),

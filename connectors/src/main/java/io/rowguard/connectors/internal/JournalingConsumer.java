@@ -42,6 +42,15 @@ public final class JournalingConsumer
   private volatile long receiving;
   private volatile boolean snapshotting;
   private volatile boolean snapshotDone;
+
+  /** Capture is behind when what it journals committed this long ago, or longer. */
+  private static final long BEHIND_MICROS = 1_000_000L;
+
+  /** How long capture counts as behind after it last journaled something that old. */
+  private static final long BEHIND_NANOS = 250_000_000L;
+
+  private long serverAhead = Long.MIN_VALUE;
+  private volatile long lastBehind;
   private boolean inTransaction;
   private boolean inSnapshot;
   private int orderInTx;
@@ -249,6 +258,9 @@ public final class JournalingConsumer
         committer.markProcessed(records.get(boundary));
       }
       int appended = batch.changes();
+      if (appended > 0) {
+        noteAge(txCommitMicros);
+      }
       committer.markBatchFinished();
       if (!batch.isDone()) {
         batch.commit();
@@ -386,6 +398,33 @@ public final class JournalingConsumer
    */
   public long receiving() {
     return receiving;
+  }
+
+  /**
+   * How far the source's clock is ahead of this machine's, in microseconds, so that {@link
+   * #behind()} can tell how long ago what is journaled committed.
+   */
+  public void serverAhead(long micros) {
+    this.serverAhead = micros;
+  }
+
+  /**
+   * True while capture is behind its source: in the last quarter second it journaled a transaction
+   * that committed a second or more before.
+   */
+  public boolean behind() {
+    long t = lastBehind;
+    return t != 0 && System.nanoTime() - t < BEHIND_NANOS;
+  }
+
+  private void noteAge(long commitMicros) {
+    if (serverAhead == Long.MIN_VALUE || commitMicros <= 0) {
+      return;
+    }
+    long age = System.currentTimeMillis() * 1000 + serverAhead - commitMicros;
+    if (age >= BEHIND_MICROS) {
+      lastBehind = System.nanoTime() | 1;
+    }
   }
 
   /** True while the snapshot is being read. */

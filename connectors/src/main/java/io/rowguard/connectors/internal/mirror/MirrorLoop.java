@@ -56,6 +56,13 @@ public final class MirrorLoop {
   public static final String COMPRESSION = "lz4";
 
   private static final long POLL_MILLIS = 10;
+
+  /**
+   * While capture is behind, the mirror waits this many times as long as each Kafka transaction
+   * took before the next: at most a tenth of its time publishing.
+   */
+  static final int YIELD_FACTOR = 9;
+
   private static final long MAX_BACKOFF_MILLIS = 30_000;
 
   private final MirrorSettings settings;
@@ -74,6 +81,7 @@ public final class MirrorLoop {
   private long storedSeq = -1;
   private long storedAt;
   private long published;
+  private BooleanSupplier captureBehind = () -> false;
 
   public MirrorLoop(
       MirrorSettings settings,
@@ -105,6 +113,14 @@ public final class MirrorLoop {
             id,
             only(ConsumerConfig.configNames(), common, settings.kafka()),
             only(AdminClientConfig.configNames(), common, settings.kafka()));
+  }
+
+  /**
+   * Yields to capture while {@code behind} says it is behind its source: the WAL a lagging capture
+   * holds is on the production database, what a lagging mirror holds is only in the journal.
+   */
+  public void yieldTo(BooleanSupplier behind) {
+    this.captureBehind = behind;
   }
 
   /**
@@ -141,7 +157,12 @@ public final class MirrorLoop {
           }
           connected = true;
           journal.refresh();
+          long began = System.nanoTime();
           int n = publishOnce(untilSeq);
+          if (n > 0 && captureBehind.getAsBoolean()) {
+            long took = System.nanoTime() - began;
+            Thread.sleep(Math.min(1000, Math.max(1, took * YIELD_FACTOR / 1_000_000)));
+          }
           if (!lastProblem.isEmpty()) {
             say.accept(
                 "mirror: Kafka accepts records again; published up to change " + position.seq());
@@ -152,6 +173,7 @@ public final class MirrorLoop {
             if (untilSeq != Long.MAX_VALUE) {
               break;
             }
+            storeLocally(false); // what the last second's publishing reached, once idle
             Thread.sleep(POLL_MILLIS);
           }
         } catch (ProducerFencedException | TransactionalIdAuthorizationException e) {
