@@ -92,11 +92,13 @@ final class MirrorBench {
     try {
       pg = EndToEnd.startPostgres();
       kafka = startKafka();
-      if (o.only().contains("throughput")) {
-        met &= throughput();
-      }
+      // latency first: after the throughput part the disk is still writing back the gigabytes it
+      // wrote (p99 299-429 ms there, against 67-85 ms on a quiet disk)
       if (o.only().contains("latency")) {
         met &= latency();
+      }
+      if (o.only().contains("throughput")) {
+        met &= throughput();
       }
       if (o.only().contains("beside")) {
         met &= captureBeside();
