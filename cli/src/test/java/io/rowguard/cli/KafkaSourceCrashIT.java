@@ -10,6 +10,7 @@ import io.rowguard.connectors.KafkaBroker;
 import io.rowguard.connectors.KafkaExtension;
 import io.rowguard.connectors.PostgresExtension;
 import io.rowguard.connectors.PostgresFixture;
+import io.rowguard.core.InputException;
 import io.rowguard.core.RowguardConfig;
 import io.rowguard.journal.Journal;
 import io.rowguard.journal.JournalEntry;
@@ -95,9 +96,18 @@ class KafkaSourceCrashIT {
               });
       load.start();
       for (int kills = 0; kills < KILLS; kills++) {
+        long before = journaled(fromKafka);
         Process ingest =
             Cli.start("-Xmx256m", log, List.of("capture", "-c", configFile.toString()));
-        Thread.sleep(1500 + random.nextInt(2500));
+        // killed while it journals: once it has journaled something (a slow machine can take
+        // seconds to start a JVM and check the brokers and the database), at a random point after
+        long started = System.nanoTime();
+        while (journaled(fromKafka) <= before
+            && ingest.isAlive()
+            && System.nanoTime() - started < TimeUnit.SECONDS.toNanos(20)) {
+          Thread.sleep(20);
+        }
+        Thread.sleep(random.nextInt(2500));
         assertThat(ingest.isAlive()).as("capture running (see %s)", log).isTrue();
         ingest.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       }
@@ -208,7 +218,7 @@ class KafkaSourceCrashIT {
   private static void awaitStreamed(RowguardConfig config, int n) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (System.nanoTime() < deadline) {
-      if (java.nio.file.Files.exists(config.journalDir()) && streamed(config).size() >= n) {
+      if (journaled(config) > 0 && streamed(config).size() >= n) {
         return;
       }
       Thread.sleep(200);
@@ -217,8 +227,17 @@ class KafkaSourceCrashIT {
         "the Kafka-built journal did not reach "
             + n
             + " changes in 120 s (it holds "
-            + (java.nio.file.Files.exists(config.journalDir()) ? streamed(config).size() : 0)
+            + (journaled(config) > 0 ? streamed(config).size() : 0)
             + ")");
+  }
+
+  /** The changes a journal holds; 0 while capture has not created it yet. */
+  private static long journaled(RowguardConfig config) {
+    try (Journal j = Journal.openReader(config.journalDir())) {
+      return j.changeCount();
+    } catch (InputException notYet) {
+      return 0;
+    }
   }
 
   private static List<JournalEntry> streamed(RowguardConfig config) {

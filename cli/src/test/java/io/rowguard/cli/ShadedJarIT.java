@@ -101,6 +101,14 @@ class ShadedJarIT {
           .doesNotContain(SECRET)
           .doesNotContain("=null");
     }
+    Run version = jar(env, List.of(), "--version");
+    assertThat(version.exit()).as("--version: %s", version.err()).isZero();
+    assertThat(version.out())
+        .containsPattern("rowguard \\d+\\.\\d+")
+        .containsPattern("Debezium 3\\.\\d+\\.\\d+\\.Final")
+        .containsPattern("RocksDB \\d+\\.\\d+\\.\\d+")
+        .containsPattern("Kafka client \\d+\\.\\d+\\.\\d+")
+        .contains("Java " + Runtime.version().feature());
     Run capture = jar(env, List.of(), "capture", "--help");
     assertThat(capture.out())
         .contains("source.database.password=${env:GUARD_DB_PASSWORD}")

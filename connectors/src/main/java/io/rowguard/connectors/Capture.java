@@ -186,6 +186,11 @@ public final class Capture implements AutoCloseable {
     this.thread = new Thread(engine, "rowguard-capture");
   }
 
+  /** The version of Debezium, the engine capture runs. */
+  public static String debeziumVersion() {
+    return io.debezium.Module.version();
+  }
+
   /** Checks the database and starts capturing into {@code journal}, which the caller owns. */
   public static Capture start(RowguardConfig config, Journal journal) {
     return start(config, journal, Options.DEFAULT);

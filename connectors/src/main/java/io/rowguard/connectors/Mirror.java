@@ -60,6 +60,11 @@ public final class Mirror {
     return this;
   }
 
+  /** The version of the Kafka client the mirror and the Kafka source use. */
+  public static String kafkaVersion() {
+    return org.apache.kafka.common.utils.AppInfoParser.getVersion();
+  }
+
   /** The Kafka transactional id this journal's mirror uses (for ACLs). */
   public String transactionalId() {
     return loop.transactionalId();

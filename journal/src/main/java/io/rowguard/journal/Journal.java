@@ -41,6 +41,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 
@@ -124,6 +125,12 @@ public final class Journal implements AutoCloseable {
    */
   public static void checkReadable(Path dir) {
     JournalDirectory.checkReadable(dir);
+  }
+
+  /** The version of the RocksDB library journals are stored with (loads it). */
+  public static String rocksDbVersion() {
+    RocksDB.loadLibrary();
+    return RocksDB.rocksdbVersion().toString();
   }
 
   /** Opens the journal for reading while a capture may be writing it. */
