@@ -77,6 +77,41 @@ class JournalTest {
     return RowKey.of(List.of("id"), List.of(id));
   }
 
+  /**
+   * The offsets a reader of the writer's own instance sees are never ahead of the entries it can
+   * read: what the freshness check (offsets) says is journaled, a plan (entries) finds. Batches are
+   * committed while another thread reads the offsets and then the row each one names.
+   */
+  @Test
+  void theOffsetsReadNeverRunAheadOfTheEntriesReadable() throws Exception {
+    try (Journal j = Journal.openWriter(dir)) {
+      int batches = 3_000;
+      java.util.concurrent.atomic.AtomicReference<String> ahead =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      Thread reader =
+          new Thread(
+              () -> {
+                int seen = 0;
+                while (seen < batches && ahead.get() == null) {
+                  ByteBuffer v = j.offsets().get(offsets("x").keySet().iterator().next());
+                  if (v == null) {
+                    continue;
+                  }
+                  seen = Integer.parseInt(StandardCharsets.UTF_8.decode(v.duplicate()).toString());
+                  if (j.history(ORDERS, key(seen)).isEmpty()) {
+                    ahead.set("offsets name row " + seen + ", which history does not find");
+                  }
+                }
+              });
+      reader.start();
+      for (int i = 1; i <= batches; i++) {
+        commit(j, Integer.toString(i), insert(i, "new", "tx" + i));
+      }
+      reader.join(60_000);
+      assertThat(ahead.get()).isNull();
+    }
+  }
+
   @Test
   void aRowsVersionsComeBackInCommitOrderWithFullImages() {
     try (Journal j = Journal.openWriter(dir)) {

@@ -357,40 +357,44 @@ public final class BatchWrite {
     boolean moves = committedUpTo >= 0 && hasOffsets && committedUpTo != view.watermark();
     long counted = writer.appended + writer.pendingChanges + changesAtMark;
     parts.await();
-    try {
-      if (moves) {
-        writes.put(cf.meta(), MetaKeys.WATERMARK, Keys.seq(committedUpTo));
-        writes.put(cf.meta(), MetaKeys.HEAD, hashAtMark);
-        writes.put(cf.meta(), MetaKeys.APPENDED, Keys.seq(counted));
-        for (JournalWriter.BasedMark m : writer.pendingBased) {
-          if (m.seq() <= committedUpTo + 1) {
-            writes.put(
-                cf.meta(),
-                Keys.concat(MetaKeys.BASED_PREFIX, Registry.tableRecord(m.table())),
-                new BinaryWriter(10).writeSignedVarLong(m.micros()).toByteArray());
+    // the entries become visible (the watermark moves) before anyone can read the offsets
+    // written with them: a reader that sees the offsets sees the entries
+    synchronized (store.visibilityLock()) {
+      try {
+        if (moves) {
+          writes.put(cf.meta(), MetaKeys.WATERMARK, Keys.seq(committedUpTo));
+          writes.put(cf.meta(), MetaKeys.HEAD, hashAtMark);
+          writes.put(cf.meta(), MetaKeys.APPENDED, Keys.seq(counted));
+          for (JournalWriter.BasedMark m : writer.pendingBased) {
+            if (m.seq() <= committedUpTo + 1) {
+              writes.put(
+                  cf.meta(),
+                  Keys.concat(MetaKeys.BASED_PREFIX, Registry.tableRecord(m.table())),
+                  new BinaryWriter(10).writeSignedVarLong(m.micros()).toByteArray());
+            }
           }
         }
+        try (WriteBatch last = writes.takeBatch()) {
+          cf.db().write(store.syncWrite(), last);
+        }
+      } catch (RocksDBException e) {
+        throw store.fail(
+            new JournalException(dir, "write of entries " + firstSeq + ".." + (seq - 1), e));
       }
-      try (WriteBatch last = writes.takeBatch()) {
-        cf.db().write(store.syncWrite(), last);
+      done = true;
+      tagged.forEach(writer.notes::forgetTag);
+      registrations.publish();
+      writer.nextSeq = seq;
+      writer.lastHash = hash;
+      if (moves) {
+        long upTo = committedUpTo;
+        writer.pendingBased.removeIf(m -> m.seq() <= upTo + 1);
+        writer.appended = counted;
+        writer.pendingChanges = changes - changesAtMark;
+        view.moveWatermark(committedUpTo);
+      } else {
+        writer.pendingChanges += changes;
       }
-    } catch (RocksDBException e) {
-      throw store.fail(
-          new JournalException(dir, "write of entries " + firstSeq + ".." + (seq - 1), e));
-    }
-    done = true;
-    tagged.forEach(writer.notes::forgetTag);
-    registrations.publish();
-    writer.nextSeq = seq;
-    writer.lastHash = hash;
-    if (moves) {
-      long upTo = committedUpTo;
-      writer.pendingBased.removeIf(m -> m.seq() <= upTo + 1);
-      writer.appended = counted;
-      writer.pendingChanges = changes - changesAtMark;
-      view.moveWatermark(committedUpTo);
-    } else {
-      writer.pendingChanges += changes;
     }
   }
 

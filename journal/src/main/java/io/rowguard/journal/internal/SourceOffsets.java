@@ -26,10 +26,20 @@ public final class SourceOffsets {
     this.cf = store.families();
   }
 
-  /** The stored source offsets. */
+  /**
+   * The stored source offsets: never ahead of the entries readers of this instance see (a batch's
+   * offsets are read only once its watermark has moved).
+   */
   public Map<ByteBuffer, ByteBuffer> offsets() {
     store.checkOpen();
     Map<ByteBuffer, ByteBuffer> out = new HashMap<>();
+    synchronized (store.visibilityLock()) {
+      read(out);
+    }
+    return out;
+  }
+
+  private void read(Map<ByteBuffer, ByteBuffer> out) {
     try (RocksIterator it = cf.db().newIterator(cf.offsets())) {
       // the schema history's keys begin with a zero byte and sort first; offsets' keys are JSON
       it.seek(Keys.prefixEnd(SCHEMA_HISTORY_PREFIX));
@@ -38,7 +48,6 @@ public final class SourceOffsets {
       }
       store.checkIterator(it, "read offsets");
     }
-    return out;
   }
 
   /** The stored schema history records, oldest first (see {@link BatchWrite#putSchemaHistory}). */

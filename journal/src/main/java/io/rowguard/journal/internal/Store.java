@@ -195,6 +195,17 @@ public final class Store {
     return new StagedWrites(handles.toArray(ColumnFamilyHandle[]::new));
   }
 
+  private final Object visibility = new Object();
+
+  /**
+   * Held while a batch is written and made visible (its watermark moved), and while the stored
+   * source offsets are read: the offsets a reader of this instance sees are never those of a batch
+   * whose entries it cannot see yet.
+   */
+  public Object visibilityLock() {
+    return visibility;
+  }
+
   private synchronized ExecutorService partWriter() {
     if (partWriter == null) {
       partWriter =
