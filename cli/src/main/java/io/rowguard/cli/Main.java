@@ -57,6 +57,7 @@ public final class Main {
     CommandLine cmd = new CommandLine(new RowguardCommand());
     // an argument starting with @ is a value (a time, a key, a name), never a file of arguments
     cmd.setExpandAtFiles(false);
+    cmd.setCaseInsensitiveEnumValuesAllowed(true); // --log-format json
     cmd.setExecutionExceptionHandler(Main::handleExecutionException);
     cmd.setParameterExceptionHandler(Main::handleParameterException);
     return cmd;

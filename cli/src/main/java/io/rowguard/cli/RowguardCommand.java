@@ -49,6 +49,25 @@ public final class RowguardCommand implements Runnable {
     Logging.setVerbose(verbose);
   }
 
+  /** How log lines are written to stderr. */
+  enum LogFormat {
+    TEXT,
+    JSON
+  }
+
+  @Option(
+      names = "--log-format",
+      scope = ScopeType.INHERIT,
+      paramLabel = "text|json",
+      description =
+          "Log lines as text (the default) or as JSON, one object a line in the Elastic Common"
+              + " Schema, for log shippers. Results stay on stdout either way.")
+  void setLogFormat(LogFormat format) {
+    if (format == LogFormat.JSON) {
+      Logging.json();
+    }
+  }
+
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override

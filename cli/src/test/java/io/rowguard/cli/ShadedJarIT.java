@@ -183,6 +183,62 @@ class ShadedJarIT {
     assertThat(ok("teardown", "-c", c).out()).contains("nothing to drop");
   }
 
+  /**
+   * With --log-format json every line capture writes to stderr is one JSON object a log shipper
+   * reads (Elastic Common Schema), what the binlog client and Debezium log included; the database
+   * password never appears.
+   */
+  @Test
+  void logLinesAreJsonObjectsWithLogFormatJson() throws Exception {
+    pg.exec(
+        "CREATE TABLE json_t (id int PRIMARY KEY, v text)",
+        "ALTER TABLE json_t REPLICA IDENTITY FULL",
+        "INSERT INTO json_t VALUES (1, 'a')");
+    Map<String, String> props =
+        pg.configProperties(dir.resolve("jsonlog"), "public.json_t", "jsonlog");
+    props.put("source.database.password", SECRET);
+    String c = Cli.writeConfig(dir.resolve("jsonlog.properties"), props).toString();
+    Path log = dir.resolve("jsonlog.log");
+    Process capture =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-jar",
+                JAR.toString(),
+                "--log-format",
+                "json",
+                "capture",
+                "-c",
+                c,
+                "--progress-interval",
+                "1")
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    try {
+      awaitStatus(c, 1);
+      pg.exec("UPDATE json_t SET v = 'b'");
+      awaitStatus(c, 2);
+    } finally {
+      capture.destroy();
+      assertThat(capture.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+    List<String> lines = Files.readAllLines(log).stream().filter(l -> !l.isBlank()).toList();
+    assertThat(lines).isNotEmpty();
+    ObjectMapper json = new ObjectMapper();
+    for (String line : lines) {
+      JsonNode event = json.readTree(line);
+      assertThat(event.isObject()).as(line).isTrue();
+      assertThat(event.get("message")).as(line).isNotNull();
+      assertThat(event.get("log.level")).as(line).isNotNull();
+      assertThat(event.get("service.name").asText()).isEqualTo("rowguard");
+    }
+    assertThat(String.join("\n", lines)).contains("Capturing 1 table(s)").doesNotContain(SECRET);
+    Run bad = jar("--log-format", "xml", "status", "-c", c);
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err()).contains("--log-format");
+  }
+
   @Test
   void journalDirectoryProblemsAreOneLineWithTheCause() throws Exception {
     assumeTrue("root".equals(System.getProperty("user.name")), "needs root to run as nobody");
