@@ -239,6 +239,30 @@ class ShadedJarIT {
     assertThat(bad.err()).contains("--log-format");
   }
 
+  /**
+   * The jar carries native libraries for the platforms it targets (Linux x86_64 and aarch64, glibc
+   * and musl; macOS) and none for others, which were most of its size.
+   */
+  @Test
+  void theJarCarriesNativeLibrariesOnlyForTheTargetedPlatforms() throws Exception {
+    List<String> natives = new ArrayList<>();
+    try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(JAR.toFile())) {
+      zip.stream()
+          .map(java.util.zip.ZipEntry::getName)
+          .filter(n -> n.matches(".*(rocksdbjni|zstd-jni).*\\.(so|dll|jnilib|dylib)"))
+          .forEach(natives::add);
+    }
+    assertThat(natives)
+        .contains(
+            "librocksdbjni-linux64.so",
+            "librocksdbjni-linux64-musl.so",
+            "librocksdbjni-linux-aarch64.so",
+            "librocksdbjni-osx-arm64.jnilib")
+        .anyMatch(n -> n.startsWith("linux/amd64/libzstd-jni"))
+        .noneMatch(n -> n.contains("win64") || n.startsWith("win/"))
+        .noneMatch(n -> n.contains("s390x") || n.contains("ppc64le") || n.contains("linux32"));
+  }
+
   @Test
   void journalDirectoryProblemsAreOneLineWithTheCause() throws Exception {
     assumeTrue("root".equals(System.getProperty("user.name")), "needs root to run as nobody");
