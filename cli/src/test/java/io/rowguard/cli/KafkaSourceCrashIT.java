@@ -105,9 +105,9 @@ class KafkaSourceCrashIT {
         while (journaled(fromKafka) <= before
             && ingest.isAlive()
             && System.nanoTime() - started < TimeUnit.SECONDS.toNanos(20)) {
-          Thread.sleep(20);
+          Thread.sleep(200); // each look opens the journal: not too often
         }
-        Thread.sleep(random.nextInt(2500));
+        Thread.sleep(random.nextInt(2000));
         assertThat(ingest.isAlive()).as("capture running (see %s)", log).isTrue();
         ingest.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       }
