@@ -124,20 +124,7 @@ class ShadedJarIT {
     Map<String, String> props = pg.configProperties(dir.resolve("journal"), "public.jar_t", "jar");
     Path config = Cli.writeConfig(dir.resolve("jar.properties"), props);
     String c = config.toString();
-    Process capture =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m",
-                "-jar",
-                JAR.toString(),
-                "capture",
-                "-c",
-                c,
-                "--progress-interval",
-                "1")
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("capture.log").toFile())
-            .start();
+    Process capture = startFromJar(dir.resolve("capture.log"), "capture", "-c", c);
     Path journal = dir.resolve("journal");
     Path socket = journal.resolve("control.sock");
     Instant before;
@@ -199,22 +186,7 @@ class ShadedJarIT {
     props.put("source.database.password", SECRET);
     String c = Cli.writeConfig(dir.resolve("jsonlog.properties"), props).toString();
     Path log = dir.resolve("jsonlog.log");
-    Process capture =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m",
-                "-jar",
-                JAR.toString(),
-                "--log-format",
-                "json",
-                "capture",
-                "-c",
-                c,
-                "--progress-interval",
-                "1")
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
+    Process capture = startFromJar(log, "--log-format", "json", "capture", "-c", c);
     try {
       awaitStatus(c, 1);
       pg.exec("UPDATE json_t SET v = 'b'");
@@ -315,6 +287,22 @@ class ShadedJarIT {
     assertThat(fixed.err()).contains("could be read by others (rwxrwxrwx): made it owner-only");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(journal)))
         .isEqualTo("rwx------");
+  }
+
+  /**
+   * Starts {@code java -jar rowguard.jar ARGS --progress-interval 1}, its output into {@code log}.
+   */
+  static Process startFromJar(Path log, String... args) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-jar",
+                JAR.toString()));
+    cmd.addAll(List.of(args));
+    cmd.addAll(List.of("--progress-interval", "1"));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
   static void awaitStatus(String config, long entries) throws Exception {
