@@ -14,9 +14,12 @@ import io.rowguard.cli.internal.MirrorTask;
 import io.rowguard.cli.internal.RetentionTask;
 import io.rowguard.cli.internal.RetryLog;
 import io.rowguard.cli.internal.StopSignal;
+import io.rowguard.cli.internal.http.JournalAccess;
+import io.rowguard.cli.internal.http.Serving;
 import io.rowguard.connectors.Capture;
 import io.rowguard.connectors.SourceStatus;
 import io.rowguard.core.RowguardConfig;
+import io.rowguard.core.TransactionListener;
 import io.rowguard.core.ValueFormat;
 import io.rowguard.journal.BackupInfo;
 import io.rowguard.journal.Journal;
@@ -28,6 +31,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -99,6 +103,8 @@ final class CaptureCommand implements Callable<Integer> {
 
   @Mixin ConfigOption config;
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   Clock clock = Clock.systemUTC();
 
   @Option(
@@ -136,19 +142,41 @@ final class CaptureCommand implements Callable<Integer> {
 
   /** Checks, opens, captures until asked to stop (or the capture fails), and closes in order. */
   private void run(RowguardConfig cfg, StopSignal stopRequested) throws Exception {
-    MeterRegistry metrics = new SimpleMeterRegistry();
     // the database first: a refusal must leave no journal directory behind
     Capture.Checked checked = Capture.check(cfg);
     Path dir = cfg.journalDir();
     boolean existed = Files.exists(dir);
     Journal journal = Journal.openWriter(dir);
-    Guard guard =
-        new Guard(cfg.guard(), metrics, cfg.host() + ":" + cfg.port() + "/" + cfg.database());
+    AtomicReference<Capture> running = new AtomicReference<>();
+    Serving serving = null;
+    Guard guard;
     Capture capture;
     try {
-      capture = Capture.start(checked, journal, new Capture.Options(guard, acceptGap));
+      if (cfg.serve().enabled()) {
+        serving =
+            Serving.start(
+                cfg,
+                Main::commandLine,
+                JournalAccess.of(journal),
+                () -> streaming(running.get()),
+                spec.commandLine().getOut(),
+                clock);
+      }
+      MeterRegistry metrics =
+          serving == null ? new SimpleMeterRegistry() : serving.metrics().registry();
+      guard = new Guard(cfg.guard(), metrics, cfg.host() + ":" + cfg.port() + "/" + cfg.database());
+      TransactionListener listener = serving == null ? guard : both(guard, serving.metrics());
+      try {
+        capture = Capture.start(checked, journal, new Capture.Options(listener, acceptGap));
+      } catch (RuntimeException refused) {
+        guard.close();
+        throw refused;
+      }
+      running.set(capture);
     } catch (RuntimeException refused) {
-      guard.close();
+      if (serving != null) {
+        serving.close();
+      }
       journal.close();
       if (!existed) {
         deleteQuietly(dir);
@@ -156,6 +184,7 @@ final class CaptureCommand implements Callable<Integer> {
       throw refused;
     }
     try (journal;
+        AutoCloseable served = serving == null ? () -> {} : serving;
         guard;
         capture;
         RetentionTask retention =
@@ -238,6 +267,27 @@ final class CaptureCommand implements Callable<Integer> {
             ? "; receiving a transaction: " + receiving.changes() + " changes so far"
             : "",
         violations);
+  }
+
+  /** Why {@code capture} is not streaming, for {@code /ready}; empty when it is. */
+  private static java.util.Optional<String> streaming(Capture capture) {
+    if (capture == null) {
+      return java.util.Optional.of("capture is starting");
+    }
+    if (capture.state() != Capture.State.RUNNING) {
+      return java.util.Optional.of("capture is " + capture.state().name().toLowerCase());
+    }
+    if (!capture.snapshotDone()) {
+      return java.util.Optional.of("capture is taking its snapshot");
+    }
+    return java.util.Optional.empty();
+  }
+
+  private static TransactionListener both(TransactionListener a, TransactionListener b) {
+    return t -> {
+      a.journaled(t);
+      b.journaled(t);
+    };
   }
 
   /** How often capture looks at the WAL its slot holds. */

@@ -74,6 +74,14 @@ final class PlanOptions {
               + " still conflicts when the plan is applied.")
   boolean allowStale;
 
+  /**
+   * For {@code rowguard serve}: apply only if the plan is still the one shown ({@link
+   * PlanView#digest}); when it is not, nothing is written, the new plan is printed (without {@code
+   * aborted}) and the exit code is 3.
+   */
+  @Option(names = "--expect-plan", hidden = true, paramLabel = "DIGEST")
+  String expectPlan;
+
   ConflictPolicy policy() {
     try {
       return ConflictPolicy.parse(onConflict);
@@ -139,6 +147,15 @@ final class PlanOptions {
         out.flush();
       }
       return Main.OK;
+    }
+    if (expectPlan != null) {
+      java.io.StringWriter shown = new java.io.StringWriter();
+      PlanView.printJson(new PrintWriter(shown), plan, null, dialect(config));
+      if (!PlanView.digest(shown.toString()).equals(expectPlan)) {
+        out.print(shown);
+        out.flush();
+        return Main.CONFLICTS;
+      }
     }
     if (!json) {
       // the plan first: if applying it fails, what was tried is on the screen

@@ -123,7 +123,7 @@ final class RollbackCommand implements Callable<Integer> {
       TableId id = TableResolver.resolve(table, journal.tables());
       TableSchema schema = journal.latestSchema(id).orElseThrow();
       Planner planner = new Planner(journal, clock);
-      if (keys.isEmpty() && options.apply) {
+      if (keys.isEmpty() && options.apply && options.expectPlan == null) {
         planner.check(id, at); // bad input is refused before the database is asked anything
         options.ensureFresh(cfg, journal);
         // planned and written together: the rows are staged while the journal is read

@@ -27,6 +27,7 @@ import picocli.CommandLine.ScopeType;
       BlastRadiusCommand.class,
       VerifyCommand.class,
       MirrorCommand.class,
+      ServeCommand.class,
       BackupCommand.class,
       BackupsCommand.class,
       RestoreCommand.class,

@@ -50,6 +50,7 @@ import java.util.regex.Pattern;
  * @param mirror how the journal is mirrored into Kafka ({@code mirror.*}, {@code kafka.*})
  * @param kafkaSource where the journal is built from with {@code source.connector=kafka}: Debezium
  *     topics, and the database they describe ({@code apply.url}); null for rowguard's own engine
+ * @param serve the HTTP API, web page and metrics ({@code serve.*})
  */
 public record RowguardConfig(
     Path file,
@@ -64,7 +65,8 @@ public record RowguardConfig(
     long warnRetainedWalBytes,
     ApplyLogin applyLogin,
     MirrorSettings mirror,
-    KafkaSourceSettings kafkaSource) {
+    KafkaSourceSettings kafkaSource,
+    ServeSettings serve) {
 
   /** The default of {@code capture.warn-retained-wal}. */
   public static final long DEFAULT_WARN_RETAINED_WAL = 1L << 30;
@@ -143,7 +145,8 @@ public record RowguardConfig(
       } else if (!OWN_KEYS.contains(key)
           && OWN_PREFIXES.stream().noneMatch(key::startsWith)
           && !key.startsWith(MirrorSettings.PREFIX)
-          && !key.startsWith(MirrorSettings.KAFKA_PREFIX)) {
+          && !key.startsWith(MirrorSettings.KAFKA_PREFIX)
+          && !key.startsWith(ServeSettings.PREFIX)) {
         unknown.add(key);
       }
     }
@@ -156,7 +159,7 @@ public record RowguardConfig(
               + String.join(", ", new TreeSet<>(OWN_KEYS))
               + ", "
               + String.join(", ", OWN_PREFIXES.stream().map(p -> p + "<table>").toList())
-              + ", mirror.*; Debezium's keys take the prefix source., the Kafka producer's kafka.)");
+              + ", mirror.*, serve.*; Debezium's keys take the prefix source., the Kafka producer's kafka.)");
     }
     String connectorName = source.remove("connector");
     if (connectorName == null || connectorName.isBlank()) {
@@ -247,7 +250,8 @@ public record RowguardConfig(
         warnWal,
         applyLogin(where, raw, env),
         MirrorSettings.parse(where, raw, source, (k, v) -> resolveEnv(where, k, v, env)),
-        null);
+        null,
+        ServeSettings.parse(where, raw));
   }
 
   /**
@@ -308,7 +312,8 @@ public record RowguardConfig(
         0,
         login,
         mirror,
-        kafka);
+        kafka,
+        ServeSettings.parse(where, raw));
   }
 
   /** True when the journal is built from Debezium's Kafka topics rather than its own engine. */

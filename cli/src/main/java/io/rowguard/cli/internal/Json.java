@@ -19,7 +19,24 @@ public final class Json {
   private static final ObjectMapper MAPPER =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+  private static final ObjectMapper COMPACT = new ObjectMapper();
+
   private Json() {}
+
+  /** Reads one document (this class's output, or a request body). */
+  public static com.fasterxml.jackson.databind.JsonNode parse(String json)
+      throws com.fasterxml.jackson.core.JsonProcessingException {
+    return COMPACT.readTree(json);
+  }
+
+  /** A document on one line, as UTF-8. */
+  public static byte[] compact(com.fasterxml.jackson.databind.JsonNode doc) {
+    try {
+      return COMPACT.writeValueAsBytes(doc);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 
   /**
    * Prints one document whose large array is streamed: {@code head}'s fields, then {@code name}

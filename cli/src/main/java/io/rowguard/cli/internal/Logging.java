@@ -14,6 +14,7 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
  */
 public final class Logging {
   private static volatile boolean verbose;
+  private static volatile boolean serving;
 
   private Logging() {}
 
@@ -51,9 +52,17 @@ public final class Logging {
     return verbose;
   }
 
+  /**
+   * This process serves the API, which runs commands in it: their {@link #quiet} must not silence
+   * the server's own log.
+   */
+  public static void serving() {
+    serving = true;
+  }
+
   /** For commands whose output is the point: only warnings from rowguard itself. */
   public static void quiet() {
-    if (!verbose) {
+    if (!verbose && !serving) {
       Configurator.setLevel("io.rowguard", Level.WARN);
       // the binlog client logs its connection steps through java.util.logging, to stderr
       BINLOG_CLIENT.setLevel(java.util.logging.Level.WARNING);

@@ -140,6 +140,22 @@ public final class PlanView {
     out.flush();
   }
 
+  /**
+   * What identifies a plan's content, for {@code rowguard serve} to tell whether a plan is still
+   * the one shown: a SHA-256 over its JSON document without its random id.
+   */
+  public static String digest(String planJson) {
+    try {
+      ObjectNode doc = (ObjectNode) Json.parse(planJson);
+      doc.remove("plan");
+      byte[] bytes = Json.compact(doc);
+      return java.util.HexFormat.of()
+          .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("a plan's JSON could not be read back", e);
+    }
+  }
+
   /** The plan (and what applying it did) as one document, its rows written one at a time. */
   public static void printJson(
       PrintWriter out, RollbackPlan plan, ApplyResult result, SqlDialect dialect) {

@@ -1,0 +1,339 @@
+package io.rowguard.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.rowguard.client.Rowguard;
+import io.rowguard.connectors.PostgresFixture;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The HTTP API of a real capture ({@code serve.enabled=true}, its own JVM) on a shop whose traffic
+ * keeps writing: the token is required, reads answer what the command line prints, and an incident
+ * is undone through the API, refused while the plan shown is not the plan that would be written.
+ */
+class ServeIT {
+  static PostgresFixture pg;
+  @TempDir static Path dir;
+  static Path config;
+  static Process capture;
+  static String base;
+  static String token;
+  static String metricsToken;
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @BeforeAll
+  static void start() throws Exception {
+    pg = PostgresFixture.start();
+    pg.exec(
+        "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL)",
+        "CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES"
+            + " customers(id), total numeric(10,2) NOT NULL, status text NOT NULL)",
+        "ALTER TABLE customers REPLICA IDENTITY FULL",
+        "ALTER TABLE orders REPLICA IDENTITY FULL",
+        "INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 20) g",
+        "INSERT INTO orders SELECT g, 1 + g % 20, g * 1.5, 'paid' FROM generate_series(1, 200) g");
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Map<String, String> props =
+        pg.configProperties(dir.resolve("journal"), "public.customers,public.orders", "serve");
+    props.put("serve.enabled", "true");
+    props.put("serve.listen", "127.0.0.1:" + port);
+    props.put("serve.ready-max-lag", "20s");
+    config = Cli.writeConfig(dir.resolve("shop.properties"), props);
+    capture = Cli.startCapture(config, dir.resolve("capture.log"));
+    base = "http://127.0.0.1:" + port;
+    Path tokenFile = dir.resolve("journal").resolve("serve.token");
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (!Files.exists(tokenFile) || !listening(port)) {
+      assertThat(System.nanoTime()).as(log()).isLessThan(deadline);
+      assertThat(capture.isAlive()).as(log()).isTrue();
+      Thread.sleep(100);
+    }
+    token = Files.readString(tokenFile).strip();
+    metricsToken = Files.readString(dir.resolve("journal").resolve("metrics.token")).strip();
+    OperationsIT.awaitEntries(config, 220);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (capture != null) {
+      capture.destroy();
+      capture.waitFor();
+    }
+    pg.close();
+  }
+
+  static boolean listening(int port) {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
+  static String log() {
+    try {
+      return Files.readString(dir.resolve("capture.log"));
+    } catch (java.io.IOException e) {
+      return "";
+    }
+  }
+
+  record Answer(int status, String body, java.net.http.HttpHeaders headers) {
+    JsonNode json() throws Exception {
+      return JSON.readTree(body);
+    }
+  }
+
+  static Answer get(String path, String bearer) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).GET();
+    if (bearer != null) {
+      b.header("Authorization", "Bearer " + bearer);
+    }
+    HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return new Answer(r.statusCode(), r.body(), r.headers());
+  }
+
+  static Answer get(String path) throws Exception {
+    return get(path, token);
+  }
+
+  static Answer post(String path, JsonNode body) throws Exception {
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(base + path))
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    return new Answer(r.statusCode(), r.body(), r.headers());
+  }
+
+  @Test
+  void everyApiRequestNeedsTheTokenAndAWrongOneLearnsNothing() throws Exception {
+    assertThat(Files.getPosixFilePermissions(dir.resolve("journal").resolve("serve.token")))
+        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    for (String path :
+        new String[] {"/api/status", "/api/history?table=orders&key=1", "/api/openapi.json"}) {
+      for (String wrong : new String[] {null, "", token + "x", metricsToken}) {
+        Answer a = get(path, wrong);
+        assertThat(a.status()).as(path + " with " + wrong).isEqualTo(401);
+        assertThat(a.body()).isEmpty();
+      }
+    }
+    Answer apply = post("/api/apply", JSON.createObjectNode());
+    assertThat(get("/metrics", null).status()).isEqualTo(401);
+    assertThat(get("/metrics", metricsToken).status()).isEqualTo(200);
+    assertThat(get("/health", metricsToken).json().get("status").asText()).isEqualTo("up");
+    // the page's files hold no data, and need no token
+    assertThat(get("/", null).status()).isEqualTo(200);
+    assertThat(apply.status()).isEqualTo(400); // authorized, and an empty request is bad input
+  }
+
+  @Test
+  void readsAnswerExactlyWhatTheCommandLinePrints() throws Exception {
+    String c = config.toString();
+    assertThat(get("/api/history?table=public.orders&key=7").json())
+        .isEqualTo(
+            JSON.readTree(
+                Cli.ok("history", "-c", c, "--table", "public.orders", "--key", "7", "--json")
+                    .out()));
+    JsonNode audit = get("/api/audit?table=orders&limit=5").json();
+    assertThat(audit)
+        .isEqualTo(
+            JSON.readTree(
+                Cli.ok("audit", "-c", c, "--table", "orders", "--limit", "5", "--json").out()));
+    String tx = audit.get("changes").get(0).get("tx").asText();
+    assertThat(get("/api/blast-radius?tx=" + tx).json())
+        .isEqualTo(JSON.readTree(Cli.ok("blast-radius", "-c", c, "--tx", tx, "--json").out()));
+    Answer csv = get("/api/audit?table=orders&limit=3&format=csv");
+    assertThat(csv.headers().firstValue("Content-Type").orElse("")).startsWith("text/csv");
+    assertThat(csv.body().lines().count()).isEqualTo(4);
+    Answer bad = get("/api/history?table=public.orders&key=7&apply=true");
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.json().get("error").asText()).contains("unknown parameter 'apply'");
+    Answer noTable = get("/api/history?table=public.nope&key=7");
+    assertThat(noTable.status()).isEqualTo(400);
+    assertThat(noTable.json().get("error").asText()).contains("public.nope");
+  }
+
+  @Test
+  void anIncidentIsFoundPlannedAndUndoneThroughTheApiWhileTrafficWrites() throws Exception {
+    AtomicBoolean running = new AtomicBoolean(true);
+    Thread traffic =
+        new Thread(
+            () -> {
+              int i = 1000;
+              try (Connection c = pg.connect()) {
+                while (running.get()) {
+                  try (Statement s = c.createStatement()) {
+                    s.execute("INSERT INTO orders VALUES (" + i + ", 3, 9.99, 'paid')");
+                  }
+                  i++;
+                  Thread.sleep(20);
+                }
+              } catch (Exception e) {
+                throw new RuntimeException(e);
+              }
+            },
+            "traffic");
+    traffic.start();
+    try {
+      // the bad write: a test loader overwrites 50 real orders
+      try (Connection c = pg.connect()) {
+        c.setAutoCommit(false);
+        Rowguard.tag(c, "test-loader", "fixtures", null);
+        try (Statement s = c.createStatement()) {
+          s.execute("UPDATE orders SET total = 0, status = 'test' WHERE id BETWEEN 101 AND 150");
+        }
+        c.commit();
+      }
+      String bad = awaitIncident("test-loader");
+      // production writes one of those rows again after the loader
+      pg.exec("UPDATE orders SET status = 'refunded' WHERE id = 150");
+      // later work wins: the cells written again since are left alone
+      Answer plan = get("/api/plan/backout?on-conflict=skip&tx=" + bad);
+      assertThat(plan.status()).as(plan.body()).isEqualTo(200);
+      JsonNode shown = plan.json();
+      assertThat(shown.get("rows").size()).isEqualTo(50);
+      ObjectNode cli =
+          (ObjectNode)
+              JSON.readTree(
+                  Cli.ok(
+                          "backout",
+                          "-c",
+                          config.toString(),
+                          "--on-conflict",
+                          "skip",
+                          "--tx",
+                          bad,
+                          "--json")
+                      .out());
+      cli.put("plan", shown.get("plan").asText());
+      assertThat(shown).as("the plan the API shows is the command line's").isEqualTo(cli);
+
+      ObjectNode apply = JSON.createObjectNode();
+      apply.put("plan", shown.get("plan").asText());
+      apply.put("operator", "oncall");
+      apply.put("reason", "INC-7 test loader hit production");
+      apply.put("confirmRows", 49);
+      Answer miscounted = post("/api/apply", apply);
+      assertThat(miscounted.status()).isEqualTo(400);
+      assertThat(miscounted.json().get("error").asText()).contains("the plan has 50 rows");
+
+      // the row changes again between showing and applying: the plan is not the one shown
+      pg.exec("UPDATE orders SET total = 1 WHERE id = 120");
+      apply.put("confirmRows", 50);
+      Answer changed = post("/api/apply", apply);
+      assertThat(changed.status()).as(changed.body()).isEqualTo(409);
+      JsonNode diff = changed.json().get("difference");
+      assertThat(diff.get("changed").size()).isEqualTo(1);
+      assertThat(diff.get("changed").get(0).get("now").get("key").toString()).contains("120");
+      assertThat(queryInt("SELECT count(*) FROM orders WHERE status = 'test'")).isEqualTo(49);
+
+      JsonNode replanned = changed.json().get("plan");
+      apply.put("plan", replanned.get("plan").asText());
+      apply.put("confirmRows", replanned.get("rows").size());
+      Answer done = post("/api/apply", apply);
+      assertThat(done.status()).as(done.body()).isEqualTo(200);
+      assertThat(done.json().get("applied").asBoolean()).isTrue();
+    } finally {
+      running.set(false);
+      traffic.join();
+    }
+    // cell by cell: the loader's values are gone, the later writes stay
+    assertThat(queryInt("SELECT count(*) FROM orders WHERE status = 'test'")).isZero();
+    assertThat(
+            queryInt(
+                "SELECT count(*) FROM orders WHERE id BETWEEN 101 AND 149 AND total = id * 1.5"))
+        .isEqualTo(48); // 120's total was written again after the loader: kept
+    assertThat(queryString("SELECT status FROM orders WHERE id = 150")).isEqualTo("refunded");
+    assertThat(queryInt("SELECT count(*) FROM orders WHERE id >= 1000")).isPositive();
+    awaitMetric("rowguard_rollbacks_applied_total", 1);
+  }
+
+  @Test
+  void metricsAndReadinessTellHowCaptureIsDoing() throws Exception {
+    String metrics = get("/metrics", metricsToken).body();
+    assertThat(metrics)
+        .contains("rowguard_changes_journaled_total{operation=\"insert\",table=\"public.orders\"}")
+        .contains("rowguard_journal_size_bytes")
+        .contains("rowguard_source_lag_bytes")
+        .contains("rowguard_source_retained_bytes")
+        .contains("rowguard_commit_journal_lag_seconds")
+        .contains("jvm_memory_used_bytes");
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    Answer ready = get("/ready", metricsToken);
+    while (ready.status() != 200 && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+      ready = get("/ready", metricsToken);
+    }
+    assertThat(ready.status()).as(ready.body()).isEqualTo(200);
+    assertThat(ready.json().get("lagSeconds").asDouble()).isLessThan(20);
+  }
+
+  static String awaitIncident(String actor) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline) {
+      Answer a = get("/api/incidents?since=1h");
+      assertThat(a.status()).as(a.body()).isEqualTo(200);
+      for (JsonNode i : a.json().get("incidents")) {
+        if (i.path("actors").toString().contains("\"" + actor + "\"")) {
+          return i.get("tx").asText();
+        }
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("no incident by " + actor);
+  }
+
+  static void awaitMetric(String name, double atLeast) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      for (String line : get("/metrics", metricsToken).body().lines().toList()) {
+        if (line.startsWith(name + " ") && Double.parseDouble(line.split(" ")[1]) >= atLeast) {
+          return;
+        }
+      }
+      Thread.sleep(500);
+    }
+    throw new AssertionError(name + " did not reach " + atLeast);
+  }
+
+  static int queryInt(String sql) throws Exception {
+    return Integer.parseInt(queryString(sql));
+  }
+
+  static String queryString(String sql) throws Exception {
+    try (Connection c = pg.connect();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+}
