@@ -296,6 +296,85 @@ class ServeIT {
     assertThat(ready.json().get("lagSeconds").asDouble()).isLessThan(20);
   }
 
+  @Test
+  void theOpenApiDescriptionDescribesEveryRealAnswer() throws Exception {
+    pg.exec("UPDATE customers SET name = 'renamed' WHERE id = 5");
+    String tx = null;
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (tx == null && System.nanoTime() < deadline) {
+      JsonNode versions = get("/api/history?table=customers&key=5").json().get("versions");
+      tx = versions.size() > 1 ? versions.get(1).get("tx").asText() : null;
+      Thread.sleep(100);
+    }
+    assertThat(tx).isNotNull();
+    String snapshotTx =
+        get("/api/history?table=orders&key=7").json().get("versions").get(0).get("tx").asText();
+    Map<String, String> calls = new java.util.LinkedHashMap<>();
+    calls.put("/api/status", "");
+    calls.put("/api/history", "table=customers&key=5");
+    calls.put("/api/audit", "table=customers&limit=5");
+    calls.put("/api/transaction", "tx=" + tx);
+    calls.put("/api/incidents", "since=1h");
+    calls.put("/api/blast-radius", "tx=" + tx);
+    calls.put("/api/plan/rollback", "table=orders&key=7&before-tx=" + snapshotTx);
+    calls.put("/api/plan/backout", "tx=" + tx);
+    calls.put("/api/settings", "");
+    // each answer is kept under target/ for people to look at
+    Path samples = Path.of("target", "api-samples");
+    Files.createDirectories(samples);
+    Map<String, JsonNode> answers = new java.util.LinkedHashMap<>();
+    for (Map.Entry<String, String> call : calls.entrySet()) {
+      Answer a = get(call.getKey() + (call.getValue().isEmpty() ? "" : "?" + call.getValue()));
+      assertThat(a.status()).as(call.getKey() + ": " + a.body()).isEqualTo(200);
+      Files.writeString(
+          samples.resolve(call.getKey().substring(5).replace('/', '-') + ".json"), a.body());
+      answers.put(call.getKey(), a.json());
+    }
+    JsonNode api = get("/api/openapi.json").json();
+    assertThat(api.path("openapi").asText()).startsWith("3.1");
+    answers.forEach((path, answer) -> assertMatches(api, path, "get", "200", answer));
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> assertMatches(api, "/api/history", "get", "200", JSON.createObjectNode()))
+        .as("the check can fail")
+        .isInstanceOf(AssertionError.class);
+    assertThat(io.rowguard.cli.internal.http.Endpoint.READS.keySet())
+        .allSatisfy(path -> assertThat(api.get("paths").has(path)).as(path).isTrue());
+    Answer bad = get("/api/history?table=nope&key=1");
+    assertMatches(api, "/api/history", "get", "400", bad.json());
+    Answer unknownPlan =
+        post(
+            "/api/apply",
+            JSON.createObjectNode()
+                .put("plan", "nope")
+                .put("operator", "x")
+                .put("reason", "y")
+                .put("confirmRows", 1));
+    assertMatches(api, "/api/apply", "post", "400", unknownPlan.json());
+    assertMatches(api, "/ready", "get", "200", get("/ready", metricsToken).json());
+  }
+
+  /** Validates {@code answer} against the schema the description gives for it. */
+  static void assertMatches(
+      JsonNode api, String path, String method, String status, JsonNode answer) {
+    JsonNode response = api.path("paths").path(path).path(method).path("responses").path(status);
+    assertThat(response.isMissingNode())
+        .as(method + " " + path + " " + status + " is described")
+        .isFalse();
+    ObjectNode schemaDoc = api.deepCopy();
+    schemaDoc.put("$schema", "https://json-schema.org/draft/2020-12/schema");
+    schemaDoc.set(
+        "allOf",
+        JSON.createArrayNode()
+            .add(response.path("content").path("application/json").path("schema")));
+    var schema =
+        com.networknt.schema.JsonSchemaFactory.getInstance(
+                com.networknt.schema.SpecVersion.VersionFlag.V202012)
+            .getSchema(schemaDoc);
+    assertThat(schema.validate(answer))
+        .as(method + " " + path + " " + status + ": " + answer)
+        .isEmpty();
+  }
+
   static String awaitIncident(String actor) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (System.nanoTime() < deadline) {
