@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.rowguard.client.Rowguard;
 import io.rowguard.connectors.PostgresFixture;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,7 +18,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,71 +32,27 @@ class ServeIT {
   static PostgresFixture pg;
   @TempDir static Path dir;
   static Path config;
-  static Process capture;
   static String base;
   static String token;
   static String metricsToken;
   static final HttpClient HTTP = HttpClient.newHttpClient();
   static final ObjectMapper JSON = new ObjectMapper();
 
+  static ServedShop shop;
+
   @BeforeAll
   static void start() throws Exception {
-    pg = PostgresFixture.start();
-    pg.exec(
-        "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL)",
-        "CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES"
-            + " customers(id), total numeric(10,2) NOT NULL, status text NOT NULL)",
-        "ALTER TABLE customers REPLICA IDENTITY FULL",
-        "ALTER TABLE orders REPLICA IDENTITY FULL",
-        "INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 20) g",
-        "INSERT INTO orders SELECT g, 1 + g % 20, g * 1.5, 'paid' FROM generate_series(1, 200) g");
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    Map<String, String> props =
-        pg.configProperties(dir.resolve("journal"), "public.customers,public.orders", "serve");
-    props.put("serve.enabled", "true");
-    props.put("serve.listen", "127.0.0.1:" + port);
-    props.put("serve.ready-max-lag", "20s");
-    config = Cli.writeConfig(dir.resolve("shop.properties"), props);
-    capture = Cli.startCapture(config, dir.resolve("capture.log"));
-    base = "http://127.0.0.1:" + port;
-    Path tokenFile = dir.resolve("journal").resolve("serve.token");
-    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-    while (!Files.exists(tokenFile) || !listening(port)) {
-      assertThat(System.nanoTime()).as(log()).isLessThan(deadline);
-      assertThat(capture.isAlive()).as(log()).isTrue();
-      Thread.sleep(100);
-    }
-    token = Files.readString(tokenFile).strip();
-    metricsToken = Files.readString(dir.resolve("journal").resolve("metrics.token")).strip();
-    OperationsIT.awaitEntries(config, 220);
+    shop = ServedShop.start(dir);
+    pg = shop.pg;
+    config = shop.config;
+    base = shop.base;
+    token = shop.token;
+    metricsToken = shop.metricsToken;
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (capture != null) {
-      capture.destroy();
-      capture.waitFor();
-    }
-    pg.close();
-  }
-
-  static boolean listening(int port) {
-    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-      return true;
-    } catch (java.io.IOException e) {
-      return false;
-    }
-  }
-
-  static String log() {
-    try {
-      return Files.readString(dir.resolve("capture.log"));
-    } catch (java.io.IOException e) {
-      return "";
-    }
+    shop.close();
   }
 
   record Answer(int status, String body, java.net.http.HttpHeaders headers) {
@@ -108,7 +61,15 @@ class ServeIT {
     }
   }
 
+  static Answer get(ServedShop on, String path) throws Exception {
+    return get(on.base, path, on.token);
+  }
+
   static Answer get(String path, String bearer) throws Exception {
+    return get(base, path, bearer);
+  }
+
+  static Answer get(String base, String path, String bearer) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).GET();
     if (bearer != null) {
       b.header("Authorization", "Bearer " + bearer);
@@ -183,35 +144,9 @@ class ServeIT {
 
   @Test
   void anIncidentIsFoundPlannedAndUndoneThroughTheApiWhileTrafficWrites() throws Exception {
-    AtomicBoolean running = new AtomicBoolean(true);
-    Thread traffic =
-        new Thread(
-            () -> {
-              int i = 1000;
-              try (Connection c = pg.connect()) {
-                while (running.get()) {
-                  try (Statement s = c.createStatement()) {
-                    s.execute("INSERT INTO orders VALUES (" + i + ", 3, 9.99, 'paid')");
-                  }
-                  i++;
-                  Thread.sleep(20);
-                }
-              } catch (Exception e) {
-                throw new RuntimeException(e);
-              }
-            },
-            "traffic");
-    traffic.start();
+    shop.startTraffic();
     try {
-      // the bad write: a test loader overwrites 50 real orders
-      try (Connection c = pg.connect()) {
-        c.setAutoCommit(false);
-        Rowguard.tag(c, "test-loader", "fixtures", null);
-        try (Statement s = c.createStatement()) {
-          s.execute("UPDATE orders SET total = 0, status = 'test' WHERE id BETWEEN 101 AND 150");
-        }
-        c.commit();
-      }
+      shop.testLoaderOverwritesOrders();
       String bad = awaitIncident("test-loader");
       // production writes one of those rows again after the loader
       pg.exec("UPDATE orders SET status = 'refunded' WHERE id = 150");
@@ -262,8 +197,7 @@ class ServeIT {
       assertThat(done.status()).as(done.body()).isEqualTo(200);
       assertThat(done.json().get("applied").asBoolean()).isTrue();
     } finally {
-      running.set(false);
-      traffic.join();
+      shop.stopTraffic();
     }
     // cell by cell: the loader's values are gone, the later writes stay
     assertThat(queryInt("SELECT count(*) FROM orders WHERE status = 'test'")).isZero();
@@ -376,9 +310,13 @@ class ServeIT {
   }
 
   static String awaitIncident(String actor) throws Exception {
+    return awaitIncident(shop, actor);
+  }
+
+  static String awaitIncident(ServedShop on, String actor) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (System.nanoTime() < deadline) {
-      Answer a = get("/api/incidents?since=1h");
+      Answer a = get(on, "/api/incidents?since=1h");
       assertThat(a.status()).as(a.body()).isEqualTo(200);
       for (JsonNode i : a.json().get("incidents")) {
         if (i.path("actors").toString().contains("\"" + actor + "\"")) {
@@ -404,11 +342,19 @@ class ServeIT {
   }
 
   static int queryInt(String sql) throws Exception {
-    return Integer.parseInt(queryString(sql));
+    return queryInt(shop, sql);
+  }
+
+  static int queryInt(ServedShop on, String sql) throws Exception {
+    return Integer.parseInt(queryString(on, sql));
   }
 
   static String queryString(String sql) throws Exception {
-    try (Connection c = pg.connect();
+    return queryString(shop, sql);
+  }
+
+  static String queryString(ServedShop on, String sql) throws Exception {
+    try (Connection c = on.pg.connect();
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {
       rs.next();
