@@ -116,6 +116,53 @@ class ServeIT {
   }
 
   @Test
+  void servingBeyondLoopbackDoesNotApplyAndPublicMetricsNeedNoToken() throws Exception {
+    java.util.Properties props = new java.util.Properties();
+    try (var in = Files.newBufferedReader(config)) {
+      props.load(in);
+    }
+    props.setProperty("serve.listen", "0.0.0.0:0");
+    props.setProperty("serve.metrics-public", "true");
+    props.remove("serve.enabled");
+    Map<String, String> raw = new java.util.TreeMap<>();
+    props.stringPropertyNames().forEach(k -> raw.put(k, props.getProperty(k)));
+    Path wide = Cli.writeConfig(dir.resolve("wide.properties"), raw);
+    io.rowguard.core.RowguardConfig cfg = io.rowguard.core.RowguardConfig.load(wide);
+    assertThat(cfg.serve().allowApply()).as("the default beyond loopback").isFalse();
+    try (var serving =
+        io.rowguard.cli.internal.http.Serving.start(
+            cfg,
+            Main::commandLine,
+            io.rowguard.cli.internal.http.JournalAccess.readers(cfg.journalDir()),
+            null,
+            new java.io.PrintWriter(java.io.Writer.nullWriter()),
+            java.time.Clock.systemUTC())) {
+      String there = "http://127.0.0.1:" + serving.address().getPort();
+      assertThat(get(there, "/metrics", null).status()).isEqualTo(200);
+      assertThat(get(there, "/health", null).status()).isEqualTo(200);
+      assertThat(get(there, "/api/status", null).status()).isEqualTo(401);
+      assertThat(get(there, "/api/settings", token).json().get("allowApply").asBoolean()).isFalse();
+      String id = get(there, "/api/plan/backout?tx=1", token).json().path("plan").asText();
+      HttpResponse<String> refused =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create(there + "/api/apply"))
+                  .header("Authorization", "Bearer " + token)
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          JSON.createObjectNode()
+                              .put("plan", id)
+                              .put("operator", "x")
+                              .put("reason", "y")
+                              .put("confirmRows", 0)
+                              .toString()))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(refused.statusCode()).isEqualTo(403);
+      assertThat(refused.body()).contains("serve.allow-apply");
+    }
+  }
+
+  @Test
   void readsAnswerExactlyWhatTheCommandLinePrints() throws Exception {
     String c = config.toString();
     assertThat(get("/api/history?table=public.orders&key=7").json())

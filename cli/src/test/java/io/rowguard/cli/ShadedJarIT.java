@@ -152,6 +152,7 @@ class ShadedJarIT {
           .contains("to insert");
       assertThat(ok("backout", "-c", c, "--tx", tx).out()).contains("plan");
       ok("backup", "-c", c, "--to", dir.resolve("backups").toString());
+      serveAnswers(dir, props);
       assertThat(jar("teardown", "-c", c).exit()).as("teardown while capture runs").isEqualTo(2);
     } finally {
       capture.destroy(); // SIGTERM
@@ -168,6 +169,57 @@ class ShadedJarIT {
     assertThat(ok("teardown", "-c", c).out()).contains("drop     slot").contains("rg_jar");
     assertThat(ok("teardown", "-c", c, "--apply").out()).contains("dropped  slot");
     assertThat(ok("teardown", "-c", c).out()).contains("nothing to drop");
+  }
+
+  /** `serve` beside the running capture: the API answers with the token, and SIGTERM stops it. */
+  static void serveAnswers(Path dir, Map<String, String> props) throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Map<String, String> served = new java.util.HashMap<>(props);
+    served.put("serve.listen", "127.0.0.1:" + port);
+    Path config = Cli.writeConfig(dir.resolve("serve.properties"), served);
+    Process serve = startFromJar(dir.resolve("serve.log"), "serve", "-c", config.toString());
+    try {
+      Path tokenFile = dir.resolve("journal").resolve("serve.token");
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+      int status = 0;
+      while (status != 200) {
+        assertThat(System.nanoTime())
+            .as(() -> text(readQuietly(dir.resolve("serve.log"))))
+            .isLessThan(deadline);
+        Thread.sleep(200);
+        if (!Files.exists(tokenFile)) {
+          continue;
+        }
+        try {
+          status =
+              http.send(
+                      java.net.http.HttpRequest.newBuilder(
+                              java.net.URI.create("http://127.0.0.1:" + port + "/api/status"))
+                          .header("Authorization", "Bearer " + Files.readString(tokenFile).strip())
+                          .build(),
+                      java.net.http.HttpResponse.BodyHandlers.discarding())
+                  .statusCode();
+        } catch (java.io.IOException notYet) {
+          status = 0;
+        }
+      }
+    } finally {
+      serve.destroy();
+      assertThat(serve.waitFor(30, TimeUnit.SECONDS)).as("serve stops on SIGTERM").isTrue();
+    }
+    assertThat(serve.exitValue()).isZero();
+  }
+
+  private static byte[] readQuietly(Path p) {
+    try {
+      return Files.readAllBytes(p);
+    } catch (java.io.IOException e) {
+      return new byte[0];
+    }
   }
 
   /**
@@ -301,7 +353,9 @@ class ShadedJarIT {
                 "-jar",
                 JAR.toString()));
     cmd.addAll(List.of(args));
-    cmd.addAll(List.of("--progress-interval", "1"));
+    if (args[0].equals("capture")) {
+      cmd.addAll(List.of("--progress-interval", "1"));
+    }
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
