@@ -15,7 +15,6 @@ import io.rowguard.replay.ConflictPolicy;
 import io.rowguard.replay.PlanApplier;
 import io.rowguard.replay.Planner;
 import io.rowguard.replay.RollbackPlan;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -82,18 +81,19 @@ final class DemoCommand implements Callable<Integer> {
       throw new io.rowguard.core.InputException(
           "--db " + db + " is not a demo database (postgres or mariadb)");
     }
+    requireEmbeddedPostgres();
     long started = System.nanoTime();
     Path work = Files.createTempDirectory("rowguard-demo-");
     out.println("rowguard demo: a shop database, its journal, and the history of one order");
     out.println();
-    try (EmbeddedPostgres pg = startPostgres(out)) {
-      try (Connection c = pg.getPostgresDatabase().getConnection()) {
+    try (DemoPostgres pg = startPostgres(out)) {
+      try (Connection c = pg.connect()) {
         createShop(c);
         out.println(
             "2. Created the shop: customers and orders, REPLICA IDENTITY FULL, 20 customers"
                 + " and 50 orders already placed.");
       }
-      RowguardConfig config = writeConfig(work, pg.getPort());
+      RowguardConfig config = writeConfig(work, pg.port());
       out.println("3. Config " + config.file() + ":");
       Files.readAllLines(config.file()).forEach(l -> out.println("     " + l));
       out.flush();
@@ -115,7 +115,7 @@ final class DemoCommand implements Callable<Integer> {
                 .minusSeconds(1)
                 .truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
                 .toString();
-        try (Connection c = pg.getPostgresDatabase().getConnection()) {
+        try (Connection c = pg.connect()) {
           changes = runWorkload(c, new Random(seed));
         }
         long expected = 70 + changes;
@@ -149,7 +149,7 @@ final class DemoCommand implements Callable<Integer> {
   /** A bad deploy overwrites and deletes orders; find it, plan the backout, apply, prove it. */
   private void badDeployAndRollback(
       PrintWriter out,
-      EmbeddedPostgres pg,
+      DemoPostgres pg,
       RowguardConfig config,
       Journal journal,
       Capture capture,
@@ -159,7 +159,7 @@ final class DemoCommand implements Callable<Integer> {
     List<String> before = orders(pg);
     String badTx;
     int changed;
-    try (Connection c = pg.getPostgresDatabase().getConnection();
+    try (Connection c = pg.connect();
         Statement s = c.createStatement()) {
       c.setAutoCommit(false);
       changed =
@@ -292,9 +292,9 @@ final class DemoCommand implements Callable<Integer> {
     return exit;
   }
 
-  private static List<String> orders(EmbeddedPostgres pg) throws SQLException {
+  private static List<String> orders(DemoPostgres pg) throws SQLException {
     List<String> rows = new ArrayList<>();
-    try (Connection c = pg.getPostgresDatabase().getConnection();
+    try (Connection c = pg.connect();
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT o::text FROM orders o ORDER BY id")) {
       while (rs.next()) {
@@ -304,14 +304,23 @@ final class DemoCommand implements Callable<Integer> {
     return rows;
   }
 
-  private static EmbeddedPostgres startPostgres(PrintWriter out) throws IOException {
-    EmbeddedPostgres pg =
-        EmbeddedPostgres.builder()
-            .setServerConfig("wal_level", "logical")
-            .setServerConfig("max_wal_senders", "4")
-            .setServerConfig("max_replication_slots", "4")
-            .start();
-    out.println("1. Started PostgreSQL 17 on 127.0.0.1:" + pg.getPort() + " (wal_level=logical).");
+  /**
+   * The demo's PostgreSQL is not in rowguard.jar (a server does not need it): it comes in
+   * rowguard-demo.jar, which ./rowguard builds and puts on the class path.
+   */
+  private static void requireEmbeddedPostgres() {
+    if (!DemoPostgres.available()) {
+      throw new io.rowguard.core.InputException(
+          "the demo's embedded PostgreSQL is not in rowguard.jar: run ./rowguard demo from a"
+              + " checkout (it builds demo/target/rowguard-demo.jar), or java -cp"
+              + " rowguard.jar:rowguard-demo.jar io.rowguard.cli.Main demo; `demo --db mariadb`"
+              + " needs neither");
+    }
+  }
+
+  private static DemoPostgres startPostgres(PrintWriter out) throws IOException {
+    DemoPostgres pg = DemoPostgres.start();
+    out.println("1. Started PostgreSQL 17 on 127.0.0.1:" + pg.port() + " (wal_level=logical).");
     out.flush();
     return pg;
   }

@@ -45,13 +45,16 @@ class ShadedJarIT {
   record Run(int exit, String out, String err) {}
 
   static Run jar(Map<String, String> env, List<String> prefix, String... args) throws Exception {
+    return java(env, prefix, List.of("-jar", JAR.toString()), args);
+  }
+
+  /** Runs {@code java -Xmx256m <jvm> <args>}, {@code prefix} before it (nice, env). */
+  static Run java(Map<String, String> env, List<String> prefix, List<String> jvm, String... args)
+      throws Exception {
     List<String> cmd = new ArrayList<>(prefix);
-    cmd.addAll(
-        List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx256m",
-            "-jar",
-            JAR.toString()));
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx256m");
+    cmd.addAll(jvm);
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().putAll(env);
@@ -285,6 +288,32 @@ class ShadedJarIT {
         .anyMatch(n -> n.startsWith("linux/amd64/libzstd-jni"))
         .noneMatch(n -> n.contains("win64") || n.startsWith("win/"))
         .noneMatch(n -> n.contains("s390x") || n.contains("ppc64le") || n.contains("linux32"));
+  }
+
+  /**
+   * The demo's embedded PostgreSQL is not in the server's jar: `demo` from it says where to find
+   * it, and runs with rowguard-demo.jar beside it on the class path.
+   */
+  @Test
+  void theDemosPostgresComesInItsOwnJar() throws Exception {
+    try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(JAR.toFile())) {
+      assertThat(zip.stream().map(java.util.zip.ZipEntry::getName))
+          .noneMatch(n -> n.startsWith("io/zonky/") || n.endsWith(".txz"));
+    }
+    Run alone = jar("demo");
+    assertThat(alone.exit()).isEqualTo(2);
+    assertThat(alone.err()).contains("rowguard-demo.jar").hasLineCount(1);
+    Path demoJar = Path.of("..", "demo", "target", "rowguard-demo.jar").toAbsolutePath();
+    Run both =
+        java(
+            Map.of(),
+            List.of(),
+            List.of("-cp", JAR + java.io.File.pathSeparator + demoJar, Main.class.getName()),
+            "demo",
+            "--orders",
+            "50");
+    assertThat(both.exit()).as(both.err()).isZero();
+    assertThat(both.out()).contains("Everything the demo started is stopped");
   }
 
   @Test
