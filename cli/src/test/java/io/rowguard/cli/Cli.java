@@ -27,6 +27,7 @@ final class Cli {
     cmd.setOut(new PrintWriter(out, true));
     cmd.setErr(new PrintWriter(err, true));
     int exit = cmd.execute(args);
+    TestLogs.record("commands.err", err.toString());
     return new Result(exit, out.toString(), err.toString());
   }
 
@@ -71,7 +72,7 @@ final class Cli {
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.redirectErrorStream(true);
-    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(TestLogs.keep(log).toFile()));
     return pb.start();
   }
 }

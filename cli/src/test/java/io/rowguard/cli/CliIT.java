@@ -29,6 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The command line against a real PostgreSQL: reads while capture runs, and bad input. */
 @ExtendWith(PostgresExtension.class)
 class CliIT {
+  static final String WEAK_PW = "weak-pw-81c2a";
+
   static PostgresFixture pg;
 
   @BeforeAll
@@ -48,7 +50,8 @@ class CliIT {
               + "'");
       s.execute("SELECT pg_reload_conf()");
       s.execute("CREATE ROLE guard LOGIN REPLICATION PASSWORD 'right'");
-      s.execute("CREATE ROLE weak LOGIN PASSWORD 'weakpw'");
+      TestLogs.secret(WEAK_PW, "s3cr3t-value");
+      s.execute("CREATE ROLE weak LOGIN PASSWORD '" + WEAK_PW + "'");
     }
     pg.exec(
         "CREATE TABLE orders (id int PRIMARY KEY, status text, amount numeric(10,2))",
@@ -202,7 +205,7 @@ class CliIT {
                 with(
                     with(good, "source.database.user", "weak"),
                     "source.database.password",
-                    "weakpw"),
+                    WEAK_PW),
                 "source.publication.name",
                 "rg_weak"),
             "journal.dir",

@@ -28,6 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(MariaDbExtension.class)
 class MariaDbCliIT {
+  static final String PW = "maria-pw-5d1a7";
+
   static MariaDbFixture db;
 
   @BeforeAll
@@ -47,15 +49,16 @@ class MariaDbCliIT {
     try (Connection c = db.connect()) {
       io.rowguard.client.Rowguard.createTagTable(c);
     }
-    db.createCaptureUser("guard", "secret");
+    db.createCaptureUser("guard", PW);
+    TestLogs.secret(PW);
     db.exec(
-        "CREATE USER 'writer'@'%' IDENTIFIED BY 'secret'",
+        "CREATE USER 'writer'@'%' IDENTIFIED BY '" + PW + "'",
         "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE TEMPORARY TABLES ON shop.* TO 'writer'@'%'");
     Map<String, String> props = db.configProperties(dir.resolve("journal"), "shop\\.orders", 77);
     props.put("source.database.user", "guard");
-    props.put("source.database.password", "secret");
+    props.put("source.database.password", PW);
     props.put("apply.user", "writer");
-    props.put("apply.password", "secret");
+    props.put("apply.password", PW);
     Path config = Cli.writeConfig(dir.resolve("shop.properties"), props);
 
     Process capture = Cli.startCapture(config, dir.resolve("capture.log"));

@@ -83,6 +83,7 @@ final class ServedShop implements AutoCloseable {
             "http://127.0.0.1:" + port,
             Files.readString(tokenFile).strip(),
             Files.readString(dir.resolve("journal").resolve("metrics.token")).strip());
+    TestLogs.secret(shop.token, shop.metricsToken);
     OperationsIT.awaitEntries(config, 220);
     return shop;
   }

@@ -40,6 +40,7 @@ class ShadedJarIT {
   static void start(PostgresFixture fixture) {
     assertThat(JAR).as("the shaded jar is built in the package phase").exists();
     pg = fixture;
+    TestLogs.secret(SECRET);
   }
 
   record Run(int exit, String out, String err) {}
@@ -66,6 +67,7 @@ class ShadedJarIT {
     Process p = pb.start();
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("%s finished", String.join(" ", args)).isTrue();
     Run r = new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    TestLogs.record("jar-commands.err", r.err());
     Files.delete(out);
     Files.delete(err);
     return r;
@@ -186,6 +188,7 @@ class ShadedJarIT {
     Process serve = startFromJar(dir.resolve("serve.log"), "serve", "-c", config.toString());
     try {
       Path tokenFile = dir.resolve("journal").resolve("serve.token");
+      boolean noted = false;
       java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
       long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
       int status = 0;
@@ -196,6 +199,10 @@ class ShadedJarIT {
         Thread.sleep(200);
         if (!Files.exists(tokenFile)) {
           continue;
+        }
+        if (!noted) {
+          TestLogs.secret(Files.readString(tokenFile).strip());
+          noted = true;
         }
         try {
           status =
@@ -385,7 +392,10 @@ class ShadedJarIT {
     if (args[0].equals("capture")) {
       cmd.addAll(List.of("--progress-interval", "1"));
     }
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    return new ProcessBuilder(cmd)
+        .redirectErrorStream(true)
+        .redirectOutput(TestLogs.keep(log).toFile())
+        .start();
   }
 
   static void awaitStatus(String config, long entries) throws Exception {
