@@ -17,6 +17,7 @@ public final class Main {
       case "e2e-mariadb" -> MariaDbEndToEnd.main(rest);
       case "e2e-mirror" -> MirrorBench.main(rest);
       case "e2e-kafka-ingest" -> IngestBench.main(rest);
+      case "e2e-heap" -> HeapBench.main(rest);
       case "jmh" -> org.openjdk.jmh.Main.main(rest);
       default -> {
         System.err.println(
@@ -34,6 +35,8 @@ public final class Main {
                 "           [--json results.json]",
                 "       java -Xmx1g -jar rowguard-bench.jar e2e-kafka-ingest [--changes 200000]",
                 "           [--runs 3] [--json results.json]",
+                "       java -jar rowguard-bench.jar e2e-heap [--jar cli/target/rowguard.jar]",
+                "           [--scale 1.0]   (capture's heap against tables, row width, transaction size)",
                 "       java -jar rowguard-bench.jar jmh [JMH options, e.g. -prof gc HistorySeek]"));
         System.exit(what.equals("help") ? 0 : 2);
       }

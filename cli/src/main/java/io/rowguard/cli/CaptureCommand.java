@@ -81,6 +81,8 @@ import picocli.CommandLine.Option;
       "  guard.webhook.header.Authorization=Bearer $${env:HOOK_TOKEN}",
       "  mirror.enabled=true                   also publish every change to Kafka (see `rowguard"
           + " mirror --help` for mirror.bootstrap.servers and the rest)",
+      "  serve.enabled=true                    also serve the web page, the API and /metrics"
+          + " (see `rowguard serve --help` for serve.listen and the rest)",
       "",
       "PostgreSQL needs wal_level=logical, a user with REPLICATION (and SELECT on the tables),"
           + " and REPLICA IDENTITY FULL on every captured table; capture refuses to start"

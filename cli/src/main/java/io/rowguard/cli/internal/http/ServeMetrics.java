@@ -78,8 +78,8 @@ public final class ServeMetrics implements TransactionListener {
         "bytes",
         "WAL the server wrote that the replication slot has not confirmed (PostgreSQL)",
         r ->
-            r.source() == null || r.source().error().isPresent()
-                ? Double.NaN
+            r.source() == null || r.source().error().isPresent() || r.source().lagBytes() < 0
+                ? Double.NaN // binlog sources: positions are GTIDs, not bytes
                 : r.source().lagBytes());
     gauge(
         "rowguard.source.retained",
