@@ -87,15 +87,12 @@ public record MirrorSettings(
         kafka.put(name, resolve.apply(key, e.getValue()));
       }
     }
-    if (!unknown.isEmpty()) {
-      throw new ConfigException(
-          where
-              + "unknown key "
-              + String.join(", ", unknown)
-              + " (the mirror's keys: "
-              + String.join(", ", KEYS)
-              + "; the producer's own settings take the prefix kafka.)");
-    }
+    ConfigException.refuseUnknown(
+        where,
+        unknown,
+        "the mirror's keys: "
+            + String.join(", ", KEYS)
+            + "; the producer's own settings take the prefix kafka.");
     String servers = raw.getOrDefault("mirror.bootstrap.servers", "").trim();
     if (!servers.isEmpty()) {
       servers = resolve.apply("mirror.bootstrap.servers", servers);
@@ -112,7 +109,7 @@ public record MirrorSettings(
               + prefix
               + " is not a valid start of a Kafka topic name (letters, digits, '.', '_', '-')");
     }
-    boolean enabled = flag(where, raw, "mirror.enabled", false);
+    boolean enabled = ConfigException.flag(where, raw, "mirror.enabled", false);
     if (enabled && servers.isEmpty()) {
       throw new ConfigException(
           where + "mirror.enabled=true needs mirror.bootstrap.servers (the Kafka brokers)");
@@ -121,8 +118,8 @@ public record MirrorSettings(
         enabled,
         servers,
         prefix,
-        flag(where, raw, "mirror.schemas", true),
-        flag(where, raw, "mirror.tombstones", true),
+        ConfigException.flag(where, raw, "mirror.schemas", true),
+        ConfigException.flag(where, raw, "mirror.tombstones", true),
         kafka);
   }
 
@@ -138,18 +135,6 @@ public record MirrorSettings(
                 + " is not a list of host:port (e.g. kafka1:9092,kafka2:9092)");
       }
     }
-  }
-
-  private static boolean flag(String where, Map<String, String> raw, String key, boolean dflt) {
-    String v = raw.get(key);
-    if (v == null || v.isBlank()) {
-      return dflt;
-    }
-    return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
-      case "true" -> true;
-      case "false" -> false;
-      default -> throw new ConfigException(where + key + "=" + v + " must be true or false");
-    };
   }
 
   /** Masks secrets among the producer settings. */

@@ -150,17 +150,15 @@ public record RowguardConfig(
         unknown.add(key);
       }
     }
-    if (!unknown.isEmpty()) {
-      throw new ConfigException(
-          where
-              + "unknown key "
-              + String.join(", ", unknown)
-              + " (rowguard's keys: "
-              + String.join(", ", new TreeSet<>(OWN_KEYS))
-              + ", "
-              + String.join(", ", OWN_PREFIXES.stream().map(p -> p + "<table>").toList())
-              + ", mirror.*, serve.*; Debezium's keys take the prefix source., the Kafka producer's kafka.)");
-    }
+    ConfigException.refuseUnknown(
+        where,
+        unknown,
+        "rowguard's keys: "
+            + String.join(", ", new TreeSet<>(OWN_KEYS))
+            + ", "
+            + String.join(", ", OWN_PREFIXES.stream().map(p -> p + "<table>").toList())
+            + ", mirror.*, serve.*; Debezium's keys take the prefix source., the Kafka producer's"
+            + " kafka.");
     String connectorName = source.remove("connector");
     if (connectorName == null || connectorName.isBlank()) {
       throw new ConfigException(

@@ -5,7 +5,6 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 
@@ -62,15 +61,7 @@ public record ServeSettings(
         unknown.add(key);
       }
     }
-    if (!unknown.isEmpty()) {
-      throw new ConfigException(
-          where
-              + "unknown key "
-              + String.join(", ", unknown)
-              + " (the API's keys: "
-              + String.join(", ", KEYS)
-              + ")");
-    }
+    ConfigException.refuseUnknown(where, unknown, "the API's keys: " + String.join(", ", KEYS));
     String listen = raw.getOrDefault("serve.listen", "").trim();
     String[] hp =
         listen.isEmpty()
@@ -89,11 +80,11 @@ public record ServeSettings(
       }
     }
     return new ServeSettings(
-        flag(where, raw, "serve.enabled", false),
+        ConfigException.flag(where, raw, "serve.enabled", false),
         host,
         port,
-        flag(where, raw, "serve.allow-apply", loopback),
-        flag(where, raw, "serve.metrics-public", false),
+        ConfigException.flag(where, raw, "serve.allow-apply", loopback),
+        ConfigException.flag(where, raw, "serve.metrics-public", false),
         maxLag);
   }
 
@@ -121,17 +112,5 @@ public record ServeSettings(
               + value
               + " is not host:port (e.g. 127.0.0.1:8787, or 0.0.0.0:8787 for every address)");
     }
-  }
-
-  private static boolean flag(String where, Map<String, String> raw, String key, boolean dflt) {
-    String v = raw.get(key);
-    if (v == null || v.isBlank()) {
-      return dflt;
-    }
-    return switch (v.trim().toLowerCase(Locale.ROOT)) {
-      case "true" -> true;
-      case "false" -> false;
-      default -> throw new ConfigException(where + key + "=" + v + " must be true or false");
-    };
   }
 }

@@ -1,6 +1,5 @@
 package io.rowguard.cli.internal.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -13,7 +12,6 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -33,8 +31,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ApiServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
-  private static final String JSON = "application/json; charset=utf-8";
-  private static final int MAX_BODY = 64 * 1024;
   private static final Map<String, String> ASSETS =
       Map.of(
           "/", "index.html",
@@ -53,7 +49,7 @@ public final class ApiServer implements AutoCloseable {
   private final Clock clock;
   private final HttpServer server;
   private final ExecutorService workers;
-  private final Object applying = new Object();
+  private final ApplyHandler applying;
 
   private ApiServer(
       ServeSettings settings,
@@ -68,6 +64,7 @@ public final class ApiServer implements AutoCloseable {
     this.tokens = tokens;
     this.commands = commands;
     this.plans = new Plans(clock);
+    this.applying = new ApplyHandler(settings, commands, plans, metrics, captureInProcess);
     this.metrics = metrics;
     this.health = health;
     this.captureInProcess = captureInProcess;
@@ -140,12 +137,12 @@ public final class ApiServer implements AutoCloseable {
     try {
       status = route(x);
     } catch (InputException e) {
-      status = error(x, 400, e.getMessage());
+      status = Exchanges.error(x, 400, e.getMessage());
     } catch (CommandRunner.TooLarge e) {
-      status = error(x, 413, e.getMessage());
+      status = Exchanges.error(x, 413, e.getMessage());
     } catch (RuntimeException e) {
       LOG.warn("{} {} failed", x.getRequestMethod(), x.getRequestURI().getPath(), e);
-      status = error(x, 500, e.getClass().getSimpleName() + ": " + e.getMessage());
+      status = Exchanges.error(x, 500, e.getClass().getSimpleName() + ": " + e.getMessage());
     } finally {
       x.close();
       LOG.debug(
@@ -176,23 +173,23 @@ public final class ApiServer implements AutoCloseable {
       }
       return switch (path) {
         case "/metrics" ->
-            send(
+            Exchanges.send(
                 x,
                 200,
                 "text/plain; version=0.0.4; charset=utf-8",
                 metrics.scrape().getBytes(StandardCharsets.UTF_8));
-        case "/health" -> json(x, 200, Json.NODES.objectNode().put("status", "up"));
+        case "/health" -> Exchanges.json(x, 200, Json.NODES.objectNode().put("status", "up"));
         default -> ready(x);
       };
     }
     if (!path.startsWith("/api/")) {
-      return error(x, 404, "no such page: " + path);
+      return Exchanges.error(x, 404, "no such page: " + path);
     }
     if (!authorized(x, tokens.api())) {
       return unauthorized(x);
     }
     if (path.equals("/api/apply")) {
-      return method.equals("POST") ? apply(x) : notAllowed(x);
+      return method.equals("POST") ? applying.apply(x) : notAllowed(x);
     }
     if (!method.equals("GET")) {
       return notAllowed(x);
@@ -201,7 +198,7 @@ public final class ApiServer implements AutoCloseable {
       return asset(x, "openapi.json");
     }
     if (path.equals("/api/settings")) {
-      return json(
+      return Exchanges.json(
           x,
           200,
           Json.NODES
@@ -211,7 +208,8 @@ public final class ApiServer implements AutoCloseable {
     }
     Endpoint e = Endpoint.READS.get(path);
     if (e == null) {
-      return error(x, 404, "no such endpoint: " + path + " (GET /api/openapi.json lists them)");
+      return Exchanges.error(
+          x, 404, "no such endpoint: " + path + " (GET /api/openapi.json lists them)");
     }
     List<String> args = e.args(x.getRequestURI().getRawQuery(), clock);
     CommandRunner.Outcome o = commands.run(e.command(), args);
@@ -220,88 +218,13 @@ public final class ApiServer implements AutoCloseable {
     }
     if (args.contains("--csv")) {
       x.getResponseHeaders().set("Content-Disposition", "attachment; filename=\"audit.csv\"");
-      return send(x, 200, "text/csv; charset=utf-8", o.out().getBytes(StandardCharsets.UTF_8));
+      return Exchanges.send(
+          x, 200, "text/csv; charset=utf-8", o.out().getBytes(StandardCharsets.UTF_8));
     }
     if (e.plans()) {
       plans.remember(e.command(), args, o.out(), Json.parse(o.out()));
     }
-    return send(x, 200, JSON, o.out().getBytes(StandardCharsets.UTF_8));
-  }
-
-  /**
-   * Applies a plan shown before: planned again and written only if it is still the plan shown (409
-   * with the difference when not), under the same checks as {@code --apply}.
-   */
-  private int apply(HttpExchange x) throws IOException {
-    if (!settings.allowApply()) {
-      return error(
-          x,
-          403,
-          "applying is switched off here (serve.allow-apply=false, the default when serving beyond"
-              + " this machine): apply with the command line, or set serve.allow-apply=true");
-    }
-    JsonNode body = body(x);
-    String id = text(body, "plan");
-    String operator = text(body, "operator");
-    String reason = text(body, "reason");
-    if (!body.path("confirmRows").canConvertToLong()) {
-      throw new InputException("confirmRows: repeat the plan's number of rows");
-    }
-    long confirm = body.path("confirmRows").asLong();
-    Plans.Shown shown =
-        plans
-            .find(id)
-            .orElseThrow(
-                () ->
-                    new InputException(
-                        "no plan "
-                            + id
-                            + " was shown in the last hour: plan it again (GET /api/plan/...)"));
-    if (confirm != shown.rows()) {
-      throw new InputException(
-          "confirmRows is "
-              + confirm
-              + " but the plan has "
-              + shown.rows()
-              + " rows: nothing was written");
-    }
-    List<String> args = new ArrayList<>(shown.args());
-    args.add("--apply");
-    args.add("--expect-plan=" + shown.digest());
-    args.add("--operator=" + operator);
-    args.add("--reason=" + reason);
-    CommandRunner.Outcome o;
-    synchronized (applying) { // one apply at a time: each plans against the other's result
-      LOG.info("Applying plan {} ({} rows) for {}: {}", id, shown.rows(), operator, reason);
-      o = commands.run(shown.command(), args);
-    }
-    if (o.exit() == 0) {
-      if (!captureInProcess) {
-        metrics.applied();
-      }
-      return send(x, 200, JSON, o.out().getBytes(StandardCharsets.UTF_8));
-    }
-    if (o.exit() != 3) {
-      return failed(x, o);
-    }
-    JsonNode doc = Json.parse(o.out());
-    ObjectNode answer = Json.NODES.objectNode();
-    if (doc.has("aborted")) {
-      answer.put(
-          "error",
-          "conflicts: rows moved on since the journal's last version of them; nothing was written");
-      answer.set("result", doc);
-    } else {
-      Plans.Shown now = plans.remember(shown.command(), shown.args(), o.out(), doc);
-      answer.put(
-          "error",
-          "the plan changed since it was shown; nothing was written. Review the new plan ("
-              + now.id()
-              + ") and apply it if it is right");
-      answer.set("difference", Plans.difference(shown.doc(), doc));
-      answer.set("plan", doc);
-    }
-    return json(x, 409, answer);
+    return Exchanges.send(x, 200, Exchanges.JSON, o.out().getBytes(StandardCharsets.UTF_8));
   }
 
   private int ready(HttpExchange x) throws IOException {
@@ -312,7 +235,7 @@ public final class ApiServer implements AutoCloseable {
       doc.put("lagSeconds", lag);
     }
     why.ifPresent(w -> doc.put("why", w));
-    return json(x, why.isEmpty() ? 200 : 503, doc);
+    return Exchanges.json(x, why.isEmpty() ? 200 : 503, doc);
   }
 
   private int failed(HttpExchange x, CommandRunner.Outcome o) throws IOException {
@@ -322,31 +245,7 @@ public final class ApiServer implements AutoCloseable {
           case 3 -> 409;
           default -> 500;
         };
-    return error(x, status, o.message());
-  }
-
-  private static String text(JsonNode body, String field) {
-    String v = body.path(field).asText("").strip();
-    if (v.isEmpty()) {
-      throw new InputException(field + " is missing: say " + field);
-    }
-    return v;
-  }
-
-  private static JsonNode body(HttpExchange x) throws IOException {
-    try (InputStream in = x.getRequestBody()) {
-      byte[] bytes = in.readNBytes(MAX_BODY + 1);
-      if (bytes.length > MAX_BODY) {
-        throw new InputException("the request body is larger than " + MAX_BODY + " bytes");
-      }
-      JsonNode n = Json.parse(new String(bytes, StandardCharsets.UTF_8));
-      if (!n.isObject()) {
-        throw new InputException("the request body is not a JSON object");
-      }
-      return n;
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new InputException("the request body is not JSON: " + e.getOriginalMessage());
-    }
+    return Exchanges.error(x, status, o.message());
   }
 
   private static boolean authorized(HttpExchange x, String token) {
@@ -361,13 +260,13 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private static int notAllowed(HttpExchange x) throws IOException {
-    return error(x, 405, x.getRequestMethod() + " is not allowed here");
+    return Exchanges.error(x, 405, x.getRequestMethod() + " is not allowed here");
   }
 
   private int asset(HttpExchange x, String name) throws IOException {
     try (InputStream in = ApiServer.class.getResourceAsStream("/io/rowguard/cli/web/" + name)) {
       if (in == null) {
-        return error(x, 404, "no such file: " + name);
+        return Exchanges.error(x, 404, "no such file: " + name);
       }
       String type =
           name.endsWith(".html")
@@ -376,31 +275,14 @@ public final class ApiServer implements AutoCloseable {
                   ? "text/javascript; charset=utf-8"
                   : name.endsWith(".css")
                       ? "text/css; charset=utf-8"
-                      : name.endsWith(".svg") ? "image/svg+xml" : JSON;
+                      : name.endsWith(".svg") ? "image/svg+xml" : Exchanges.JSON;
       x.getResponseHeaders()
           .set(
               "Content-Security-Policy",
               "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
       x.getResponseHeaders().set("X-Frame-Options", "DENY");
       x.getResponseHeaders().set("Referrer-Policy", "no-referrer");
-      return send(x, 200, type, in.readAllBytes());
+      return Exchanges.send(x, 200, type, in.readAllBytes());
     }
-  }
-
-  private static int error(HttpExchange x, int status, String message) throws IOException {
-    return json(x, status, Json.NODES.objectNode().put("error", message));
-  }
-
-  private static int json(HttpExchange x, int status, JsonNode doc) throws IOException {
-    return send(x, status, JSON, Json.compact(doc));
-  }
-
-  private static int send(HttpExchange x, int status, String type, byte[] body) throws IOException {
-    x.getResponseHeaders().set("Content-Type", type);
-    x.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-    if (body.length > 0) {
-      x.getResponseBody().write(body);
-    }
-    return status;
   }
 }
