@@ -36,12 +36,11 @@ import picocli.CommandLine.Spec;
     footer = {
       "",
       "Config keys (beside source.* and journal.dir):",
-      "  serve.listen=127.0.0.1:8787           host:port; 0.0.0.0:8787 for every address",
-      "  serve.allow-apply=true                applying through the API (default: true on"
-          + " loopback, false beyond)",
-      "  serve.metrics-public=false            true: /metrics, /health, /ready need no token",
-      "  serve.ready-max-lag=60s               /ready fails while capture is slower than this",
-      "  serve.enabled=true                    `capture` serves all this from its own process",
+      "  serve.listen=127.0.0.1:8787    host:port; 0.0.0.0:8787 for every address",
+      "  serve.allow-apply=true         apply through the API (default: loopback only)",
+      "  serve.metrics-public=false     true: /metrics, /health, /ready need no token",
+      "  serve.ready-max-lag=60s        /ready fails while capture is slower than this",
+      "  serve.enabled=true             `capture` serves all this from its own process",
       "",
       "Examples:",
       "  rowguard serve -c shop.properties",
