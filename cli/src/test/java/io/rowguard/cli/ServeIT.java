@@ -163,6 +163,16 @@ class ServeIT {
   }
 
   @Test
+  void aPortAlreadyTakenIsOneLineOfBadInput() throws Exception {
+    Cli.Result r = Cli.run("serve", "-c", config.toString());
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err().strip())
+        .startsWith("rowguard: cannot listen on 127.0.0.1:")
+        .contains("serve.listen")
+        .hasLineCount(1);
+  }
+
+  @Test
   void readsAnswerExactlyWhatTheCommandLinePrints() throws Exception {
     String c = config.toString();
     assertThat(get("/api/history?table=public.orders&key=7").json())

@@ -45,8 +45,19 @@ final class ServedShop implements AutoCloseable {
     this.metricsToken = metricsToken;
   }
 
+  /** The capture user: REPLICATION, owns the shop's tables (so it makes its publication). */
+  static final String GUARD_PW = "shop-guard-pw-94b2e";
+
+  /** The user rollbacks write as ({@code apply.user}): SELECT, INSERT, UPDATE, DELETE only. */
+  static final String WRITER_PW = "shop-writer-pw-1f7c3";
+
+  /**
+   * Starts the shop and its capture. Capture and the API run as least-privilege users; the shop's
+   * own traffic (and its bad loader) writes as the database owner.
+   */
   static ServedShop start(Path dir) throws Exception {
     PostgresFixture pg = PostgresFixture.start();
+    TestLogs.secret(GUARD_PW, WRITER_PW);
     pg.exec(
         "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL)",
         "CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES"
@@ -54,13 +65,23 @@ final class ServedShop implements AutoCloseable {
         "ALTER TABLE customers REPLICA IDENTITY FULL",
         "ALTER TABLE orders REPLICA IDENTITY FULL",
         "INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 20) g",
-        "INSERT INTO orders SELECT g, 1 + g % 20, g * 1.5, 'paid' FROM generate_series(1, 200) g");
+        "INSERT INTO orders SELECT g, 1 + g % 20, g * 1.5, 'paid' FROM generate_series(1, 200) g",
+        "CREATE ROLE shop_guard LOGIN REPLICATION PASSWORD '" + GUARD_PW + "'",
+        "GRANT CREATE ON DATABASE " + pg.database() + " TO shop_guard",
+        "ALTER TABLE customers OWNER TO shop_guard",
+        "ALTER TABLE orders OWNER TO shop_guard",
+        "CREATE ROLE shop_writer LOGIN PASSWORD '" + WRITER_PW + "'",
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON customers, orders TO shop_writer");
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
     Map<String, String> props =
         pg.configProperties(dir.resolve("journal"), "public.customers,public.orders", "serve");
+    props.put("source.database.user", "shop_guard");
+    props.put("source.database.password", GUARD_PW);
+    props.put("apply.user", "shop_writer");
+    props.put("apply.password", WRITER_PW);
     props.put("serve.enabled", "true");
     props.put("serve.listen", "127.0.0.1:" + port);
     props.put("serve.ready-max-lag", "20s");
